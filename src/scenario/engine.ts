@@ -1,0 +1,88 @@
+/**
+ * The seam between the scenario engine (which decides) and the server/responder
+ * (which delivers). Nothing here knows about Koa or sockets.
+ */
+import type { ClientIdentity, EntitlementRequest } from '../protocol/types.js';
+
+/** What matchers and templates see of a valid request. */
+export interface RequestFacts {
+  request: EntitlementRequest;
+  client: ClientIdentity;
+}
+
+/** What the engine sees of a request the protocol forbids (it never reaches the rules). */
+export interface InvalidRequestFacts {
+  /** Parsed JSON if it parsed (may be any JSON value), else null. */
+  request: unknown;
+  /** Every problem, in words, e.g. `messageID: required field missing`. */
+  problems: string[];
+  client: ClientIdentity;
+}
+
+/** How a body reaches the socket. `slow` dribbles it over delayMs; `partial` sends headers and half the body, then closes. */
+export type Delivery = 'whole' | 'slow' | 'partial';
+
+/** A fault that sends no response at all. */
+export type SilentFault = 'hang' | 'reset' | 'close';
+
+/** A fully decided answer: everything templated and chosen; the responder only writes it. */
+export type ResponsePlan =
+  | {
+      kind: 'json';
+      status: number;
+      headers: Record<string, string>;
+      /** The JSON object to send (already templated, omit/extra applied). */
+      body: Record<string, unknown>;
+      /** Before answering; for `slow`, the time over which the body is dribbled. */
+      delayMs: number;
+      delivery: Delivery;
+    }
+  | {
+      kind: 'raw';
+      status: number;
+      headers: Record<string, string>;
+      body: string;
+      delayMs: number;
+      delivery: Delivery;
+    }
+  | {
+      kind: 'fault';
+      fault: SilentFault;
+      /** Wait before the fault happens (reset/close after a delay). */
+      delayMs: number;
+    };
+
+export interface NearMiss {
+  rule: string;
+  /** The keys that failed, e.g. `{ key: 'contentID', reason: 'wanted glob "denied-*", got "abc"' }`. */
+  failed: { key: string; reason: string }[];
+}
+
+export interface Decision {
+  scenario: string;
+  /** The rule that answered, or null for unmatched/invalid. */
+  rule: string | null;
+  /** Sequence index (from 0) when the rule has a sequence, else null. */
+  step: number | null;
+  /** Present when no rule matched: the closest rules and which keys failed. */
+  nearMisses?: NearMiss[];
+  plan: ResponsePlan;
+}
+
+/** A scenario compiled once per load: matchers, templates, indexes and counters ready. */
+export interface CompiledScenario {
+  readonly name: string;
+  /** Source file, or `(posted)` for a scenario sent to POST /admin/scenarios. */
+  readonly file: string;
+  readonly description: string;
+  readonly ruleNames: readonly string[];
+  /** Decide the answer to a valid request; advances times/sequence counters of the rule that matched. */
+  answer(facts: RequestFacts): Decision;
+  /** Decide the answer to a request the protocol forbids (the scenario's `invalid:` response). */
+  answerInvalid(facts: InvalidRequestFacts): Decision;
+  /** Reset every times/sequence counter. */
+  resetCounters(): void;
+}
+
+/** Random source for `random:` choices and uniform delays; seeded by --seed. Returns [0, 1). */
+export type RandomSource = () => number;
