@@ -1,0 +1,35 @@
+/** What the admin handlers act on. Each handler takes only what it needs from here. */
+import type { Journal } from '../journal/journal.js';
+import type { SeenMessageIds } from '../journal/seen-message-ids.js';
+import type { PositionedError } from '../scenario/loaded.js';
+import type { TlsFailureLog } from '../server/tls-failures.js';
+import type { MockMetrics } from '../server/metrics.js';
+
+export interface ScenarioSummary {
+  name: string;
+  file: string;
+  description: string;
+  rules: string[];
+}
+
+/** The scenario operations of the admin API (implemented by the scenario registry). */
+export interface ScenarioCatalog {
+  activeName(): string;
+  list(): { active: string; scenarios: ScenarioSummary[]; errors: PositionedError[] };
+  setActive(name: string): { ok: true } | { ok: false; known: string[] };
+  post(text: string, options: { activate: boolean }): { ok: true; name: string; replaced: boolean } | { ok: false; errors: PositionedError[] };
+  remove(name: string): boolean;
+  /** Re-read files from disk (keeping the active scenario) and reset every counter. */
+  reload(): Promise<void>;
+}
+
+export interface AdminContext {
+  startedAt: number;
+  journal: Journal;
+  seenMessageIds: SeenMessageIds;
+  tlsFailures: TlsFailureLog;
+  scenarios: ScenarioCatalog;
+  metrics: MockMetrics;
+  /** When set, every route but /health needs `Authorization: Bearer <token>`. */
+  adminToken: string | null;
+}

@@ -1,0 +1,134 @@
+/**
+ * `serve` options from the command line and EM_* environment variables
+ * (command line wins), validated into MockOptions. Errors are one line naming the option.
+ */
+import { parseArgs } from 'node:util';
+import { DEFAULT_OPTIONS, type MockOptions } from '../server/options.js';
+import { LOG_LEVELS, type LogLevel } from '../server/logger.js';
+
+export class UsageError extends Error {}
+
+interface OptionSpec {
+  env: string;
+  type: 'string' | 'boolean';
+  multiple?: boolean;
+  help: string;
+}
+
+/** The serve options in the order --help lists them. */
+export const SERVE_OPTIONS = {
+  scenarios: { env: 'EM_SCENARIOS', type: 'string', help: 'folder of *.yaml/*.yml scenario files, or one file' },
+  scenario: { env: 'EM_SCENARIO', type: 'string', help: 'the scenario active at start' },
+  host: { env: 'EM_HOST', type: 'string', help: 'entitlement listener address' },
+  port: { env: 'EM_PORT', type: 'string', help: 'entitlement listener port (HTTPS, mTLS); 0 picks a free port' },
+  path: { env: 'EM_PATH', type: 'string', help: "the entitlement endpoint's path" },
+  'admin-host': { env: 'EM_ADMIN_HOST', type: 'string', help: 'admin listener address' },
+  'admin-port': { env: 'EM_ADMIN_PORT', type: 'string', help: 'admin listener port (plain HTTP); 0 picks a free port' },
+  'admin-token': { env: 'EM_ADMIN_TOKEN', type: 'string', help: 'require Authorization: Bearer T on admin routes but /health' },
+  certs: { env: 'EM_CERTS', type: 'string', help: 'folder with server.crt, server.key, ca.crt (generated if missing)' },
+  'client-ca': { env: 'EM_CLIENT_CA', type: 'string', help: 'another CA bundle to trust for client certificates' },
+  'client-auth': { env: 'EM_CLIENT_AUTH', type: 'string', help: 'required | optional' },
+  san: { env: 'EM_SAN', type: 'string', multiple: true, help: 'extra DNS name/IP for a generated server certificate (repeatable)' },
+  'key-type': { env: 'EM_KEY_TYPE', type: 'string', help: 'ec (ECDSA P-256) | rsa (RSA-2048) for a generated PKI' },
+  'no-watch': { env: 'EM_WATCH', type: 'boolean', help: 'do not reload scenario files when they change (EM_WATCH=false)' },
+  'journal-size': { env: 'EM_JOURNAL_SIZE', type: 'string', help: 'requests kept in the journal' },
+  'log-level': { env: 'EM_LOG_LEVEL', type: 'string', help: LOG_LEVELS.join(' | ') },
+  seed: { env: 'EM_SEED', type: 'string', help: 'seed for random: choices and uniform delays' },
+  'trouble-port': { env: 'EM_TROUBLE_PORT', type: 'string', help: 'also listen on N..N+3 with bad server certificates' },
+} as const satisfies Record<string, OptionSpec>;
+
+type OptionName = keyof typeof SERVE_OPTIONS;
+
+export function parseServeOptions(args: string[], env: NodeJS.ProcessEnv): MockOptions {
+  let values: Record<string, string | boolean | (string | boolean)[] | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args,
+      strict: true,
+      allowPositionals: false,
+      options: Object.fromEntries(
+        Object.entries(SERVE_OPTIONS).map(([name, spec]) => [
+          name,
+          { type: spec.type, ...('multiple' in spec ? { multiple: true } : {}) },
+        ]),
+      ),
+    }));
+  } catch (error) {
+    throw new UsageError((error as Error).message.split('\n')[0]);
+  }
+
+  /** The raw text of an option: command line first, then its environment variable. */
+  const raw = (name: OptionName): string | undefined => {
+    const value = values[name];
+    if (typeof value === 'string') return value;
+    const fromEnv = env[SERVE_OPTIONS[name].env];
+    return fromEnv === undefined || fromEnv === '' ? undefined : fromEnv;
+  };
+  const text = (name: OptionName, fallback: string) => raw(name) ?? fallback;
+
+  const sansFromArgs = values.san as string[] | undefined;
+  const sanList = sansFromArgs && sansFromArgs.length > 0 ? sansFromArgs : env.EM_SAN ? [env.EM_SAN] : [];
+
+  return {
+    scenarios: text('scenarios', DEFAULT_OPTIONS.scenarios),
+    scenario: text('scenario', DEFAULT_OPTIONS.scenario),
+    host: text('host', DEFAULT_OPTIONS.host),
+    port: portOption('port', raw('port'), DEFAULT_OPTIONS.port),
+    path: pathOption(text('path', DEFAULT_OPTIONS.path)),
+    adminHost: text('admin-host', DEFAULT_OPTIONS.adminHost),
+    adminPort: portOption('admin-port', raw('admin-port'), DEFAULT_OPTIONS.adminPort),
+    adminToken: raw('admin-token') ?? null,
+    certs: text('certs', DEFAULT_OPTIONS.certs),
+    clientCa: raw('client-ca') ?? null,
+    clientAuth: choiceOption('client-auth', text('client-auth', DEFAULT_OPTIONS.clientAuth), ['required', 'optional']),
+    sans: splitList(sanList),
+    keyType: choiceOption('key-type', text('key-type', DEFAULT_OPTIONS.keyType), ['ec', 'rsa']),
+    watch: values['no-watch'] === true ? false : booleanEnv('EM_WATCH', env.EM_WATCH, DEFAULT_OPTIONS.watch),
+    journalSize: integerOption('journal-size', raw('journal-size'), DEFAULT_OPTIONS.journalSize, 1, 10_000_000),
+    logLevel: choiceOption('log-level', text('log-level', DEFAULT_OPTIONS.logLevel), LOG_LEVELS) as LogLevel,
+    seed: raw('seed') === undefined ? null : integerOption('seed', raw('seed'), 0, 0, 2 ** 32 - 1),
+    troublePort: raw('trouble-port') === undefined ? null : integerOption('trouble-port', raw('trouble-port'), 0, 1, 65532),
+  };
+}
+
+export function splitList(items: string[]): string[] {
+  return items.flatMap((item) => item.split(',')).map((item) => item.trim()).filter((item) => item !== '');
+}
+
+function integerOption(name: string, value: string | undefined, fallback: number, min: number, max: number): number {
+  if (value === undefined) return fallback;
+  const number = Number(value);
+  if (!/^\d+$/.test(value.trim()) || number < min || number > max)
+    throw new UsageError(`--${name}: expected an integer from ${min} to ${max}, got "${value}"`);
+  return number;
+}
+
+function portOption(name: string, value: string | undefined, fallback: number): number {
+  return integerOption(name, value, fallback, 0, 65535);
+}
+
+function pathOption(value: string): string {
+  if (!value.startsWith('/')) throw new UsageError(`--path: expected a path starting with "/", got "${value}"`);
+  return value;
+}
+
+function choiceOption<T extends string>(name: string, value: string, choices: readonly T[]): T {
+  if (!(choices as readonly string[]).includes(value))
+    throw new UsageError(`--${name}: expected one of ${choices.join(', ')}, got "${value}"`);
+  return value as T;
+}
+
+function booleanEnv(name: string, value: string | undefined, fallback: boolean): boolean {
+  if (value === undefined || value === '') return fallback;
+  if (/^(true|1|yes|on)$/i.test(value)) return true;
+  if (/^(false|0|no|off)$/i.test(value)) return false;
+  throw new UsageError(`${name}: expected true or false, got "${value}"`);
+}
+
+export function serveHelp(): string {
+  const lines = Object.entries(SERVE_OPTIONS).map(([name, spec]) => {
+    const flag = `--${name}${spec.type === 'string' ? ' <value>' : ''}`;
+    return `  ${flag.padEnd(26)} ${spec.env.padEnd(16)} ${spec.help}`;
+  });
+  return lines.join('\n');
+}

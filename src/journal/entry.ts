@@ -1,0 +1,42 @@
+/** One request as the journal keeps it (SPEC section 4, "A journal entry"). */
+import type { NearMiss } from '../scenario/engine.js';
+
+export type ListenerName = 'main' | 'expired' | 'wrong-host' | 'untrusted-ca' | 'self-signed';
+
+export interface JournaledResponse {
+  /** HTTP status sent, or null when a fault sent no response. */
+  status: number | null;
+  /** The body as sent: the JSON object, the raw string, or null when nothing was sent. */
+  body: unknown;
+  fault: string | null;
+  delayMs: number;
+}
+
+export interface JournalEntry {
+  id: number;
+  time: string;
+  remote: string;
+  listener: ListenerName;
+  clientCN: string | null;
+  clientFingerprint: string | null;
+  clientAuthorized: boolean;
+  method: string;
+  path: string;
+  headers: Record<string, string | string[] | undefined>;
+  /** Parsed JSON, or null when the body was not valid JSON. */
+  request: unknown;
+  /** The body as received when it was not valid JSON (else absent). */
+  rawBody?: string;
+  valid: boolean;
+  problems: string[];
+  warnings: string[];
+  scenario: string | null;
+  rule: string | null;
+  nearMisses?: NearMiss[];
+  step: number | null;
+  response: JournaledResponse;
+  /** Filled in when the exchange ends (for a hang: when the socket closes); null until then. */
+  durationMs: number | null;
+}
+
+export type NewJournalEntry = Omit<JournalEntry, 'id'>;

@@ -1,0 +1,90 @@
+/**
+ * The bounded request journal: a ring of the newest entries, with a count of
+ * what it dropped. Appending is O(1) and copies nothing.
+ */
+import type { JournalEntry, NewJournalEntry } from './entry.js';
+import { BoundedRing } from './ring.js';
+
+export interface JournalFilter {
+  rule?: string;
+  contentID?: string;
+  clientCN?: string;
+  valid?: boolean;
+  unmatched?: boolean;
+  /** Entries with an id larger than this. */
+  since?: number;
+  /** Only the newest N of the matching entries. */
+  limit?: number;
+}
+
+export class Journal {
+  private readonly ring: BoundedRing<JournalEntry>;
+  private nextId = 1;
+
+  constructor(capacity: number) {
+    this.ring = new BoundedRing(capacity);
+  }
+
+  append(entry: NewJournalEntry): JournalEntry {
+    const stored = entry as JournalEntry;
+    stored.id = this.nextId++;
+    this.ring.push(stored);
+    return stored;
+  }
+
+  /** Forget every entry and the counts. Ids keep growing so `since` stays meaningful across clears. */
+  clear(): void {
+    this.ring.clear();
+  }
+
+  /** Requests recorded since the last clear, kept or dropped. */
+  get total(): number {
+    return this.ring.total;
+  }
+
+  get dropped(): number {
+    return this.ring.dropped;
+  }
+
+  get length(): number {
+    return this.ring.length;
+  }
+
+  get capacity(): number {
+    return this.ring.capacity;
+  }
+
+  /** Kept entries, oldest first. */
+  entries(): IterableIterator<JournalEntry> {
+    return this.ring.values();
+  }
+
+  query(filter: JournalFilter): JournalEntry[] {
+    const matching: JournalEntry[] = [];
+    for (const entry of this.entries()) if (entryMatches(entry, filter)) matching.push(entry);
+    return filter.limit !== undefined && matching.length > filter.limit
+      ? matching.slice(matching.length - filter.limit)
+      : matching;
+  }
+
+  count(filter: JournalFilter): number {
+    let count = 0;
+    for (const entry of this.entries()) if (entryMatches(entry, filter)) count++;
+    return filter.limit !== undefined ? Math.min(count, filter.limit) : count;
+  }
+}
+
+function requestField(entry: JournalEntry, field: string): unknown {
+  const request = entry.request;
+  return request !== null && typeof request === 'object' ? (request as Record<string, unknown>)[field] : undefined;
+}
+
+function entryMatches(entry: JournalEntry, filter: JournalFilter): boolean {
+  if (filter.since !== undefined && entry.id <= filter.since) return false;
+  if (filter.rule !== undefined && entry.rule !== filter.rule) return false;
+  if (filter.clientCN !== undefined && entry.clientCN !== filter.clientCN) return false;
+  if (filter.valid !== undefined && entry.valid !== filter.valid) return false;
+  if (filter.unmatched !== undefined && (entry.valid && entry.rule === null) !== filter.unmatched) return false;
+  if (filter.contentID !== undefined && requestField(entry, 'contentID') !== filter.contentID) return false;
+  return true;
+}

@@ -1,0 +1,110 @@
+/**
+ * Parse and validate an Entitlement Request body (SPEC section 3: "Requests the
+ * protocol forbids" and "Warnings"). Pure: no Koa, no sockets, no state.
+ */
+import type { EntitlementRequest } from './types.js';
+
+export type ParsedRequest =
+  | { valid: true; request: EntitlementRequest; warnings: string[] }
+  | {
+      valid: false;
+      /** The parsed JSON value when the body was JSON, else null. */
+      request: unknown;
+      problems: string[];
+      warnings: string[];
+    };
+
+export const MAX_COOKIE_LENGTH = 32;
+const KNOWN_FIELDS = new Set(['messageID', 'version', 'requestType', 'contentID', 'customerCookie']);
+const GUID = /^\{?[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\}?$/;
+const NUMERIC_STRING = /^[0-9]+$/;
+
+export function isGuid(value: string): boolean {
+  return GUID.test(value);
+}
+
+/** Words for a JSON value's type, as a license-server author would say it. */
+export function describeJsonType(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'object') return 'an object';
+  if (typeof value === 'string') return 'a string';
+  if (typeof value === 'number') return 'a number';
+  if (typeof value === 'boolean') return 'a boolean';
+  return typeof value;
+}
+
+function shortJson(value: unknown): string {
+  if (typeof value === 'number' && !Number.isFinite(value)) return `${value} (out of range)`;
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 40 ? `${text.slice(0, 37)}...` : text;
+}
+
+export function parseEntitlementRequest(bodyText: string): ParsedRequest {
+  let json: unknown;
+  try {
+    json = JSON.parse(bodyText);
+  } catch (error) {
+    const reason = bodyText.length === 0 ? 'the body is empty' : (error as Error).message;
+    return { valid: false, request: null, problems: [`body is not valid JSON: ${reason}`], warnings: [] };
+  }
+  return validateEntitlementRequest(json);
+}
+
+export function validateEntitlementRequest(json: unknown): ParsedRequest {
+  if (json === null || typeof json !== 'object' || Array.isArray(json)) {
+    return {
+      valid: false,
+      request: json,
+      problems: [`body must be a JSON object, got ${describeJsonType(json)}`],
+      warnings: [],
+    };
+  }
+  const fields = json as Record<string, unknown>;
+  const problems: string[] = [];
+  const warnings: string[] = [];
+
+  const { messageID, contentID, customerCookie, requestType } = fields;
+  let { version } = fields;
+
+  if (messageID === undefined) problems.push('messageID: required field missing');
+  else if (typeof messageID !== 'string') problems.push(`messageID: expected a string, got ${describeJsonType(messageID)}`);
+  else if (!isGuid(messageID)) warnings.push(`messageID: ${shortJson(messageID)} is not a GUID`);
+
+  if (version === undefined) problems.push('version: required field missing');
+  else {
+    if (typeof version === 'string' && NUMERIC_STRING.test(version)) {
+      warnings.push(`version: sent as the string ${shortJson(version)}; treated as the number ${Number(version)}`);
+      version = Number(version);
+    }
+    if (typeof version !== 'number') problems.push(`version: expected a positive integer, got ${describeJsonType(version)}`);
+    else if (!Number.isSafeInteger(version) || version < 1 || Object.is(version, -0))
+      problems.push(`version: expected a positive integer, got ${shortJson(version)}`);
+  }
+
+  if (contentID === undefined) problems.push('contentID: required field missing');
+  else if (typeof contentID !== 'string') problems.push(`contentID: expected a string, got ${describeJsonType(contentID)}`);
+  else if (!isGuid(contentID)) warnings.push(`contentID: ${shortJson(contentID)} is not a GUID`);
+
+  if (requestType !== undefined) {
+    if (typeof requestType !== 'number')
+      problems.push(`requestType: expected 1, 2 or 3, got ${describeJsonType(requestType)}`);
+    else if (requestType !== 1 && requestType !== 2 && requestType !== 3)
+      problems.push(`requestType: expected 1, 2 or 3, got ${shortJson(requestType)}`);
+  }
+
+  if (customerCookie !== undefined) {
+    if (typeof customerCookie !== 'string')
+      problems.push(`customerCookie: expected a string, got ${describeJsonType(customerCookie)}`);
+    else if (customerCookie.length > MAX_COOKIE_LENGTH)
+      problems.push(`customerCookie: at most ${MAX_COOKIE_LENGTH} characters, got ${customerCookie.length}`);
+  }
+
+  for (const field of Object.keys(fields)) {
+    if (!KNOWN_FIELDS.has(field)) warnings.push(`unknown field ${shortJson(field)}`);
+  }
+
+  if (problems.length > 0) return { valid: false, request: json, problems, warnings };
+  const request = version === fields.version ? (fields as EntitlementRequest) : ({ ...fields, version } as EntitlementRequest);
+  return { valid: true, request, warnings };
+}

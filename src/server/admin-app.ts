@@ -1,0 +1,56 @@
+/** The admin API (plain HTTP, JSON): a Koa app of small handlers, behind an optional bearer token. */
+import Koa from 'koa';
+import Router from '@koa/router';
+import bodyParser from 'koa-bodyparser';
+import type { AdminContext } from '../admin/context.js';
+import { requireBearerToken } from '../admin/auth.js';
+import { systemRoutes } from '../admin/system-routes.js';
+import { journalRoutes } from '../admin/journal-routes.js';
+import { scenarioRoutes } from '../admin/scenario-routes.js';
+
+/** Admin bodies are small JSON objects, or a scenario document (YAML or JSON). */
+export const ADMIN_BODY_LIMIT = '5mb';
+
+export function createAdminApp(context: AdminContext): Koa {
+  const app = new Koa();
+  app.silent = true;
+  app.use(jsonErrors);
+  if (context.adminToken !== null) app.use(requireBearerToken(context.adminToken, new Set(['/health'])));
+  app.use(
+    bodyParser({
+      enableTypes: ['json', 'text'],
+      extendTypes: { text: ['application/yaml', 'application/x-yaml', 'text/yaml', 'text/x-yaml'] },
+      jsonLimit: ADMIN_BODY_LIMIT,
+      textLimit: ADMIN_BODY_LIMIT,
+      strict: true,
+    }),
+  );
+  const router = new Router();
+  systemRoutes(router, context);
+  journalRoutes(router, context);
+  scenarioRoutes(router, context);
+  app.use(router.routes());
+  app.use(router.allowedMethods({ throw: true }));
+  app.use((ctx) => {
+    ctx.status = 404;
+    ctx.body = { error: 'not found', message: `no admin route ${ctx.method} ${ctx.path}` };
+  });
+  return app;
+}
+
+/** Any error becomes a JSON answer with its HTTP status; the process keeps serving. */
+async function jsonErrors(ctx: Koa.Context, next: Koa.Next): Promise<void> {
+  try {
+    await next();
+  } catch (error) {
+    const httpError = error as { status?: number; statusCode?: number; expose?: boolean; message?: string; headers?: Record<string, string> };
+    const status = httpError.status ?? httpError.statusCode ?? 500;
+    ctx.status = status;
+    if (httpError.headers) ctx.set(httpError.headers);
+    ctx.body = {
+      error: status === 500 ? 'internal error' : (httpError.message ?? 'error').toLowerCase(),
+      message: status === 500 ? 'the admin route failed; see the mock log' : (httpError.message ?? ''),
+    };
+    if (status === 500) ctx.app.emit('error', error, ctx);
+  }
+}

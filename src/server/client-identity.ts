@@ -1,0 +1,53 @@
+/**
+ * Who the TLS client is, and — when its certificate is refused — why, in words.
+ * The listener runs with rejectUnauthorized: false so that it can tell the
+ * reasons apart (Node's own rejection would lose them) and then ends refused
+ * connections itself, before any HTTP answer.
+ */
+import type { TLSSocket } from 'node:tls';
+import type { ClientIdentity } from '../protocol/types.js';
+
+export type CertificateVerdict =
+  | { accepted: true; identity: ClientIdentity }
+  | { accepted: false; identity: ClientIdentity; reason: string; code: string | null };
+
+const REASONS: Record<string, string> = {
+  CERT_HAS_EXPIRED: 'expired certificate',
+  CERT_NOT_YET_VALID: 'certificate not yet valid',
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'unknown CA',
+  UNABLE_TO_GET_ISSUER_CERT: 'unknown CA',
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 'unknown CA',
+  SELF_SIGNED_CERT_IN_CHAIN: 'unknown CA (self-signed certificate in chain)',
+  DEPTH_ZERO_SELF_SIGNED_CERT: 'unknown CA (self-signed certificate)',
+  CERT_SIGNATURE_FAILURE: 'bad certificate signature',
+  CERT_REVOKED: 'revoked certificate',
+  INVALID_PURPOSE: 'certificate not usable for client authentication',
+  CERT_UNTRUSTED: 'untrusted certificate',
+  CERT_REJECTED: 'rejected certificate',
+};
+
+export const ANONYMOUS: ClientIdentity = Object.freeze({ cn: null, fingerprint: null, authorized: false });
+
+/** Reads the verdict of OpenSSL's verification of the peer certificate on an established TLS socket. */
+export function judgeClientCertificate(socket: TLSSocket): CertificateVerdict {
+  const peer = socket.getPeerCertificate();
+  if (!peer || Object.keys(peer).length === 0) {
+    return { accepted: false, identity: ANONYMOUS, reason: 'no certificate', code: null };
+  }
+  const cn = firstValue(peer.subject?.CN);
+  const fingerprint = peer.fingerprint256 ? peer.fingerprint256.replaceAll(':', '').toLowerCase() : null;
+  if (socket.authorized) return { accepted: true, identity: { cn, fingerprint, authorized: true } };
+  const code = String(socket.authorizationError ?? 'UNKNOWN');
+  return {
+    accepted: false,
+    // An unverified certificate proves nothing: journal it as unauthenticated.
+    identity: ANONYMOUS,
+    reason: REASONS[code] ?? code.toLowerCase().replaceAll('_', ' '),
+    code,
+  };
+}
+
+function firstValue(value: string | string[] | undefined): string | null {
+  if (value === undefined) return null;
+  return Array.isArray(value) ? (value[0] ?? null) : value;
+}

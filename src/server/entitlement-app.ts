@@ -1,0 +1,155 @@
+/**
+ * The Koa app behind each entitlement listener: one middleware that reads the
+ * body, validates the Entitlement Request, asks the active scenario for an
+ * answer, journals it, and hands the plan to the responder.
+ */
+import Koa from 'koa';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { TLSSocket } from 'node:tls';
+import { parseEntitlementRequest, type ParsedRequest } from '../protocol/validate.js';
+import type { ClientIdentity } from '../protocol/types.js';
+import type { Decision, ResponsePlan } from '../scenario/engine.js';
+import type { JournalEntry, ListenerName, NewJournalEntry } from '../journal/entry.js';
+import { deliver, describePlan } from '../respond/deliver.js';
+import { readBody } from './read-body.js';
+import { ANONYMOUS } from './client-identity.js';
+import type { ExchangeState } from './exchange.js';
+
+export const MAX_BODY_BYTES = 64 * 1024;
+
+/** Identity established by the listener at handshake time, one per TLS connection. */
+const identities = new WeakMap<object, ClientIdentity>();
+
+export function setClientIdentity(socket: TLSSocket, identity: ClientIdentity): void {
+  identities.set(socket, identity);
+}
+
+export interface EntitlementAppOptions {
+  path: string;
+  listener: ListenerName;
+  state: ExchangeState;
+}
+
+export function createEntitlementApp({ path, listener, state }: EntitlementAppOptions): Koa {
+  const app = new Koa();
+  app.silent = true;
+  app.use(async (ctx) => {
+    const startedAt = performance.now();
+    const req = ctx.req;
+    const identity = identities.get(req.socket) ?? ANONYMOUS;
+    const base = baseEntry(req, listener, identity);
+
+    let plan: ResponsePlan;
+    let entry: JournalEntry;
+    if (ctx.path !== path) {
+      plan = protocolError(404, `no entitlement endpoint at ${ctx.path}; POST to ${path}`);
+      entry = state.journal.append({ ...base, ...rejected(`path ${ctx.path} is not the entitlement endpoint`), response: describePlan(plan) });
+    } else if (ctx.method !== 'POST') {
+      plan = protocolError(405, `method ${ctx.method} not allowed; POST an Entitlement Request`, { Allow: 'POST' });
+      entry = state.journal.append({ ...base, ...rejected(`method ${ctx.method} not allowed`), response: describePlan(plan) });
+    } else {
+      const body = await readBody(req, MAX_BODY_BYTES);
+      if (body.kind === 'aborted') {
+        // The client went away mid-body: nothing to answer, but the attempt is journaled.
+        state.journal.append({
+          ...base,
+          ...rejected('client closed the connection before the body was complete'),
+          response: { status: null, body: null, fault: null, delayMs: 0 },
+          durationMs: Math.round(performance.now() - startedAt),
+        });
+        ctx.respond = false;
+        req.socket.destroy();
+        return;
+      }
+      if (body.kind === 'too-large') {
+        plan = protocolError(413, `body larger than ${MAX_BODY_BYTES} bytes`, { Connection: 'close' });
+        entry = state.journal.append({ ...base, ...rejected(`body larger than ${MAX_BODY_BYTES} bytes`), response: describePlan(plan) });
+      } else {
+        const parsed: ParsedRequest =
+          body.kind === 'text'
+            ? parseEntitlementRequest(body.text)
+            : { valid: false, request: null, problems: ['body is not valid UTF-8'], warnings: [] };
+        addTransportWarnings(parsed, req, state);
+        const scenario = state.scenarios.active();
+        const decision: Decision = parsed.valid
+          ? scenario.answer({ request: parsed.request, client: identity })
+          : scenario.answerInvalid({ request: parsed.request, problems: parsed.problems, client: identity });
+        plan = decision.plan;
+        const journaled: NewJournalEntry = {
+          ...base,
+          request: parsed.request,
+          valid: parsed.valid,
+          problems: parsed.valid ? [] : parsed.problems,
+          warnings: parsed.warnings,
+          scenario: decision.scenario,
+          rule: decision.rule,
+          step: decision.step,
+          response: describePlan(plan),
+        };
+        if (parsed.request === null) journaled.rawBody = body.text;
+        if (decision.nearMisses) journaled.nearMisses = decision.nearMisses;
+        entry = state.journal.append(journaled);
+      }
+    }
+
+    ctx.respond = false;
+    trackEnd(req, ctx.res, entry, startedAt, state);
+    await deliver({ req, res: ctx.res, held: state.held }, plan);
+  });
+  return app;
+}
+
+function baseEntry(req: IncomingMessage, listener: ListenerName, identity: ClientIdentity) {
+  return {
+    time: new Date().toISOString(),
+    remote: `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`,
+    listener,
+    clientCN: identity.cn,
+    clientFingerprint: identity.fingerprint,
+    clientAuthorized: identity.authorized,
+    method: req.method ?? '?',
+    path: req.url ?? '/',
+    headers: req.headers,
+    durationMs: null,
+  };
+}
+
+/** The journal fields of a request that never reached the protocol check (wrong path, method or size). */
+function rejected(problem: string) {
+  return { request: null, valid: false, problems: [problem], warnings: [], scenario: null, rule: null, step: null };
+}
+
+function protocolError(status: number, errorText: string, headers: Record<string, string> = {}): ResponsePlan {
+  return {
+    kind: 'json',
+    status,
+    headers,
+    body: { isAllowed: false, error: status, errorText },
+    delayMs: 0,
+    delivery: 'whole',
+  };
+}
+
+function addTransportWarnings(parsed: ParsedRequest, req: IncomingMessage, state: ExchangeState): void {
+  const contentType = req.headers['content-type'];
+  if (contentType === undefined) parsed.warnings.push('Content-Type missing (expected application/json)');
+  else if (!/^application\/json\s*(;|$)/i.test(contentType))
+    parsed.warnings.push(`Content-Type is ${JSON.stringify(contentType)}, expected application/json`);
+  if (parsed.valid && state.seenMessageIds.checkAndRecord(parsed.request.messageID))
+    parsed.warnings.push(`messageID ${JSON.stringify(parsed.request.messageID)} already seen since the last reset`);
+}
+
+/** Fill in the duration and tell observers (log, metrics) when the exchange is over from either side. */
+function trackEnd(req: IncomingMessage, res: ServerResponse, entry: JournalEntry, startedAt: number, state: ExchangeState): void {
+  const socket = req.socket;
+  let ended = false;
+  const end = () => {
+    if (ended) return;
+    ended = true;
+    socket.off('close', end);
+    entry.durationMs = Math.round((performance.now() - startedAt) * 1000) / 1000;
+    for (const observer of state.observers) observer.exchangeEnded(entry);
+  };
+  res.once('finish', end).once('close', end);
+  socket.once('close', end);
+}

@@ -1,0 +1,27 @@
+/**
+ * The shared state a request passes through after the listener: the active
+ * scenario, the journal and its observers. One instance per running mock.
+ */
+import type { CompiledScenario } from '../scenario/engine.js';
+import type { Journal } from '../journal/journal.js';
+import type { JournalEntry } from '../journal/entry.js';
+import type { SeenMessageIds } from '../journal/seen-message-ids.js';
+import type { HeldExchanges } from '../respond/deliver.js';
+
+export interface ScenarioSource {
+  /** The scenario answering right now (a single reference: swapped atomically on reload or switch). */
+  active(): CompiledScenario;
+}
+
+export interface ExchangeObserver {
+  /** Called once when an exchange ends (response sent, fault done, or hung socket closed). */
+  exchangeEnded(entry: JournalEntry): void;
+}
+
+export interface ExchangeState {
+  scenarios: ScenarioSource;
+  journal: Journal;
+  seenMessageIds: SeenMessageIds;
+  held: HeldExchanges;
+  observers: ExchangeObserver[];
+}

@@ -1,0 +1,56 @@
+/** The record of refused handshakes behind GET /admin/tls-failures: bounded, with counts that survive until reset. */
+import { BoundedRing } from '../journal/ring.js';
+import type { ListenerName } from '../journal/entry.js';
+
+export interface TlsFailure {
+  time: string;
+  remote: string;
+  listener: ListenerName;
+  /** In words: `no certificate`, `unknown CA`, `expired certificate`, `not TLS (plain HTTP)`, … */
+  reason: string;
+  /** OpenSSL or Node error code when there is one. */
+  code: string | null;
+}
+
+export class TlsFailureLog {
+  private readonly ring: BoundedRing<TlsFailure>;
+  private readonly byReason = new Map<string, number>();
+
+  constructor(capacity: number) {
+    this.ring = new BoundedRing(capacity);
+  }
+
+  record(failure: TlsFailure): void {
+    this.ring.push(failure);
+    this.byReason.set(failure.reason, (this.byReason.get(failure.reason) ?? 0) + 1);
+  }
+
+  clear(): void {
+    this.ring.clear();
+    this.byReason.clear();
+  }
+
+  toJSON(): { total: number; dropped: number; counts: Record<string, number>; failures: TlsFailure[] } {
+    return {
+      total: this.ring.total,
+      dropped: this.ring.dropped,
+      counts: Object.fromEntries(this.byReason),
+      failures: [...this.ring.values()],
+    };
+  }
+}
+
+/** Words for a handshake that failed before a certificate could even be judged. */
+export function describeHandshakeError(error: NodeJS.ErrnoException): { reason: string; code: string | null } {
+  const code = error.code ?? null;
+  const message = error.message ?? '';
+  if (code === 'ERR_SSL_HTTP_REQUEST' || /http request/i.test(message)) return { reason: 'not TLS (plain HTTP)', code };
+  if (code === 'ECONNRESET') return { reason: 'connection reset during handshake', code };
+  if (code === 'ERR_SSL_WRONG_VERSION_NUMBER' || /wrong version number/i.test(message))
+    return { reason: 'not TLS (garbage or unsupported version)', code };
+  if (/unsupported protocol|no protocols available/i.test(message)) return { reason: 'unsupported TLS version', code };
+  if (/no shared cipher/i.test(message)) return { reason: 'no shared cipher', code };
+  if (/renegotiation/i.test(message) || code === 'ERR_TLS_SESSION_ATTACK') return { reason: 'renegotiation refused', code };
+  if (/timed? ?out/i.test(message)) return { reason: 'handshake timed out', code };
+  return { reason: `handshake failed: ${message || code || 'unknown error'}`, code };
+}
