@@ -1,0 +1,316 @@
+/**
+ * One scenario source (a file's text, or a POST body) → a LoadedScenario, or
+ * positioned errors. YAML with positions (JSON is YAML too), defended against
+ * hostile input, validated against format.ts with readable messages, then
+ * checked for what a schema cannot say (regexes, delays, templates, one of
+ * respond/sequence/random, duplicate rule names). Nothing here touches files.
+ *
+ * Limits (hostile input gets a positioned error, never a hung or crashed process):
+ *  - MAX_SCENARIO_BYTES (8 MiB): a larger document is refused before parsing;
+ *  - MAX_NESTING_DEPTH (64): deeper collections are refused before they are
+ *    built (the YAML composer recurses; 10,000 levels would overflow the stack);
+ *  - MAX_ALIAS_COUNT (100): YAML aliases may expand to at most this many nodes
+ *    (the `yaml` package's guard against "billion laughs" alias bombs);
+ *  - MAX_REPORTED_ERRORS (100): the rest are summarised in one line.
+ */
+import { Composer, LineCounter, Parser, visit, type CST, type Document } from 'yaml';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { Value } from '@sinclair/typebox/value';
+import { MATCH_KEYS, NAME_PATTERN, RESPONSE_FIELDS, Scenario, type Response } from './format.js';
+import type { LoadedScenario, PositionedError } from './loaded.js';
+import { SourcePositions, type ValuePath } from './positions.js';
+import { schemaIssues } from './schema-errors.js';
+import { lintScenario } from './lint.js';
+import { compileMatcher } from './matchers.js';
+import { parseDelay } from './delay.js';
+import { compileTemplate } from './templates.js';
+
+export const MAX_SCENARIO_BYTES = 8 * 1024 * 1024;
+export const MAX_NESTING_DEPTH = 64;
+export const MAX_ALIAS_COUNT = 100;
+export const MAX_REPORTED_ERRORS = 100;
+
+export interface ParseOptions {
+  /** The name when the source has no `name:` (a file's name without extension). */
+  defaultName?: string;
+  /** Refuse larger sources (bytes of UTF-8); default MAX_SCENARIO_BYTES. */
+  maxBytes?: number;
+}
+
+export interface ParseResult {
+  scenario: LoadedScenario | null;
+  errors: PositionedError[];
+  warnings: PositionedError[];
+  /** Where `name:` is written (for a "name already used" message), when it is. */
+  nameAt?: { line: number; column: number };
+}
+
+const checkScenario = TypeCompiler.Compile(Scenario);
+
+export function parseScenarioText(text: string, file: string, options: ParseOptions = {}): ParseResult {
+  const fail = (errors: PositionedError[], warnings: PositionedError[] = []): ParseResult => ({
+    scenario: null,
+    errors: capErrors(sortByPosition(errors), file),
+    warnings: sortByPosition(warnings),
+  });
+  const at = (line: number, column: number, message: string): PositionedError => ({ file, line, column, message });
+
+  const maxBytes = options.maxBytes ?? MAX_SCENARIO_BYTES;
+  const bytes = Buffer.byteLength(text, 'utf8');
+  if (bytes > maxBytes) {
+    return fail([at(1, 1, `the document is ${formatBytes(bytes)}; scenarios are limited to ${formatBytes(maxBytes)}`)]);
+  }
+
+  const lineCounter = new LineCounter();
+  const tokens = [...new Parser(lineCounter.addNewLine).parse(text)];
+  const tooDeep = findExcessiveNesting(tokens, MAX_NESTING_DEPTH);
+  const positionsOfText = new SourcePositions(file, null, lineCounter);
+  if (tooDeep !== null) {
+    const { line, column } = positionsOfText.ofOffset(tooDeep);
+    return fail([at(line, column, `nesting deeper than ${MAX_NESTING_DEPTH} levels`)]);
+  }
+
+  const composer = new Composer({ prettyErrors: false, merge: true, uniqueKeys: true });
+  let document: Document.Parsed | null = null;
+  const extraDocuments: number[] = [];
+  for (const composed of composer.compose(tokens, true, text.length)) {
+    if (!document) document = composed;
+    else extraDocuments.push(composed.range[0]);
+  }
+  if (!document) return fail([at(1, 1, 'empty document')]);
+  const positions = new SourcePositions(file, document, lineCounter);
+  const yamlProblem = (problem: { code: string; message: string; pos: [number, number] }): PositionedError => {
+    const { line, column } = positions.ofOffset(problem.pos[0]);
+    const message =
+      problem.code === 'DUPLICATE_KEY' ? `duplicate key ${keyAt(document, problem.pos[0])}: a mapping has each key once` : problem.message;
+    return at(line, column, message.split('\n')[0] as string);
+  };
+  const warnings = document.warnings.map(yamlProblem);
+  const syntaxErrors = document.errors.map(yamlProblem);
+  if (extraDocuments.length > 0) {
+    const { line, column } = positions.ofOffset(extraDocuments[0] as number);
+    syntaxErrors.push(at(line, column, 'more than one YAML document (---): a file holds one scenario'));
+  }
+  if (syntaxErrors.length > 0) return fail(syntaxErrors, warnings);
+
+  let value: unknown;
+  try {
+    value = document.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (error) {
+    if (error instanceof ReferenceError || error instanceof RangeError) {
+      const { line, column } = firstAliasPosition(document, positions);
+      return fail(
+        [at(line, column, `YAML aliases expand to too many nodes (at most ${MAX_ALIAS_COUNT}); is this an alias bomb? (${error.message})`)],
+        warnings,
+      );
+    }
+    throw error;
+  }
+  if (value === null || value === undefined) {
+    return fail([at(1, 1, 'the document is empty: a scenario is a mapping, e.g. "rules: [{respond: {isAllowed: true}}]"')], warnings);
+  }
+
+  const schemaErrors = validateAgainstSchema(value, positions, file);
+  if (schemaErrors.length > 0) return fail(schemaErrors, warnings);
+  const definition = value as Scenario;
+
+  const errors = semanticErrors(definition, positions);
+  const name = definition.name ?? options.defaultName;
+  if (name === undefined) {
+    errors.push(at(1, 1, 'name: required here (there is no file name to take it from)'));
+  } else if (definition.name === undefined && !new RegExp(NAME_PATTERN).test(name)) {
+    errors.push(at(1, 1, `the file name "${name}" is not a usable scenario name; set name:`));
+  }
+  if (errors.length > 0) return fail(errors, warnings);
+
+  warnings.push(...lintScenario(definition, positions));
+  return {
+    scenario: { name: name as string, file, definition },
+    errors: [],
+    warnings: sortByPosition(warnings),
+    ...(definition.name !== undefined ? { nameAt: positions.of(['name']) } : {}),
+  };
+}
+
+/** The schema check: readable messages from the walker; TypeBox has the last word. */
+function validateAgainstSchema(value: unknown, positions: SourcePositions, file: string): PositionedError[] {
+  if (checkScenario.Check(value)) return [];
+  const issues = schemaIssues(Scenario, value, { unknownKeyHint });
+  if (issues.length > 0) return issues.map((issue) => positions.error(issue.path, issue.message, { key: issue.atKey }));
+  // The walker found nothing TypeBox objects to: report TypeBox's own words rather than let it through.
+  return [...Value.Errors(Scenario, value)].slice(0, MAX_REPORTED_ERRORS).map((error) => {
+    const path = error.path.split('/').slice(1).map(decodePointer);
+    return positions.error(path, error.message);
+  });
+}
+
+function decodePointer(segment: string): string | number {
+  const text = segment.replace(/~1/g, '/').replace(/~0/g, '~');
+  return /^\d+$/.test(text) ? Number(text) : text;
+}
+
+const RESPONSE_KEYS: readonly string[] = [...RESPONSE_FIELDS, 'extra', 'omit', 'status', 'headers', 'body', 'delay', 'fault'];
+const MATCH_KEY_LIST: readonly string[] = MATCH_KEYS;
+
+/** Keys written one level off: `isAllowed` directly on a rule, `contentID` in respond. */
+function unknownKeyHint(key: string, path: ValuePath): string | undefined {
+  const inRule = path.length === 2 && path[0] === 'rules';
+  if (inRule && RESPONSE_KEYS.includes(key)) return `response fields go under respond: (or sequence:/random:)`;
+  if (inRule && MATCH_KEY_LIST.includes(key)) return `request fields to match go under match:`;
+  const inResponse = path.length >= 1 && ['respond', 'defaults', 'invalid', 'unmatched'].includes(String(path[path.length - 1]));
+  if (inResponse && MATCH_KEY_LIST.includes(key) && !RESPONSE_KEYS.includes(key)) {
+    return `to send an additional field write extra: {${key}: ...}; to match on it use match:`;
+  }
+  return undefined;
+}
+
+/** What JSON Schema cannot say: run the compiler's own pieces over every matcher, delay and template. */
+function semanticErrors(definition: Scenario, positions: SourcePositions): PositionedError[] {
+  const errors: PositionedError[] = [];
+  const responses: { response: Response; path: ValuePath }[] = [];
+  for (const key of ['defaults', 'invalid', 'unmatched'] as const) {
+    const response = definition[key];
+    if (response) responses.push({ response, path: [key] });
+  }
+
+  const namedAt = new Map<string, number>();
+  (definition.rules ?? []).forEach((rule, index) => {
+    const rulePath: ValuePath = ['rules', index];
+    const ways = (['respond', 'sequence', 'random'] as const).filter((way) => rule[way] !== undefined);
+    if (ways.length === 0) {
+      errors.push(positions.error(rulePath, 'a rule needs one of respond, sequence or random'));
+    } else if (ways.length > 1) {
+      errors.push(
+        positions.error([...rulePath, ways[1] as string], `${ways.join(' and ')} cannot be combined: a rule has exactly one of respond, sequence or random`, {
+          key: true,
+        }),
+      );
+    }
+    if (rule.loop !== undefined && rule.sequence === undefined) {
+      errors.push(positions.error([...rulePath, 'loop'], 'loop only applies to a sequence:', { key: true }));
+    }
+    if (rule.name !== undefined) {
+      const first = namedAt.get(rule.name);
+      if (first !== undefined) {
+        const { line } = positions.of(['rules', first, 'name']);
+        errors.push(positions.error([...rulePath, 'name'], `duplicate rule name "${rule.name}" (first used by rules[${first}], line ${line})`));
+      } else {
+        namedAt.set(rule.name, index);
+      }
+    }
+    for (const [key, matcher] of Object.entries(rule.match ?? {})) {
+      if (matcher === undefined) continue;
+      try {
+        compileMatcher(matcher);
+      } catch (error) {
+        errors.push(positions.error([...rulePath, 'match', key, ...errorPath(error)], errorMessage(error)));
+      }
+    }
+    if (rule.respond) responses.push({ response: rule.respond, path: [...rulePath, 'respond'] });
+    rule.sequence?.forEach((response, step) => responses.push({ response, path: [...rulePath, 'sequence', step] }));
+    rule.random?.forEach((response, choice) => responses.push({ response, path: [...rulePath, 'random', choice] }));
+  });
+
+  for (const { response, path } of responses) errors.push(...responseErrors(response, path, positions));
+  return errors;
+}
+
+function responseErrors(response: Response, path: ValuePath, positions: SourcePositions): PositionedError[] {
+  const errors: PositionedError[] = [];
+  if (response.delay !== undefined) {
+    try {
+      parseDelay(response.delay);
+    } catch (error) {
+      errors.push(positions.error([...path, 'delay', ...errorPath(error)], errorMessage(error)));
+    }
+  }
+  const templates: { key: 'epTokenURL' | 'errorText'; percentEncode: boolean }[] = [
+    { key: 'epTokenURL', percentEncode: true },
+    { key: 'errorText', percentEncode: false },
+  ];
+  for (const { key, percentEncode } of templates) {
+    const text = response[key];
+    if (typeof text !== 'string') continue;
+    try {
+      compileTemplate(text, { percentEncode });
+    } catch (error) {
+      errors.push(positions.error([...path, key], errorMessage(error)));
+    }
+  }
+  return errors;
+}
+
+/** A sub-path inside the value an error names (e.g. the list item of a matcher), if the thrower gave one. */
+function errorPath(error: unknown): ValuePath {
+  const path = (error as { path?: unknown } | null)?.path;
+  return Array.isArray(path) && path.every((segment) => typeof segment === 'string' || typeof segment === 'number') ? path : [];
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * The offset of the first collection nested deeper than `limit`, walking the
+ * CST with an explicit stack (recursion is exactly what deep input would break).
+ */
+function findExcessiveNesting(tokens: CST.Token[], limit: number): number | null {
+  const stack: { token: CST.Token | null | undefined; depth: number }[] = [];
+  for (const token of tokens) if (token.type === 'document') stack.push({ token: token.value, depth: 0 });
+  while (stack.length > 0) {
+    const { token, depth } = stack.pop() as { token: CST.Token | null | undefined; depth: number };
+    if (!token) continue;
+    if (token.type !== 'block-map' && token.type !== 'block-seq' && token.type !== 'flow-collection') continue;
+    if (depth + 1 > limit) return token.offset;
+    for (const item of token.items as CST.CollectionItem[]) {
+      stack.push({ token: item.key, depth: depth + 1 });
+      stack.push({ token: item.value, depth: depth + 1 });
+    }
+  }
+  return null;
+}
+
+/** The key written at `offset`, quoted, for a duplicate-key message. */
+function keyAt(document: Document.Parsed, offset: number): string {
+  let key = '';
+  visit(document, {
+    Pair(_key, pair) {
+      const node = pair.key as { range?: [number, number, number]; value?: unknown } | null;
+      if (node?.range?.[0] === offset) {
+        key = JSON.stringify(String(node.value ?? pair.key));
+        return visit.BREAK;
+      }
+      return undefined;
+    },
+  });
+  return key;
+}
+
+function firstAliasPosition(document: Document.Parsed, positions: SourcePositions): { line: number; column: number } {
+  let offset: number | null = null;
+  visit(document, {
+    Alias(_key, node) {
+      offset = node.range?.[0] ?? null;
+      return visit.BREAK;
+    },
+  });
+  return offset === null ? { line: 1, column: 1 } : positions.ofOffset(offset);
+}
+
+export function sortByPosition(errors: PositionedError[]): PositionedError[] {
+  return [...errors].sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.column - b.column);
+}
+
+function capErrors(errors: PositionedError[], file: string): PositionedError[] {
+  if (errors.length <= MAX_REPORTED_ERRORS) return errors;
+  const rest = errors.length - MAX_REPORTED_ERRORS;
+  const next = errors[MAX_REPORTED_ERRORS] as PositionedError;
+  return [
+    ...errors.slice(0, MAX_REPORTED_ERRORS),
+    { file, line: next.line, column: next.column, message: `... and ${rest} more error${rest === 1 ? '' : 's'}` },
+  ];
+}
+
+function formatBytes(bytes: number): string {
+  return bytes >= 1024 * 1024 ? `${(bytes / (1024 * 1024)).toFixed(1).replace(/\.0$/, '')} MiB` : `${Math.ceil(bytes / 1024)} KiB`;
+}
