@@ -5,6 +5,7 @@
 import { parseArgs } from 'node:util';
 import { DEFAULT_OPTIONS, type MockOptions } from '../server/options.js';
 import { LOG_LEVELS, type LogLevel } from '../server/logger.js';
+import { parseSan, splitSanList } from '../pki/san.js';
 
 export class UsageError extends Error {}
 
@@ -81,7 +82,7 @@ export function parseServeOptions(args: string[], env: NodeJS.ProcessEnv): MockO
     certs: text('certs', DEFAULT_OPTIONS.certs),
     clientCa: raw('client-ca') ?? null,
     clientAuth: choiceOption('client-auth', text('client-auth', DEFAULT_OPTIONS.clientAuth), ['required', 'optional']),
-    sans: splitList(sanList),
+    sans: sanOption(sanList),
     keyType: choiceOption('key-type', text('key-type', DEFAULT_OPTIONS.keyType), ['ec', 'rsa']),
     watch: values['no-watch'] === true ? false : booleanEnv('EM_WATCH', env.EM_WATCH, DEFAULT_OPTIONS.watch),
     journalSize: integerOption('journal-size', raw('journal-size'), DEFAULT_OPTIONS.journalSize, 1, 10_000_000),
@@ -91,8 +92,17 @@ export function parseServeOptions(args: string[], env: NodeJS.ProcessEnv): MockO
   };
 }
 
-export function splitList(items: string[]): string[] {
-  return items.flatMap((item) => item.split(',')).map((item) => item.trim()).filter((item) => item !== '');
+/** --san entries (repeated or comma lists), each checked to be a DNS name or an IP address. */
+function sanOption(values: string[]): string[] {
+  const entries = splitSanList(values);
+  for (const entry of entries) {
+    try {
+      parseSan(entry);
+    } catch (error) {
+      throw new UsageError(`--san: ${(error as Error).message}`);
+    }
+  }
+  return entries;
 }
 
 function integerOption(name: string, value: string | undefined, fallback: number, min: number, max: number): number {

@@ -1,8 +1,8 @@
 /** Everything `serve` can be told (SPEC section 2), after parsing and defaults. */
 import type { ClientAuthMode } from './entitlement-listener.js';
 import type { LogLevel } from './logger.js';
+import type { KeyType } from '../pki/issue.js';
 
-export type KeyType = 'ec' | 'rsa';
 
 export interface MockOptions {
   /** A folder of *.yaml / *.yml files, or one file. */

@@ -1,0 +1,87 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { parseServeOptions, UsageError } from '../src/cli/serve-options.js';
+import { DEFAULT_OPTIONS } from '../src/server/options.js';
+
+test('no options and no environment give the documented defaults', () => {
+  assert.equal(parseServeOptions([], {}), DEFAULT_OPTIONS);
+  assert.is(DEFAULT_OPTIONS.port, 8443);
+  assert.is(DEFAULT_OPTIONS.adminPort, 8080);
+  assert.is(DEFAULT_OPTIONS.path, '/entitlement');
+  assert.is(DEFAULT_OPTIONS.clientAuth, 'required');
+  assert.is(DEFAULT_OPTIONS.journalSize, 10000);
+});
+
+test('every option has an environment variable; the command line wins', () => {
+  const env = {
+    EM_SCENARIOS: '/s',
+    EM_SCENARIO: 'flaky',
+    EM_HOST: '127.0.0.1',
+    EM_PORT: '9443',
+    EM_PATH: '/ent',
+    EM_ADMIN_HOST: '127.0.0.2',
+    EM_ADMIN_PORT: '9080',
+    EM_ADMIN_TOKEN: 't',
+    EM_CERTS: '/c',
+    EM_CLIENT_CA: '/ca.pem',
+    EM_CLIENT_AUTH: 'optional',
+    EM_SAN: 'entitlement-mock, mock.local',
+    EM_KEY_TYPE: 'rsa',
+    EM_WATCH: 'false',
+    EM_JOURNAL_SIZE: '50',
+    EM_LOG_LEVEL: 'warn',
+    EM_SEED: '7',
+    EM_TROUBLE_PORT: '9500',
+  };
+  const fromEnv = parseServeOptions([], env);
+  assert.equal(fromEnv, {
+    scenarios: '/s',
+    scenario: 'flaky',
+    host: '127.0.0.1',
+    port: 9443,
+    path: '/ent',
+    adminHost: '127.0.0.2',
+    adminPort: 9080,
+    adminToken: 't',
+    certs: '/c',
+    clientCa: '/ca.pem',
+    clientAuth: 'optional',
+    sans: ['entitlement-mock', 'mock.local'],
+    keyType: 'rsa',
+    watch: false,
+    journalSize: 50,
+    logLevel: 'warn',
+    seed: 7,
+    troublePort: 9500,
+  });
+  const fromArgs = parseServeOptions(['--port', '0', '--san', 'a', '--san', 'b,c', '--scenario', 'x'], env);
+  assert.is(fromArgs.port, 0);
+  assert.equal(fromArgs.sans, ['a', 'b', 'c']);
+  assert.is(fromArgs.scenario, 'x');
+  assert.is(parseServeOptions(['--no-watch'], {}).watch, false);
+});
+
+test('bad values get one line naming the option', () => {
+  const message = (args: string[], env: Record<string, string> = {}) => {
+    try {
+      parseServeOptions(args, env);
+    } catch (error) {
+      assert.instance(error, UsageError);
+      return (error as Error).message;
+    }
+    throw new Error('expected a UsageError');
+  };
+  assert.is(message(['--port', 'abc']), '--port: expected an integer from 0 to 65535, got "abc"');
+  assert.is(message(['--port', '70000']), '--port: expected an integer from 0 to 65535, got "70000"');
+  assert.is(message([], { EM_ADMIN_PORT: '-1' }), '--admin-port: expected an integer from 0 to 65535, got "-1"');
+  assert.is(message(['--client-auth', 'maybe']), '--client-auth: expected one of required, optional, got "maybe"');
+  assert.is(message(['--journal-size', '0']), '--journal-size: expected an integer from 1 to 10000000, got "0"');
+  assert.is(message(['--path', 'entitlement']), '--path: expected a path starting with "/", got "entitlement"');
+  assert.is(message(['--log-level', 'loud']), '--log-level: expected one of trace, debug, info, warn, error, fatal, silent, got "loud"');
+  assert.is(message([], { EM_WATCH: 'sometimes' }), 'EM_WATCH: expected true or false, got "sometimes"');
+  assert.is(message(['--san', 'ok.example,bad name!']), '--san: "bad name!" is neither a DNS name nor an IP address');
+  assert.match(message(['--bogus']), /bogus/);
+  assert.not.match(message(['--bogus']), /\n/);
+});
+
+test.run();
