@@ -13,6 +13,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import type { LoadedScenario, PositionedError } from './loaded.js';
 import { MAX_SCENARIO_BYTES, parseScenarioText, type ParseResult } from './parse.js';
+import { compileScenario } from './compile.js';
 
 export interface LoadResult {
   scenarios: LoadedScenario[];
@@ -39,13 +40,19 @@ export function defaultNameOf(file: string): string {
   return basename(file, extname(file));
 }
 
-/** Load a folder or one file, synchronously. */
+/**
+ * Load a folder or one file, synchronously. Each scenario is also compiled
+ * once (and the result dropped) so that everything the compiler would refuse
+ * is reported here, positioned.
+ */
 export function loadScenarioPath(path: string): LoadResult {
-  const listed = filesOf(path, statSync, (folder) => readdirSync(folder, { withFileTypes: true }).map((entry) => entry.name), (file) => statSync(file));
+  const listed = filesOf(path, statSync, (folder) => readdirSync(folder), (file) => statSync(file));
   if (listed.kind === 'error') return { scenarios: [], errors: [listed.error], warnings: [] };
   const results = listed.files.map((file) => ({ file, result: readAndParse(file, () => statSync(file), () => readFileSync(file, 'utf8')) }));
   return combineFileResults(results);
 }
+
+const compileForChecking = (loaded: LoadedScenario) => compileScenario(loaded, Math.random);
 
 /** The scenario files a path stands for, without blocking. */
 export async function listScenarioFiles(path: string): Promise<ScenarioFiles> {
@@ -71,20 +78,15 @@ export async function listScenarioFiles(path: string): Promise<ScenarioFiles> {
   return { kind: 'folder', files };
 }
 
-/** Read and parse one scenario file, without blocking; unreadable and oversized files are errors. */
-export async function readScenarioFile(file: string): Promise<{ text: string | null; result: ParseResult }> {
+/** Read one scenario file's text without blocking; unreadable and oversized files give their error instead. */
+export async function readScenarioText(file: string): Promise<{ text: string } | { error: PositionedError }> {
   try {
     const stats = await stat(file);
-    if (stats.size > MAX_SCENARIO_BYTES) return { text: null, result: tooLarge(file, stats.size) };
-    const text = await readFile(file, 'utf8');
-    return { text, result: parseScenarioFile(file, text) };
+    if (stats.size > MAX_SCENARIO_BYTES) return { error: tooLarge(file, stats.size).errors[0] as PositionedError };
+    return { text: await readFile(file, 'utf8') };
   } catch (error) {
-    return { text: null, result: { scenario: null, errors: [fileError(file, error)], warnings: [] } };
+    return { error: fileError(file, error) };
   }
-}
-
-export function parseScenarioFile(file: string, text: string): ParseResult {
-  return parseScenarioText(text, file, { defaultName: defaultNameOf(file) });
 }
 
 /**
@@ -158,7 +160,7 @@ function readAndParse(file: string, statFile: () => Stats, read: () => string): 
   try {
     const size = statFile().size;
     if (size > MAX_SCENARIO_BYTES) return tooLarge(file, size);
-    return parseScenarioFile(file, read());
+    return parseScenarioText(read(), file, { defaultName: defaultNameOf(file), compile: compileForChecking });
   } catch (error) {
     return { scenario: null, errors: [fileError(file, error)], warnings: [] };
   }

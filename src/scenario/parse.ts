@@ -24,6 +24,8 @@ import { lintScenario } from './lint.js';
 import { compileMatcher } from './matchers.js';
 import { parseDelay } from './delay.js';
 import { compileTemplate } from './templates.js';
+import { ScenarioCompileError } from './compile.js';
+import type { CompiledScenario } from './engine.js';
 
 export const MAX_SCENARIO_BYTES = 8 * 1024 * 1024;
 export const MAX_NESTING_DEPTH = 64;
@@ -35,6 +37,12 @@ export interface ParseOptions {
   defaultName?: string;
   /** Refuse larger sources (bytes of UTF-8); default MAX_SCENARIO_BYTES. */
   maxBytes?: number;
+  /**
+   * Compile the scenario too (compileScenario with a random source); a problem
+   * the compiler finds becomes a positioned error, and the result carries the
+   * compiled scenario.
+   */
+  compile?: (loaded: LoadedScenario) => CompiledScenario;
 }
 
 export interface ParseResult {
@@ -43,6 +51,8 @@ export interface ParseResult {
   warnings: PositionedError[];
   /** Where `name:` is written (for a "name already used" message), when it is. */
   nameAt?: { line: number; column: number };
+  /** With the `compile` option, when there were no errors. */
+  compiled?: CompiledScenario;
 }
 
 const checkScenario = TypeCompiler.Compile(Scenario);
@@ -123,12 +133,27 @@ export function parseScenarioText(text: string, file: string, options: ParseOpti
   }
   if (errors.length > 0) return fail(errors, warnings);
 
+  const scenario: LoadedScenario = { name: name as string, file, definition };
+  let compiled: CompiledScenario | undefined;
+  if (options.compile) {
+    try {
+      compiled = options.compile(scenario);
+    } catch (error) {
+      if (!(error instanceof ScenarioCompileError)) throw error;
+      return fail(
+        error.problems.map((problem) => positions.error(problem.path, problem.message)),
+        warnings,
+      );
+    }
+  }
+
   warnings.push(...lintScenario(definition, positions));
   return {
-    scenario: { name: name as string, file, definition },
+    scenario,
     errors: [],
     warnings: sortByPosition(warnings),
     ...(definition.name !== undefined ? { nameAt: positions.of(['name']) } : {}),
+    ...(compiled ? { compiled } : {}),
   };
 }
 
@@ -174,7 +199,8 @@ function semanticErrors(definition: Scenario, positions: SourcePositions): Posit
   }
 
   const namedAt = new Map<string, number>();
-  (definition.rules ?? []).forEach((rule, index) => {
+  const rules = definition.rules ?? [];
+  rules.forEach((rule, index) => {
     const rulePath: ValuePath = ['rules', index];
     const ways = (['respond', 'sequence', 'random'] as const).filter((way) => rule[way] !== undefined);
     if (ways.length === 0) {
@@ -196,6 +222,17 @@ function semanticErrors(definition: Scenario, positions: SourcePositions): Posit
         errors.push(positions.error([...rulePath, 'name'], `duplicate rule name "${rule.name}" (first used by rules[${first}], line ${line})`));
       } else {
         namedAt.set(rule.name, index);
+      }
+      const automatic = /^rule-([1-9]\d*)$/.exec(rule.name);
+      const namesakeIndex = automatic ? Number(automatic[1]) - 1 : -1;
+      const namesake = rules[namesakeIndex];
+      if (namesake && namesake.name === undefined) {
+        errors.push(
+          positions.error(
+            [...rulePath, 'name'],
+            `"${rule.name}" is also the automatic name of the unnamed rules[${namesakeIndex}]; pick another name (or name that rule)`,
+          ),
+        );
       }
     }
     for (const [key, matcher] of Object.entries(rule.match ?? {})) {

@@ -38,7 +38,7 @@ class SchemaWalker {
   private readonly ids = new Map<string, Schema>();
 
   constructor(
-    root: Schema,
+    private readonly root: Schema,
     private readonly options: SchemaCheckOptions,
   ) {
     this.collectIds(root, 0);
@@ -204,11 +204,21 @@ class SchemaWalker {
   private deref(schema: Schema): Schema {
     let current = schema;
     for (let hops = 0; typeof current.$ref === 'string' && hops < 16; hops++) {
-      const target = this.ids.get(current.$ref);
+      const target = current.$ref.startsWith('#') ? this.pointer(current.$ref) : this.ids.get(current.$ref);
       if (!target) throw new Error(`schema reference ${current.$ref} not found`);
       current = target;
     }
     return current;
+  }
+
+  /** `#/definitions/Matcher`: a JSON pointer into the root schema (as in the published JSON Schema). */
+  private pointer(reference: string): Schema | undefined {
+    let node: unknown = this.root;
+    for (const part of reference.slice(1).split('/').slice(1)) {
+      const key = decodeURIComponent(part).replace(/~1/g, '/').replace(/~0/g, '~');
+      node = typeof node === 'object' && node !== null && Object.hasOwn(node, key) ? (node as Schema)[key] : undefined;
+    }
+    return isSchema(node) ? node : undefined;
   }
 
   private collectIds(schema: unknown, depth: number): void {
