@@ -269,14 +269,14 @@ export function describeTransportError(error: NodeJS.ErrnoException, phase: 'con
       'closed',
       phase === 'connect'
         ? 'connection closed during the TLS handshake (the server may have refused the client certificate)'
-        : 'connection closed without a response',
+        : 'connection closed without a response (right after the TLS handshake, this is how many servers refuse a client certificate)',
     );
   if (code === 'ECONNRESET' || code === 'EPIPE')
     return failure(
       'reset',
       phase === 'connect'
         ? `connection reset during the TLS handshake (the server may have refused the client certificate; ${detail})`
-        : `connection reset (TCP RST) without a response (${detail})`,
+        : `connection reset (TCP RST) without a response (${detail}; right after the TLS handshake, this is how some servers refuse a client certificate)`,
     );
   return failure('other', `request failed (${detail})`);
 }

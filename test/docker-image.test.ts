@@ -1,0 +1,621 @@
+/**
+ * The container image and the example compose rig, reproduced on the host
+ * (CI has no Docker engine).
+ *
+ * Everything is read from the Dockerfile and docker-compose.yml themselves, so the
+ * two cannot drift apart from this test: the Dockerfile's stages are replayed in a
+ * temporary folder (each stage gets its own fake root; COPY copies what the build
+ * context would hold after .dockerignore; RUN's `npm …` commands really run), then
+ * the compose services run in dependency order with the image's ENV, ENTRYPOINT/CMD
+ * and HEALTHCHECK and each service's `command`, `environment` and `volumes`.
+ *
+ * What the host cannot reproduce, and what the test does instead:
+ * - Ports: EM_HOST/EM_ADMIN_HOST are set to 127.0.0.1 and EM_PORT, EM_ADMIN_PORT and
+ *   EM_TROUBLE_PORT to free loopback ports; URLs naming a compose service
+ *   (https://entitlement-mock:8443/…) are rewritten to 127.0.0.1 and the mapped port.
+ *   That the server certificate is valid for the service name is checked on the file.
+ * - `chown` and USER: not replayed (no root); the final USER is checked to be non-root.
+ * - `npm cache clean --force`: not replayed (it would empty the host's npm cache).
+ * - npm runs with --prefer-offline to reuse the host's cache.
+ * - node is not PID 1 here; SIGTERM is sent to it directly, as `docker stop` does.
+ * Any other RUN command fails the test until it is taught here.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
+import { accessSync, constants, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { parse as parseYaml } from 'yaml';
+
+const REPO = fileURLToPath(new URL('..', import.meta.url));
+const DOCKERFILE = readFileSync(path.join(REPO, 'Dockerfile'), 'utf8');
+const COMPOSE_TEXT = readFileSync(path.join(REPO, 'docker-compose.yml'), 'utf8');
+const DOCKERIGNORE = readFileSync(path.join(REPO, '.dockerignore'), 'utf8');
+
+// ---------------------------------------------------------------- Dockerfile parsing
+
+interface Instruction {
+  keyword: string;
+  /** Leading `--name=value` flags. */
+  flags: Record<string, string>;
+  /** The rest of the line, continuations joined. */
+  args: string;
+  line: number;
+}
+
+interface Stage {
+  image: string;
+  name: string | null;
+  instructions: Instruction[];
+}
+
+function parseDockerfile(text: string): Stage[] {
+  const stages: Stage[] = [];
+  const lines = text.split('\n');
+  for (let index = 0; index < lines.length; index++) {
+    const startLine = index + 1;
+    let logical = lines[index] ?? '';
+    if (/^\s*(#|$)/.test(logical)) continue;
+    while (/\\\s*$/.test(logical) && index + 1 < lines.length) {
+      index++;
+      const next = lines[index] ?? '';
+      if (/^\s*#/.test(next)) continue;
+      logical = `${logical.replace(/\\\s*$/, '')} ${next.trim()}`;
+    }
+    const match = /^\s*(\w+)\s+(.*)$/.exec(logical);
+    if (!match) throw new Error(`Dockerfile:${startLine}: cannot parse "${logical}"`);
+    const keyword = match[1]!.toUpperCase();
+    let rest = match[2]!.trim();
+    const flags: Record<string, string> = {};
+    for (let flag = /^--([\w-]+)=(\S+)\s+/.exec(rest); flag; flag = /^--([\w-]+)=(\S+)\s+/.exec(rest)) {
+      flags[flag[1]!] = flag[2]!;
+      rest = rest.slice(flag[0].length);
+    }
+    if (keyword === 'FROM') {
+      const from = /^(\S+)(?:\s+AS\s+(\S+))?$/i.exec(rest);
+      if (!from) throw new Error(`Dockerfile:${startLine}: cannot parse FROM ${rest}`);
+      stages.push({ image: from[1]!, name: from[2] ?? null, instructions: [] });
+      continue;
+    }
+    const stage = stages.at(-1);
+    if (!stage) throw new Error(`Dockerfile:${startLine}: ${keyword} before FROM`);
+    stage.instructions.push({ keyword, flags, args: rest, line: startLine });
+  }
+  return stages;
+}
+
+function execForm(instruction: Instruction): string[] {
+  assert.ok(instruction.args.startsWith('['), `Dockerfile:${instruction.line}: ${instruction.keyword} must use the exec form (a JSON array)`);
+  return JSON.parse(instruction.args) as string[];
+}
+
+function envPairs(args: string): [string, string][] {
+  const pairs = [...args.matchAll(/([A-Za-z_][A-Za-z0-9_]*)=("(?:[^"\\]|\\.)*"|\S+)/g)].map(
+    (match) => [match[1]!, match[2]!.startsWith('"') ? (JSON.parse(match[2]!) as string) : match[2]!] as [string, string],
+  );
+  assert.ok(pairs.length > 0, `ENV ${args}: use the KEY=value form`);
+  return pairs;
+}
+
+function healthcheckCommand(instruction: Instruction): string[] {
+  const match = /^CMD\s+(\[.*\])$/.exec(instruction.args);
+  assert.ok(match, `Dockerfile:${instruction.line}: HEALTHCHECK must be CMD ["…"] (exec form)`);
+  return JSON.parse(match[1]!) as string[];
+}
+
+// ---------------------------------------------------------------- .dockerignore
+
+/** Docker's matching, simplified: patterns are rooted at the context, `*` stays within a segment, `**` crosses, `!` re-includes. */
+function dockerignoreFilter(text: string): (relativePath: string) => boolean {
+  const rules = text
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !line.startsWith('#'))
+    .map((line) => {
+      const negated = line.startsWith('!');
+      const pattern = path.posix.normalize((negated ? line.slice(1) : line).replace(/^\/+/, ''));
+      const source = pattern
+        .split(/(\*\*\/?|\*|\?)/)
+        .map((part) => (part.startsWith('**') ? '.*' : part === '*' ? '[^/]*' : part === '?' ? '[^/]' : part.replace(/[.+^${}()|[\]\\]/g, '\\$&')))
+        .join('');
+      return { negated, regex: new RegExp(`^${source}$`) };
+    });
+  return (relativePath) => {
+    const segments = relativePath.split('/');
+    const candidates = segments.map((_segment, index) => segments.slice(0, index + 1).join('/'));
+    let ignored = false;
+    for (const rule of rules) if (candidates.some((candidate) => rule.regex.test(candidate))) ignored = !rule.negated;
+    return ignored;
+  };
+}
+
+const isIgnored = dockerignoreFilter(DOCKERIGNORE);
+
+// ---------------------------------------------------------------- fake container filesystems
+
+class FakeRoot {
+  workdir = '/';
+  readonly env: Record<string, string> = {};
+  /** Container path → host path, for compose volumes. */
+  readonly mounts: [string, string][] = [];
+
+  constructor(readonly root: string) {
+    mkdirSync(root, { recursive: true });
+  }
+
+  /** Where a container path lives on the host. */
+  map(containerPath: string): string {
+    const absolute = path.posix.resolve(this.workdir, containerPath);
+    const mount = this.mounts
+      .filter(([target]) => absolute === target || absolute.startsWith(`${target}/`))
+      .sort((a, b) => b[0].length - a[0].length)[0];
+    if (mount) return path.join(mount[1], path.posix.relative(mount[0], absolute));
+    return path.join(this.root, absolute);
+  }
+
+  /** A copy sharing this root's files, with its own mounts (a container of this image). */
+  container(): FakeRoot {
+    const copy = new FakeRoot(this.root);
+    copy.workdir = this.workdir;
+    Object.assign(copy.env, this.env);
+    return copy;
+  }
+}
+
+const temp = mkdtempSync(path.join(tmpdir(), 'em-docker-image-'));
+const stages = parseDockerfile(DOCKERFILE);
+const roots = new Map<Stage, FakeRoot>();
+const timings: Record<string, number> = {};
+const started: ChildProcess[] = [];
+let imageReplayed = false;
+
+/** The environment npm sees when a RUN line runs on the host: the host's, minus EM_*, plus the stage's ENV. */
+function npmEnv(root: FakeRoot): NodeJS.ProcessEnv {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('EM_')));
+  return { ...env, ...root.env, npm_config_prefer_offline: 'true', npm_config_update_notifier: 'false' };
+}
+
+function copyInto(root: FakeRoot, sources: { from: string; hostPath: string; contextRelative: string | null }[], destination: string): void {
+  const many = sources.length > 1 || destination.endsWith('/');
+  for (const source of sources) {
+    assert.ok(existsSync(source.hostPath), `COPY: ${source.from} does not exist`);
+    const isDirectory = statSync(source.hostPath).isDirectory();
+    const target = isDirectory || !many ? root.map(destination) : path.join(root.map(destination), path.basename(source.hostPath));
+    cpSync(source.hostPath, target, {
+      recursive: true,
+      filter: (hostPath) => {
+        if (source.contextRelative === null) return true;
+        const relative = path.relative(REPO, hostPath).split(path.sep).join('/');
+        return !isIgnored(relative);
+      },
+    });
+  }
+}
+
+function replayRun(root: FakeRoot, instruction: Instruction): void {
+  for (const command of instruction.args.split('&&').map((part) => part.trim())) {
+    const words = command.split(/\s+/);
+    const where = `Dockerfile:${instruction.line}: RUN ${command}`;
+    if (words[0] === 'npm' && words[1] === 'cache' && words[2] === 'clean') continue; // would empty the host's cache
+    if (words[0] === 'npm') {
+      const startedAt = performance.now();
+      const result = spawnSync('npm', words.slice(1), { cwd: root.map('.'), env: npmEnv(root), encoding: 'utf8' });
+      assert.is(result.status, 0, `${where} failed:\n${result.stdout}\n${result.stderr}`);
+      timings[`${command.replace(/ --no-audit --no-fund/, '')}`] = performance.now() - startedAt;
+    } else if (words[0] === 'mkdir') {
+      for (const target of words.slice(1).filter((word) => !word.startsWith('-'))) mkdirSync(root.map(target), { recursive: true });
+    } else if (words[0] === 'chown') {
+      for (const target of words.slice(2).filter((word) => !word.startsWith('-'))) assert.ok(existsSync(root.map(target)), `${where}: ${target} does not exist`);
+    } else if (words[0] === 'ln' && words[1] === '-s' && words.length === 4) {
+      mkdirSync(path.dirname(root.map(words[3]!)), { recursive: true });
+      symlinkSync(root.map(words[2]!), root.map(words[3]!));
+    } else {
+      throw new Error(`${where}: the host replay does not know this command; teach test/docker-image.test.ts`);
+    }
+  }
+}
+
+/** Replay one stage's instructions; returns its image config. */
+function replayStage(stage: Stage, index: number): FakeRoot {
+  const root = new FakeRoot(path.join(temp, `stage-${index}-${stage.name ?? 'final'}`));
+  roots.set(stage, root);
+  for (const instruction of stage.instructions) {
+    switch (instruction.keyword) {
+      case 'WORKDIR':
+        root.workdir = path.posix.resolve(root.workdir, instruction.args);
+        mkdirSync(root.map('.'), { recursive: true });
+        break;
+      case 'ENV':
+        for (const [name, value] of envPairs(instruction.args)) root.env[name] = value;
+        break;
+      case 'COPY': {
+        const words = instruction.args.split(/\s+/);
+        const destination = words.pop()!;
+        const fromName = instruction.flags.from;
+        const fromStage = fromName === undefined ? null : stages.find((candidate) => candidate.name === fromName);
+        if (fromName !== undefined) assert.ok(fromStage && roots.has(fromStage), `Dockerfile:${instruction.line}: no earlier stage "${fromName}"`);
+        const sources = words.map((from) => {
+          if (fromStage) return { from, hostPath: roots.get(fromStage)!.map(from), contextRelative: null };
+          const contextRelative = path.posix.normalize(from);
+          assert.not.ok(isIgnored(contextRelative), `Dockerfile:${instruction.line}: COPY ${from}, but .dockerignore excludes it`);
+          return { from, hostPath: path.join(REPO, contextRelative), contextRelative };
+        });
+        copyInto(root, sources, destination);
+        break;
+      }
+      case 'RUN':
+        replayRun(root, instruction);
+        break;
+      case 'USER':
+      case 'VOLUME':
+      case 'EXPOSE':
+      case 'HEALTHCHECK':
+      case 'ENTRYPOINT':
+      case 'CMD':
+      case 'ARG':
+      case 'LABEL':
+        break; // image configuration, checked below
+      default:
+        throw new Error(`Dockerfile:${instruction.line}: the host replay does not know ${instruction.keyword}`);
+    }
+  }
+  return root;
+}
+
+function last(stage: Stage, keyword: string): Instruction | undefined {
+  return stage.instructions.filter((instruction) => instruction.keyword === keyword).at(-1);
+}
+
+// ---------------------------------------------------------------- compose
+
+interface ComposeService {
+  command?: string[];
+  environment?: Record<string, string | number | boolean | null>;
+  volumes?: string[];
+  healthcheck?: { test?: string[] | string; disable?: boolean };
+  depends_on?: Record<string, { condition: string }>;
+  ports?: string[];
+}
+
+const compose = parseYaml(COMPOSE_TEXT, { merge: true }) as { services: Record<string, ComposeService> };
+
+function dependents(name: string, condition: string): string[] {
+  return Object.entries(compose.services)
+    .filter(([, service]) => service.depends_on?.[name]?.condition === condition)
+    .map(([dependent]) => dependent);
+}
+
+/** The service that serves (command `serve`, or the image default). */
+function mockServiceName(): string {
+  const names = Object.entries(compose.services)
+    .filter(([, service]) => service.command === undefined || service.command[0] === 'serve')
+    .map(([name]) => name);
+  assert.is(names.length, 1, `expected one serving service, got ${names.join(', ')}`);
+  return names[0]!;
+}
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** N free consecutive loopback ports (the trouble listeners take N..N+3). */
+async function freePortBlock(count: number): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = 20000 + Math.floor(Math.random() * 40000);
+    const servers: net.Server[] = [];
+    try {
+      for (let offset = 0; offset < count; offset++) {
+        const server = net.createServer();
+        await new Promise<void>((resolve, reject) => {
+          server.once('error', reject);
+          server.listen(base + offset, '127.0.0.1', resolve);
+        });
+        servers.push(server);
+      }
+      return base;
+    } catch {
+      // taken: try another block
+    } finally {
+      await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+    }
+  }
+  throw new Error(`no ${count} consecutive free ports found`);
+}
+
+interface Container {
+  root: FakeRoot;
+  env: Record<string, string>;
+}
+
+/** A container of the final image for a compose service: image ENV + service environment + volumes. */
+function containerFor(image: FakeRoot, serviceName: string, overrides: Record<string, string> = {}): Container {
+  const service = compose.services[serviceName]!;
+  const root = image.container();
+  for (const volume of service.volumes ?? []) {
+    const [source, target] = volume.split(':') as [string, string];
+    const hostPath = source.startsWith('.') || source.startsWith('/') ? path.resolve(REPO, source) : path.join(temp, 'volumes', source);
+    if (!existsSync(hostPath)) {
+      // A fresh named volume starts as a copy of the image's folder (empty here).
+      mkdirSync(hostPath, { recursive: true });
+    }
+    root.mounts.push([target, hostPath]);
+  }
+  const serviceEnv = Object.fromEntries(Object.entries(service.environment ?? {}).map(([name, value]) => [name, String(value ?? '')]));
+  const containerEnv = { ...image.env, ...serviceEnv };
+  // Values naming container paths point into the fake root on the host.
+  const mapped = Object.fromEntries(Object.entries(containerEnv).map(([name, value]) => [name, value.startsWith('/') ? root.map(value) : value]));
+  return { root, env: { PATH: process.env.PATH ?? '', HOME: temp, ...mapped, ...overrides } };
+}
+
+/** Rewrites an argv from the container's view to the host's: node, container paths, service URLs. */
+function hostArgv(container: Container, argv: string[], servicePorts: Record<string, Record<string, number>>): [string, string[]] {
+  const mapped = argv.map((word) => {
+    if (word.startsWith('/')) return container.root.map(word);
+    if (/^https?:\/\//.test(word)) {
+      const url = new URL(word);
+      const ports = servicePorts[url.hostname];
+      if (ports) {
+        const hostPort = ports[url.port];
+        assert.ok(hostPort, `${word}: no port ${url.port} known for service ${url.hostname}`);
+        url.hostname = '127.0.0.1';
+        url.port = String(hostPort);
+        return url.href;
+      }
+    }
+    return word;
+  });
+  const [program, ...args] = mapped;
+  return [program === 'node' ? process.execPath : program!, args];
+}
+
+interface Finished {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+function runToEnd(program: string, args: string[], container: Container, timeoutMs: number): Promise<Finished> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(program, args, { cwd: container.root.map('.'), env: container.env });
+    started.push(child);
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${args.join(' ')}: no exit within ${timeoutMs} ms\n${stdout}\n${stderr}`));
+    }, timeoutMs);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+}
+
+// ---------------------------------------------------------------- the tests
+
+const finalStage = stages.at(-1)!;
+
+test.after(() => {
+  for (const child of started) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  rmSync(temp, { recursive: true, force: true });
+  const shown = Object.entries(timings).map(([step, ms]) => `${step}: ${(ms / 1000).toFixed(1)} s`);
+  if (shown.length > 0) console.log(`\n  docker-image replay timings: ${shown.join('; ')}`);
+});
+
+test('the Dockerfile is what the issue asks for', () => {
+  assert.ok(stages.length >= 2, 'multi-stage');
+  for (const stage of stages) assert.match(stage.image, /^node:20(-|$)/, `official Node 20 base image: ${stage.image}`);
+  assert.is(finalStage.name, null, 'the last stage is the runtime image');
+  const runtimeRuns = finalStage.instructions.filter((instruction) => instruction.keyword === 'RUN').map((instruction) => instruction.args);
+  assert.ok(runtimeRuns.some((run) => /npm ci\b.*--omit=dev/.test(run) && /--ignore-scripts/.test(run)), 'runtime: npm ci --omit=dev --ignore-scripts');
+  const copies = finalStage.instructions.filter((instruction) => instruction.keyword === 'COPY');
+  assert.ok(copies.some((copy) => copy.flags.from !== undefined && /dist/.test(copy.args)), 'runtime copies the compiled output from the build stage');
+  assert.not.ok(copies.some((copy) => copy.flags.from === undefined && /(^|\s)(src|test)(\s|\/)/.test(copy.args)), 'runtime has no sources or tests');
+
+  const user = last(finalStage, 'USER')?.args;
+  assert.ok(user && user !== 'root' && user !== '0', `runs as a non-root user, not ${user}`);
+  assert.equal((last(finalStage, 'EXPOSE')?.args ?? '').split(/\s+/).sort(), ['8080', '8443']);
+  const volumes = finalStage.instructions.filter((instruction) => instruction.keyword === 'VOLUME').flatMap((instruction) =>
+    instruction.args.startsWith('[') ? (JSON.parse(instruction.args) as string[]) : instruction.args.split(/\s+/),
+  );
+  assert.ok(volumes.includes('/scenarios') && volumes.includes('/certs'), `VOLUME /scenarios /certs: ${volumes}`);
+  const env = Object.fromEntries(finalStage.instructions.filter((instruction) => instruction.keyword === 'ENV').flatMap((instruction) => envPairs(instruction.args)));
+  assert.is(env.EM_SCENARIOS, '/scenarios');
+  assert.is(env.EM_CERTS, '/certs');
+
+  const healthcheck = last(finalStage, 'HEALTHCHECK');
+  assert.ok(healthcheck, 'HEALTHCHECK');
+  const check = healthcheckCommand(healthcheck);
+  assert.is(check[0], 'node', 'the healthcheck needs no curl');
+  assert.is(check.at(-1), 'health');
+
+  const entrypoint = last(finalStage, 'ENTRYPOINT');
+  const cmd = last(finalStage, 'CMD');
+  assert.ok(cmd, 'CMD');
+  const argv = [...(entrypoint ? execForm(entrypoint) : []), ...execForm(cmd)];
+  assert.is(argv[0], 'node', 'exec form with node first: node is PID 1 and gets SIGTERM');
+  assert.ok(argv.includes('serve'), 'the default command serves');
+});
+
+test('.dockerignore keeps node_modules, certs, tests and build output out of the context', () => {
+  for (const excluded of ['node_modules', 'node_modules/koa/package.json', 'certs', 'certs/ca.key', 'test', 'test/docker-image.test.ts', 'dist', '.git'])
+    assert.ok(isIgnored(excluded), `${excluded} should be ignored`);
+  for (const included of ['package.json', 'package-lock.json', 'src/cli/main.ts', 'bin/entitlement-mock.js', 'scenarios'])
+    assert.not.ok(isIgnored(included), `${included} should be in the context`);
+});
+
+test('replay the image build on the host: every stage, RUN npm commands for real', () => {
+  const startedAt = performance.now();
+  stages.forEach((stage, index) => replayStage(stage, index));
+  imageReplayed = true;
+  timings['whole image replay'] = performance.now() - startedAt;
+  const image = roots.get(finalStage)!;
+  assert.ok(existsSync(image.map('dist/cli/main.js')), 'compiled CLI in the runtime image');
+  assert.not.ok(existsSync(image.map('node_modules/typescript')), 'no dev dependencies in the runtime image');
+  assert.not.ok(existsSync(image.map('src')), 'no sources in the runtime image');
+  for (const file of ['bin/entitlement-mock.js', 'package.json']) assert.ok(existsSync(image.map(file)), file);
+  assert.ok(existsSync(image.map(image.env.EM_SCENARIOS ?? '/scenarios')), 'bundled scenarios copied');
+  const entry = image.map('bin/entitlement-mock.js');
+  accessSync(entry, constants.X_OK);
+  const version = spawnSync(process.execPath, [entry, '--version'], { cwd: image.map('.'), encoding: 'utf8' });
+  assert.is(version.status, 0, version.stderr);
+  assert.is(version.stdout.trim(), (JSON.parse(readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { version: string }).version);
+});
+
+test('the compose rig on the host: certs init, mock healthy, stand-in passes, SIGTERM exits 0', async () => {
+  const image = roots.get(finalStage);
+  assert.ok(image && imageReplayed, 'the image replay completed');
+  const entrypoint = last(finalStage, 'ENTRYPOINT');
+  const imageEntrypoint = entrypoint ? execForm(entrypoint) : [];
+  const imageCmd = execForm(last(finalStage, 'CMD')!);
+  const argvOf = (serviceName: string) => [...imageEntrypoint, ...(compose.services[serviceName]!.command ?? imageCmd)];
+
+  const mockName = mockServiceName();
+  const mockService = compose.services[mockName]!;
+  const initNames = Object.keys(mockService.depends_on ?? {}).filter(
+    (name) => mockService.depends_on![name]!.condition === 'service_completed_successfully',
+  );
+  const standInNames = dependents(mockName, 'service_healthy');
+  assert.ok(initNames.length > 0, 'an init service the mock waits for');
+  assert.ok(standInNames.length > 0, 'a license-server stand-in waiting for the mock to be healthy');
+
+  // Free loopback ports in place of the container ports.
+  const port = await freePort();
+  const adminPort = await freePort();
+  const troublePort = await freePortBlock(4);
+  const overrides = {
+    EM_HOST: '127.0.0.1',
+    EM_ADMIN_HOST: '127.0.0.1',
+    EM_PORT: String(port),
+    EM_ADMIN_PORT: String(adminPort),
+    ...(mockService.environment?.EM_TROUBLE_PORT !== undefined ? { EM_TROUBLE_PORT: String(troublePort) } : {}),
+  };
+  const containerTrouble = Number(mockService.environment?.EM_TROUBLE_PORT ?? 0);
+  const servicePorts = {
+    [mockName]: {
+      '8443': port,
+      '8080': adminPort,
+      ...Object.fromEntries([0, 1, 2, 3].map((offset) => [String(containerTrouble + offset), troublePort + offset])),
+    },
+  };
+
+  // 1. init services run to completion, successfully.
+  for (const name of initNames) {
+    const container = containerFor(image, name);
+    const [program, args] = hostArgv(container, argvOf(name), servicePorts);
+    const startedAt = performance.now();
+    const result = await runToEnd(program, args, container, 30_000);
+    timings[`${name} service`] = performance.now() - startedAt;
+    assert.is(result.code, 0, `${name}: ${result.stdout}\n${result.stderr}`);
+  }
+
+  // 2. the mock, exactly as the image's ENTRYPOINT/CMD with the compose environment.
+  const mockContainer = containerFor(image, mockName, overrides);
+  const healthchecks: string[][] = [healthcheckCommand(last(finalStage, 'HEALTHCHECK')!)];
+  const composeHealth = mockService.healthcheck?.test;
+  if (Array.isArray(composeHealth)) {
+    assert.is(composeHealth[0], 'CMD', 'compose healthcheck in exec form');
+    healthchecks.push(composeHealth.slice(1));
+  }
+  const runHealthcheck = (argv: string[]) => {
+    const [program, args] = hostArgv(mockContainer, argv, servicePorts);
+    return runToEnd(program, args, mockContainer, 10_000);
+  };
+  for (const argv of healthchecks) assert.is((await runHealthcheck(argv)).code, 1, 'unhealthy before the mock starts');
+
+  const [mockProgram, mockArgs] = hostArgv(mockContainer, argvOf(mockName), servicePorts);
+  const startedAt = performance.now();
+  const mock = spawn(mockProgram, mockArgs, { cwd: mockContainer.root.map('.'), env: mockContainer.env });
+  started.push(mock);
+  let mockOutput = '';
+  mock.stderr.on('data', (chunk) => (mockOutput += chunk));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    mock.on('exit', (code, signal) => resolve({ code, signal })),
+  );
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the mock did not log "listening" within 20 s:\n${mockOutput}`)), 20_000);
+    mock.stdout.on('data', (chunk) => {
+      mockOutput += chunk;
+      if (/listening on/.test(mockOutput)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    void exited.then(({ code }) => {
+      clearTimeout(timer);
+      reject(new Error(`the mock exited with ${code} before listening:\n${mockOutput}`));
+    });
+  });
+  timings['mock start to listening'] = performance.now() - startedAt;
+
+  // 3. healthy, by the image's HEALTHCHECK and the compose healthcheck (docker retries a few times; so do we).
+  for (const argv of healthchecks) {
+    let result = await runHealthcheck(argv);
+    for (let retry = 0; retry < 5 && result.code !== 0; retry++) result = await runHealthcheck(argv);
+    assert.is(result.code, 0, `healthcheck ${argv.join(' ')}: ${result.stdout}${result.stderr}`);
+  }
+  const certsDir = mockContainer.env.EM_CERTS;
+  assert.ok(certsDir, 'EM_CERTS is set in the image');
+  const sans = new X509Certificate(readFileSync(path.join(certsDir, 'server.crt'))).subjectAltName ?? '';
+  assert.match(sans, 'DNS:entitlement-mock', 'the server certificate is valid for the compose service name');
+
+  // 4. the stand-ins run their command against the mock and pass every check.
+  for (const name of standInNames) {
+    const container = containerFor(image, name);
+    const [program, args] = hostArgv(container, argvOf(name), servicePorts);
+    const requestStartedAt = performance.now();
+    const result = await runToEnd(program, args, container, 30_000);
+    timings[`${name} service`] = performance.now() - requestStartedAt;
+    assert.is(result.code, 0, `${name}: ${result.stdout}\n${result.stderr}`);
+    const messageID = /"messageID": "([^"]+)"/.exec(result.stdout)?.[1];
+    assert.ok(messageID, `${name} printed the request it sent`);
+    const journal = (await (await fetch(`http://127.0.0.1:${adminPort}/admin/requests?limit=100`)).json()) as { requests: any[] };
+    const entry = journal.requests.find((candidate) => candidate.request?.messageID === messageID);
+    assert.ok(entry, 'the journal shows the request');
+    assert.is(entry.clientCN, 'license-server');
+    assert.is(entry.listener, 'main');
+    assert.is(entry.response.status, 200);
+
+    // The same stand-in pointed at the "expired" trouble listener refuses it (it verifies its peer).
+    if (containerTrouble > 0) {
+      const troubleArgs = argvOf(name).map((word) => word.replace(/:8443\//, `:${containerTrouble}/`));
+      const [troubleProgram, troubleArgv] = hostArgv(container, troubleArgs, servicePorts);
+      const refused = await runToEnd(troubleProgram, troubleArgv, container, 30_000);
+      assert.is(refused.code, 1);
+      assert.match(refused.stdout, 'CERT_HAS_EXPIRED');
+    }
+  }
+
+  // 5. docker stop: SIGTERM to node, exit 0 within 5 s.
+  const stopAt = performance.now();
+  mock.kill('SIGTERM');
+  const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), 5000).unref());
+  const outcome = await Promise.race([exited, timeout]);
+  timings['SIGTERM to exit'] = performance.now() - stopAt;
+  assert.ok(outcome !== 'timeout', `no exit within 5 s of SIGTERM:\n${mockOutput}`);
+  assert.equal(outcome, { code: 0, signal: null }, mockOutput);
+});
+
+test('docker-compose config accepts the compose file (when docker-compose is installed)', () => {
+  const probe = spawnSync('docker-compose', ['version'], { encoding: 'utf8' });
+  if (probe.error) {
+    console.log('\n  docker-compose not installed: compose file validation skipped (.ci/run installs it)');
+    return;
+  }
+  const result = spawnSync('docker-compose', ['-f', path.join(REPO, 'docker-compose.yml'), 'config', '--quiet'], { cwd: REPO, encoding: 'utf8' });
+  assert.is(result.status, 0, result.stderr);
+});
+
+test.run();
