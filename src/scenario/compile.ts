@@ -1,0 +1,522 @@
+/**
+ * A validated scenario compiled once into a fast runtime (CompiledScenario): matchers,
+ * templates, delays and response shapes are all prepared at load; per request only the
+ * answer itself is built.
+ *
+ * Decisions (documented in the README's scenario section):
+ * - Rules are tried in order; the first that matches and is not used up answers. A rule's
+ *   name is its `name:` or `rule-<1-based index>`.
+ * - One counter per rule counts the requests it answered. `times: N` skips the rule once
+ *   it answered N; a `sequence:` answers step `count` (the last step repeats, or with
+ *   `loop: true` it restarts). Every matching request takes a step, faults included.
+ * - `defaults:` is merged under every response of the rules (`respond:`, each sequence
+ *   step, each random choice): a key the response does not set comes from defaults;
+ *   `extra` and `headers` are merged entry by entry (the response's entries win). The
+ *   `invalid:` and `unmatched:` responses are merged over their own built-in defaults
+ *   instead, not over `defaults:` (a `defaults: {isAllowed: true}` must not allow
+ *   broken requests).
+ * - Response keys: messageID `echo` (default) / `mismatch` (a fresh GUID that is not the
+ *   request's) / any other value sent as written; version `echo` (default) or as written;
+ *   isAllowed as written (default true); epTokenURL a template, default the FairPlay shape
+ *   with a fresh token, or `""` when isAllowed is the boolean false and no epTokenURL is
+ *   set (a default one counts as set); error and errorText only when set (a string
+ *   errorText is a template); `extra` fields are added after these (and win); `omit`
+ *   removes fields last. Default status 200. The Content-Type default is the responder's
+ *   (application/json for JSON, text/plain for a raw `body`); `headers` override it.
+ * - Invalid requests (`answerInvalid`): built-in HTTP 400, isAllowed false, error 400,
+ *   errorText = every problem joined with "; ", epTokenURL "", messageID echoed when the
+ *   raw request had a string messageID (else left out: there is nothing to echo), version
+ *   echoed when the raw request had a positive whole number (or such a numeric string),
+ *   else 1. Templates see whatever fields the raw request had.
+ * - Unmatched requests: built-in HTTP 404, isAllowed false, error 404, errorText
+ *   `no rule of scenario "<name>" matched contentID "<id>"`, epTokenURL "", plus near misses:
+ *   the three closest rules (fewest failed keys, ties by rule order; a used-up rule fails
+ *   the key `times`).
+ * - Speed: rules whose contentID matcher is exact (a string, number, `equals`, or a list of
+ *   those) are indexed by contentID. A request walks, in rule order, the rules indexed
+ *   under its contentID merged with the rules that are not indexable, so its cost is the
+ *   number of non-indexed rules before the one that answers, whatever the number of
+ *   indexed rules. Identical responses (after merging defaults) share one compiled builder.
+ */
+import { randomUUID } from 'node:crypto';
+import type { EntitlementRequest } from '../protocol/types.js';
+import type {
+  CompiledScenario,
+  Decision,
+  InvalidRequestFacts,
+  NearMiss,
+  RandomSource,
+  RequestFacts,
+  ResponsePlan,
+} from './engine.js';
+import { MATCH_KEYS, type MatchKey, type Matcher, type Response, type Rule } from './format.js';
+import type { LoadedScenario } from './loaded.js';
+import { compileMatcher, exactStrings, missReason, type CompiledMatcher } from './matchers.js';
+import { parseDelay, pickDelayMs } from './delay.js';
+import { compileTemplate } from './templates.js';
+
+/** The epTokenURL of an allowing response that sets none: the shape ExpressPlay returns for FairPlay. */
+export const DEFAULT_EP_TOKEN_URL = 'https://fp.service.expressplay.com:80/hms/fp/rights/?ExpressPlayToken={{token}}';
+
+/** How many near misses an unmatched request reports. */
+export const NEAR_MISS_COUNT = 3;
+
+export type ValuePath = (string | number)[];
+
+/** Everything in a scenario that could not be compiled, each with its path in the definition. */
+export class ScenarioCompileError extends Error {
+  readonly problems: readonly { path: ValuePath; message: string }[];
+  /** The first problem's path (for callers that position one error). */
+  readonly path: ValuePath;
+  constructor(scenario: string, problems: { path: ValuePath; message: string }[]) {
+    super(`scenario "${scenario}": ${problems.map((p) => `${formatPath(p.path)}: ${p.message}`).join('; ')}`);
+    this.name = 'ScenarioCompileError';
+    this.problems = problems;
+    this.path = problems[0]?.path ?? [];
+  }
+}
+
+export function compileScenario(loaded: LoadedScenario, random: RandomSource): CompiledScenario {
+  return new ScenarioCompiler(loaded, random).compile();
+}
+
+// ---------------------------------------------------------------------------
+
+/** Builds the answer for one request; `problems` only for invalid requests. */
+type PlanBuilder = (facts: RequestFacts, problems: readonly string[]) => ResponsePlan;
+
+interface Condition {
+  readonly key: MatchKey;
+  readonly matcher: CompiledMatcher;
+  readonly read: (facts: RequestFacts) => unknown;
+}
+
+interface CompiledRule {
+  readonly index: number;
+  readonly name: string;
+  readonly conditions: readonly Condition[];
+  /** The conditions other than contentID: enough when the rule was found by its indexed contentID. */
+  readonly conditionsBesideContentID: readonly Condition[];
+  /** Infinity without `times:`. */
+  readonly times: number;
+  /** The plan and the sequence step for the request that is the rule's `count`-th answer (from 0). */
+  readonly respond: (facts: RequestFacts, count: number) => { plan: ResponsePlan; step: number | null };
+}
+
+/** How each match key is read from a request. Null identity fields count as absent. */
+const READERS: Record<MatchKey, (facts: RequestFacts) => unknown> = {
+  contentID: (facts) => facts.request.contentID,
+  requestType: (facts) => facts.request.requestType,
+  customerCookie: (facts) => facts.request.customerCookie,
+  messageID: (facts) => facts.request.messageID,
+  version: (facts) => facts.request.version,
+  clientCN: (facts) => facts.client.cn ?? undefined,
+  clientFingerprint: (facts) => facts.client.fingerprint ?? undefined,
+  clientAuthorized: (facts) => facts.client.authorized,
+};
+
+const OMITTED = Symbol('omitted');
+const NO_CONDITIONS: readonly Condition[] = Object.freeze([]);
+type FieldValue = (facts: RequestFacts, problems: readonly string[]) => unknown;
+
+class ScenarioCompiler {
+  private readonly problems: { path: ValuePath; message: string }[] = [];
+  private readonly seenProblems = new Set<string>();
+  private readonly builders = new Map<string, PlanBuilder>();
+  /** `respond:` rules with the same builder share one responder. */
+  private readonly singleResponders = new Map<PlanBuilder, CompiledRule['respond']>();
+  private readonly defaultTokenURL = compileTemplate(DEFAULT_EP_TOKEN_URL, { percentEncode: true });
+
+  constructor(
+    private readonly loaded: LoadedScenario,
+    private readonly random: RandomSource,
+  ) {}
+
+  compile(): CompiledScenario {
+    const loaded = this.loaded;
+    const definition = loaded.definition;
+    const name = loaded.name;
+    // Problems in defaults are reported once, under defaults, before the rules that inherit them.
+    if (definition.defaults) this.compileResponse(definition.defaults, ['defaults'], {});
+    const rules = (definition.rules ?? []).map((rule, index) => this.compileRule(rule, index));
+
+    const unmatchedBuilder = this.compileResponse(definition.unmatched ?? {}, ['unmatched'], {
+      builtIn: { status: 404, isAllowed: false, error: 404 },
+      errorText: (facts) => `no rule of scenario ${JSON.stringify(name)} matched contentID ${quote(facts.request.contentID)}`,
+    });
+    const invalidBuilder = this.compileResponse(definition.invalid ?? {}, ['invalid'], {
+      builtIn: { status: 400, isAllowed: false, error: 400 },
+      errorText: (_facts, problems) => (problems.length > 0 ? problems.join('; ') : 'invalid Entitlement Request'),
+    });
+    if (this.problems.length > 0) throw new ScenarioCompileError(name, this.problems);
+
+    // The contentID index, and the rules it cannot hold, both in rule order.
+    const byContentID = new Map<string, CompiledRule[]>();
+    const unindexed: CompiledRule[] = [];
+    (definition.rules ?? []).forEach((rule, index) => {
+      const compiled = rules[index]!;
+      const contentIDMatcher = rule.match?.contentID;
+      const values = contentIDMatcher === undefined ? null : exactStrings(contentIDMatcher);
+      if (values === null) {
+        unindexed.push(compiled);
+        return;
+      }
+      for (const value of new Set(values)) {
+        const list = byContentID.get(value);
+        if (list === undefined) byContentID.set(value, [compiled]);
+        else list.push(compiled);
+      }
+    });
+
+    const counts = new Float64Array(rules.length);
+    const ruleNames = Object.freeze(rules.map((rule) => rule.name));
+
+    const tryRule = (rule: CompiledRule, conditions: readonly Condition[], facts: RequestFacts): Decision | null => {
+      const count = counts[rule.index]!;
+      if (count >= rule.times) return null;
+      for (const condition of conditions) if (!condition.matcher.test(condition.read(facts))) return null;
+      counts[rule.index] = count + 1;
+      const { plan, step } = rule.respond(facts, count);
+      return { scenario: name, rule: rule.name, step, plan };
+    };
+
+    const nearMisses = (facts: RequestFacts): NearMiss[] => {
+      // Fewest failed keys first, ties by rule order; the scan stops once nothing can get closer.
+      const closest: { rule: CompiledRule; failures: number }[] = [];
+      for (const rule of rules) {
+        const limit = closest.length < NEAR_MISS_COUNT ? Infinity : closest[NEAR_MISS_COUNT - 1]!.failures - 1;
+        if (limit < 1) break;
+        let failures = counts[rule.index]! >= rule.times ? 1 : 0;
+        for (const condition of rule.conditions) {
+          if (failures > limit) break;
+          if (!condition.matcher.test(condition.read(facts))) failures++;
+        }
+        if (failures > limit || failures === 0) continue;
+        let at = closest.length;
+        while (at > 0 && closest[at - 1]!.failures > failures) at--;
+        closest.splice(at, 0, { rule, failures });
+        if (closest.length > NEAR_MISS_COUNT) closest.pop();
+      }
+      return closest.map(({ rule }) => {
+        const failed: NearMiss['failed'] = [];
+        const count = counts[rule.index]!;
+        if (count >= rule.times) failed.push({ key: 'times', reason: `already answered ${count} of times: ${rule.times}` });
+        for (const { key, matcher, read } of rule.conditions) {
+          const value = read(facts);
+          if (!matcher.test(value)) failed.push({ key, reason: missReason(matcher, value) });
+        }
+        return { rule: rule.name, failed };
+      });
+    };
+
+    return {
+      name,
+      file: loaded.file,
+      description: definition.description ?? '',
+      ruleNames,
+
+      answer(facts: RequestFacts): Decision {
+        const contentID = facts.request.contentID;
+        if (typeof contentID !== 'string') {
+          // Not a valid request after all: no index, every rule in order.
+          for (const rule of rules) {
+            const decision = tryRule(rule, rule.conditions, facts);
+            if (decision) return decision;
+          }
+        } else {
+          // Merge, in rule order, the rules indexed under this contentID with the unindexed ones.
+          const indexed = byContentID.get(contentID);
+          const indexedCount = indexed === undefined ? 0 : indexed.length;
+          let i = 0;
+          let u = 0;
+          while (i < indexedCount || u < unindexed.length) {
+            const fromIndex = indexed !== undefined && i < indexedCount ? indexed[i]! : null;
+            const general = u < unindexed.length ? unindexed[u]! : null;
+            let decision: Decision | null;
+            if (fromIndex !== null && (general === null || fromIndex.index < general.index)) {
+              i++;
+              decision = tryRule(fromIndex, fromIndex.conditionsBesideContentID, facts);
+            } else {
+              u++;
+              decision = tryRule(general!, general!.conditions, facts);
+            }
+            if (decision) return decision;
+          }
+        }
+        return { scenario: name, rule: null, step: null, nearMisses: nearMisses(facts), plan: unmatchedBuilder(facts, []) };
+      },
+
+      answerInvalid(facts: InvalidRequestFacts): Decision {
+        const raw = facts.request;
+        const request = (typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? raw : {}) as EntitlementRequest;
+        return {
+          scenario: name,
+          rule: null,
+          step: null,
+          plan: invalidBuilder({ request, client: facts.client }, facts.problems),
+        };
+      },
+
+      resetCounters(): void {
+        counts.fill(0);
+      },
+    };
+  }
+
+  private compileRule(rule: Rule, index: number): CompiledRule {
+    const path: ValuePath = ['rules', index];
+    const name = rule.name ?? `rule-${index + 1}`;
+    const conditions: Condition[] = [];
+    for (const key of Object.keys(rule.match ?? {}) as MatchKey[]) {
+      const matcher = rule.match?.[key] as Matcher | undefined;
+      if (matcher === undefined || !MATCH_KEYS.includes(key)) continue;
+      try {
+        conditions.push({ key, matcher: compileMatcher(matcher), read: READERS[key] });
+      } catch (error) {
+        this.problem([...path, 'match', key, ...errorPath(error)], error);
+      }
+    }
+    const defaults = this.loaded.definition.defaults;
+    const ways = [rule.respond, rule.sequence, rule.random].filter((way) => way !== undefined).length;
+    if (ways !== 1) this.problem(path, new Error('a rule needs exactly one of respond, sequence or random'));
+
+    let respond: CompiledRule['respond'];
+    if (rule.sequence) {
+      const steps = rule.sequence.map((step, i) => this.compileRuleResponse(step, defaults, [...path, 'sequence', i]));
+      const last = steps.length - 1;
+      const loop = rule.loop === true;
+      respond = (facts, count) => {
+        const step = loop ? count % steps.length : Math.min(count, last);
+        return { plan: steps[step]!(facts, []), step };
+      };
+    } else if (rule.random) {
+      const choices = rule.random.map(({ weight: _weight, ...choice }, i) =>
+        this.compileRuleResponse(choice, defaults, [...path, 'random', i]),
+      );
+      const cumulative: number[] = [];
+      let total = 0;
+      for (const { weight } of rule.random) cumulative.push((total += weight));
+      const random = this.random;
+      respond = (facts) => {
+        const target = random() * total;
+        let choice = 0;
+        while (choice < cumulative.length - 1 && cumulative[choice]! <= target) choice++;
+        return { plan: choices[choice]!(facts, []), step: null };
+      };
+    } else {
+      const builder = this.compileRuleResponse(rule.respond ?? {}, defaults, [...path, 'respond']);
+      respond = this.singleResponders.get(builder) ?? ((facts) => ({ plan: builder(facts, []), step: null }));
+      this.singleResponders.set(builder, respond);
+    }
+
+    return {
+      index,
+      name,
+      conditions,
+      conditionsBesideContentID:
+        conditions.length === 1 && conditions[0]!.key === 'contentID' ? NO_CONDITIONS : conditions.filter((c) => c.key !== 'contentID'),
+      times: rule.times ?? Infinity,
+      respond,
+    };
+  }
+
+  /** A rule's response with `defaults:` merged under it; identical results share one builder. */
+  private compileRuleResponse(response: Response, defaults: Response | undefined, path: ValuePath): PlanBuilder {
+    const merged = defaults === undefined ? response : mergeResponses(defaults, response);
+    const pathOf = (key: string): ValuePath => (key in response || defaults === undefined ? path : ['defaults']);
+    let cacheKey: string | null = null;
+    try {
+      cacheKey = JSON.stringify(merged);
+    } catch {
+      // Not JSON-shaped (cannot come from YAML or JSON): compile it on its own.
+    }
+    const cached = cacheKey === null ? undefined : this.builders.get(cacheKey);
+    if (cached) return cached;
+    const builder = this.compileResponse(merged, path, {}, pathOf);
+    if (cacheKey !== null) this.builders.set(cacheKey, builder);
+    return builder;
+  }
+
+  private compileResponse(
+    written: Response,
+    path: ValuePath,
+    special: {
+      builtIn?: Response;
+      errorText?: (facts: RequestFacts, problems: readonly string[]) => string;
+    },
+    pathOf: (key: string) => ValuePath = () => path,
+  ): PlanBuilder {
+    const response: Response = special.builtIn ? { ...special.builtIn, ...written } : written;
+
+    let delay: () => number = () => 0;
+    if (response.delay !== undefined) {
+      try {
+        const spec = parseDelay(response.delay);
+        const random = this.random;
+        delay = spec.kind === 'fixed' ? () => spec.ms : () => pickDelayMs(spec, random);
+      } catch (error) {
+        this.problem([...pathOf('delay'), 'delay'], error);
+      }
+    }
+
+    const fault = response.fault;
+    if (fault === 'hang' || fault === 'reset' || fault === 'close') {
+      return () => ({ kind: 'fault', fault, delayMs: delay() });
+    }
+    const delivery = fault === 'slow' || fault === 'partial' ? fault : 'whole';
+    const status = response.status ?? 200;
+    const headers: Record<string, string> = {};
+    for (const [header, value] of Object.entries(response.headers ?? {})) headers[header] = String(value);
+    const hasHeaders = Object.keys(headers).length > 0;
+
+    if (response.body !== undefined) {
+      const body = response.body;
+      return () => ({
+        kind: 'raw',
+        status,
+        headers: hasHeaders ? { ...headers } : {},
+        body,
+        delayMs: delay(),
+        delivery,
+      });
+    }
+
+    const fields = this.compileFields(response, pathOf, special.errorText);
+    return (facts, problems) => {
+      const body: Record<string, unknown> = {};
+      for (const [field, value] of fields) {
+        const v = value(facts, problems);
+        if (v === OMITTED) continue;
+        if (field === '__proto__') Object.defineProperty(body, field, { value: v, enumerable: true, writable: true, configurable: true });
+        else body[field] = v;
+      }
+      return {
+        kind: 'json',
+        status,
+        headers: hasHeaders ? { ...headers } : {},
+        body,
+        delayMs: delay(),
+        delivery,
+      };
+    };
+  }
+
+  /** The JSON body's fields in SPEC order, then `extra`, minus `omit`. */
+  private compileFields(
+    response: Response,
+    pathOf: (key: string) => ValuePath,
+    builtInErrorText: ((facts: RequestFacts, problems: readonly string[]) => string) | undefined,
+  ): [string, FieldValue][] {
+    const fields: [string, FieldValue][] = [];
+    const constant = (value: unknown): FieldValue => {
+      // Shared by every answer, so frozen; cloned first to leave the loaded definition alone.
+      const frozen = typeof value === 'object' && value !== null ? deepFreeze(structuredClone(value)) : value;
+      return () => frozen;
+    };
+    const template = (key: 'epTokenURL' | 'errorText', text: string, percentEncode: boolean): FieldValue => {
+      try {
+        return compileTemplate(text, { percentEncode });
+      } catch (error) {
+        this.problem([...pathOf(key), key], error);
+        return () => '';
+      }
+    };
+
+    const messageID = response.messageID;
+    if (messageID === undefined || messageID === 'echo') fields.push(['messageID', echoMessageID]);
+    else if (messageID === 'mismatch') fields.push(['messageID', mismatchedMessageID]);
+    else fields.push(['messageID', constant(messageID)]);
+
+    const version = response.version;
+    fields.push(['version', version === undefined || version === 'echo' ? echoVersion : constant(version)]);
+
+    const isAllowed = 'isAllowed' in response ? response.isAllowed : true;
+    fields.push(['isAllowed', constant(isAllowed)]);
+
+    if (response.epTokenURL !== undefined) fields.push(['epTokenURL', template('epTokenURL', response.epTokenURL, true)]);
+    else if (isAllowed === false) fields.push(['epTokenURL', constant('')]);
+    else fields.push(['epTokenURL', this.defaultTokenURL]);
+
+    if ('error' in response) fields.push(['error', constant(response.error)]);
+
+    const errorText = response.errorText;
+    if (typeof errorText === 'string') fields.push(['errorText', template('errorText', errorText, false)]);
+    else if ('errorText' in response) fields.push(['errorText', constant(errorText)]);
+    else if (builtInErrorText) fields.push(['errorText', builtInErrorText]);
+
+    for (const [field, value] of Object.entries(response.extra ?? {})) {
+      const at = fields.findIndex(([existing]) => existing === field);
+      if (at >= 0) fields[at] = [field, constant(value)];
+      else fields.push([field, constant(value)]);
+    }
+
+    const omit = new Set<string>(response.omit ?? []);
+    return fields.filter(([field]) => !omit.has(field));
+  }
+
+  private problem(path: ValuePath, error: unknown): void {
+    const message = error instanceof Error ? error.message : String(error);
+    const key = `${formatPath(path)}\u0000${message}`;
+    if (this.seenProblems.has(key)) return;
+    this.seenProblems.add(key);
+    this.problems.push({ path, message });
+  }
+}
+
+// --- response values -------------------------------------------------------
+
+function echoMessageID(facts: RequestFacts): unknown {
+  const messageID = facts.request.messageID;
+  return typeof messageID === 'string' ? messageID : OMITTED;
+}
+
+/** A fresh GUID that is not the request's. */
+function mismatchedMessageID(facts: RequestFacts): string {
+  let guid = randomUUID();
+  while (guid === facts.request.messageID) guid = randomUUID();
+  return guid;
+}
+
+/** The request's version when it is a positive whole number (or such a numeric string, as invalid requests may carry), else 1. */
+function echoVersion(facts: RequestFacts): number {
+  const version: unknown = facts.request.version;
+  if (typeof version === 'number') return Number.isSafeInteger(version) && version > 0 ? version : 1;
+  if (typeof version === 'string' && /^\s*\d{1,15}\s*$/.test(version)) {
+    const number = Number(version);
+    return number > 0 ? number : 1;
+  }
+  return 1;
+}
+
+/** `defaults` under `response`: the response's keys win; `extra` and `headers` merge entry by entry. */
+function mergeResponses(defaults: Response, response: Response): Response {
+  const merged: Response = { ...defaults, ...response };
+  if (defaults.extra && response.extra) merged.extra = { ...defaults.extra, ...response.extra };
+  if (defaults.headers && response.headers) {
+    const overridden = new Set(Object.keys(response.headers).map((h) => h.toLowerCase()));
+    const kept = Object.entries(defaults.headers).filter(([h]) => !overridden.has(h.toLowerCase()));
+    merged.headers = { ...Object.fromEntries(kept), ...response.headers };
+  }
+  return merged;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const inner of Object.values(value)) deepFreeze(inner);
+  }
+  return value;
+}
+
+function quote(value: unknown): string {
+  return typeof value === 'string' ? JSON.stringify(value) : String(value);
+}
+
+function errorPath(error: unknown): ValuePath {
+  const path = (error as { path?: unknown } | null)?.path;
+  return Array.isArray(path) ? (path as ValuePath) : [];
+}
+
+function formatPath(path: ValuePath): string {
+  return path.map((segment, i) => (typeof segment === 'number' ? `[${segment}]` : i === 0 ? segment : `.${segment}`)).join('') || '(scenario)';
+}

@@ -1,0 +1,88 @@
+/**
+ * Templates (`epTokenURL`, `errorText`) compiled once into functions of the request.
+ * `{{name}}` (spaces inside the braces allowed) inserts a request value, or a fresh
+ * `uuid`, `now` (RFC 3339, UTC) or `token` (32 random bytes, base64url). Absent values
+ * insert nothing. With `percentEncode` (epTokenURL only), inserted values are
+ * percent-encoded (encodeURIComponent); the template's own text never is.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { RequestFacts } from './engine.js';
+
+export type CompiledTemplate = (facts: RequestFacts) => string;
+
+export class TemplateError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TemplateError';
+  }
+}
+
+type ValueSource = (facts: RequestFacts) => string;
+
+const VARIABLES: Record<string, ValueSource> = {
+  contentID: (facts) => asText(facts.request.contentID),
+  messageID: (facts) => asText(facts.request.messageID),
+  requestType: (facts) => asText(facts.request.requestType),
+  customerCookie: (facts) => asText(facts.request.customerCookie),
+  version: (facts) => asText(facts.request.version),
+  clientCN: (facts) => facts.client.cn ?? '',
+  uuid: () => randomUUID(),
+  now: () => new Date().toISOString(),
+  token: () => randomBytes(32).toString('base64url'),
+};
+
+/** The variable names a template may use, in the order the SPEC lists them. */
+export const TEMPLATE_VARIABLES: readonly string[] = Object.keys(VARIABLES);
+
+const PLACEHOLDER = /\{\{\s*([^{}]*?)\s*\}\}/g;
+
+/** Compile once; throws TemplateError naming an unknown variable or an unclosed `{{`. */
+export function compileTemplate(text: string, opts: { percentEncode: boolean }): CompiledTemplate {
+  if (!text.includes('{{')) return () => text;
+
+  const parts: (string | ValueSource)[] = [];
+  let last = 0;
+  for (const placeholder of text.matchAll(PLACEHOLDER)) {
+    const name = placeholder[1]!;
+    const source = Object.hasOwn(VARIABLES, name) ? VARIABLES[name] : undefined;
+    if (!source) {
+      throw new TemplateError(
+        `unknown template variable {{${name}}}; known: ${TEMPLATE_VARIABLES.map((v) => `{{${v}}}`).join(', ')}`,
+      );
+    }
+    if (placeholder.index > last) parts.push(text.slice(last, placeholder.index));
+    parts.push(opts.percentEncode ? (facts) => percentEncode(source(facts)) : source);
+    last = placeholder.index + placeholder[0].length;
+  }
+  if (last < text.length) parts.push(text.slice(last));
+  const unclosed = parts.find((p): p is string => typeof p === 'string' && p.includes('{{'));
+  if (unclosed !== undefined) {
+    throw new TemplateError(`"{{" without a matching "}}" in template ${JSON.stringify(text)}`);
+  }
+
+  if (parts.length === 1 && typeof parts[0] !== 'string') return parts[0]!;
+  return (facts) => {
+    let out = '';
+    for (const part of parts) out += typeof part === 'string' ? part : part(facts);
+    return out;
+  };
+}
+
+/** How a request value reads in text. Invalid requests may carry any JSON, hence objects. */
+function asText(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (value === undefined || value === null) return '';
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  return JSON.stringify(value) ?? '';
+}
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/** encodeURIComponent, but a lone surrogate (valid JSON, invalid UTF-16) becomes U+FFFD instead of throwing. */
+function percentEncode(value: string): string {
+  try {
+    return encodeURIComponent(value);
+  } catch {
+    return encodeURIComponent(value.replace(LONE_SURROGATE, '\uFFFD'));
+  }
+}
