@@ -15,7 +15,7 @@ export interface MockLogger {
 
 export function createLogger(level: LogLevel, destination: NodeJS.WritableStream | number = 1): MockLogger {
   const stream =
-    typeof destination === 'number' ? pino.destination({ dest: destination, sync: false, minLength: 4096 }) : destination;
+    typeof destination === 'number' ? pino.destination({ dest: destination, sync: false }) : destination;
   const logger = pino({ level, base: undefined, timestamp: pino.stdTimeFunctions.isoTime }, stream);
   return {
     pino: logger,

@@ -1,0 +1,50 @@
+/** `entitlement-mock [serve|certs|validate|health|request] …`: dispatch to one file per subcommand. */
+import { readFileSync } from 'node:fs';
+
+type Subcommand = (args: string[]) => Promise<number>;
+
+const SUBCOMMANDS: Record<string, () => Promise<Subcommand>> = {
+  serve: async () => (await import('./serve.js')).run,
+  certs: async () => (await import('./certs.js')).run,
+  validate: async () => (await import('./validate.js')).run,
+  health: async () => (await import('./health.js')).run,
+  request: async () => (await import('./request.js')).run,
+};
+
+export const USAGE = `Usage: entitlement-mock [command] [options]
+
+Commands:
+  serve [options]          run the mock (the default command)
+  certs [--out DIR] [--san NAME]... [--key-type ec|rsa]
+                           generate the development PKI
+  validate PATH...         check scenario files
+  health [--url URL]       exit 0 when the admin /health answers ok
+  request [options]        send one Entitlement Request and check the answer
+
+Run "entitlement-mock <command> --help" for a command's options.`;
+
+export function version(): string {
+  const packageJson = new URL('../../package.json', import.meta.url);
+  return (JSON.parse(readFileSync(packageJson, 'utf8')) as { version: string }).version;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [first, ...rest] = argv;
+  if (first === '--version' || first === '-v') {
+    process.stdout.write(`${version()}\n`);
+    return 0;
+  }
+  if (first === '--help' || first === '-h' || first === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const named = first !== undefined && !first.startsWith('-');
+  const name = named ? first : 'serve';
+  const load = SUBCOMMANDS[name];
+  if (!load) {
+    process.stderr.write(`entitlement-mock: unknown command "${name}"\n${USAGE}\n`);
+    return 2;
+  }
+  const run = await load();
+  return run(named ? rest : argv);
+}

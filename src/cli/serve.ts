@@ -1,0 +1,48 @@
+/** `entitlement-mock [serve] [options]`: run the mock until SIGTERM/SIGINT. */
+import { parseServeOptions, serveHelp, UsageError } from './serve-options.js';
+import { startMock, StartupError } from '../server/mock.js';
+import { createLogger } from '../server/logger.js';
+
+/** How long in-flight responses may take to finish after SIGTERM before connections are cut. */
+const SHUTDOWN_GRACE_MS = 3000;
+
+export async function run(args: string[]): Promise<number> {
+  if (args.includes('--help') || args.includes('-h')) {
+    process.stdout.write(`Usage: entitlement-mock [serve] [options]\n\nOptions (and environment variables):\n${serveHelp()}\n`);
+    return 0;
+  }
+  let options;
+  try {
+    options = parseServeOptions(args, process.env);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      process.stderr.write(`entitlement-mock: ${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  }
+
+  const logger = createLogger(options.logLevel);
+  let mock;
+  try {
+    mock = await startMock(options, logger);
+  } catch (error) {
+    const message = error instanceof StartupError ? error.message : `cannot start: ${(error as Error).message}`;
+    logger.pino.fatal(message);
+    logger.flush();
+    process.stderr.write(`entitlement-mock: ${message}\n`);
+    return 1;
+  }
+
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+    process.once('SIGINT', () => resolve('SIGINT'));
+  });
+  logger.pino.info({ signal }, 'shutting down');
+  await mock.close(SHUTDOWN_GRACE_MS);
+  logger.pino.info('stopped');
+  logger.flush();
+  // Nothing should be left running; if something is, it must not keep a container from stopping.
+  setTimeout(() => process.exit(0), 500).unref();
+  return 0;
+}

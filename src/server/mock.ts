@@ -1,0 +1,199 @@
+/**
+ * Wires a running mock together: PKI, scenarios, journal, the entitlement
+ * listener(s) and the admin listener; and takes it apart again gracefully.
+ */
+import http from 'node:http';
+import { ensureDevPki } from '../pki/generate.js';
+import { loadServerTls } from '../pki/load.js';
+import { ensureTroublePki, TROUBLE_KINDS } from '../pki/trouble.js';
+import { ScenarioRegistry } from '../scenario/registry.js';
+import { defaultSeed, seededRandom } from '../scenario/random.js';
+import { Journal } from '../journal/journal.js';
+import { SeenMessageIds } from '../journal/seen-message-ids.js';
+import { HeldExchanges } from '../respond/deliver.js';
+import { createEntitlementApp } from './entitlement-app.js';
+import { startEntitlementListener, type RunningListener } from './entitlement-listener.js';
+import { createAdminApp } from './admin-app.js';
+import { TlsFailureLog } from './tls-failures.js';
+import { MockMetrics } from './metrics.js';
+import { createLogger, type MockLogger } from './logger.js';
+import type { MockOptions } from './options.js';
+import type { ExchangeState } from './exchange.js';
+
+export interface RunningMock {
+  readonly entitlementUrl: string;
+  readonly adminUrl: string;
+  readonly port: number;
+  readonly adminPort: number;
+  /** Trouble listeners by name with their ports (empty without --trouble-port). */
+  readonly troublePorts: Readonly<Record<string, number>>;
+  readonly seed: number;
+  readonly journal: Journal;
+  readonly scenarios: ScenarioRegistry;
+  /** Stop accepting, end held exchanges, let in-flight ones finish (at most `graceMs`), then close. */
+  close(graceMs?: number): Promise<void>;
+}
+
+export class StartupError extends Error {}
+
+export async function startMock(options: MockOptions, logger: MockLogger = createLogger(options.logLevel)): Promise<RunningMock> {
+  const log = logger.pino;
+  const startedAt = performance.now();
+
+  const generated = await ensureDevPki({ outDir: options.certs, sans: options.sans, keyType: options.keyType });
+  if (generated) {
+    log.info({ certs: options.certs, written: generated.written }, 'generated a development PKI');
+    for (const warning of generated.warnings) log.warn({ certs: options.certs }, warning);
+  }
+  const tls = loadServerTls(options.certs, options.clientCa ?? undefined);
+
+  const seed = options.seed ?? defaultSeed();
+  const journal = new Journal(options.journalSize);
+  const tlsFailures = new TlsFailureLog(Math.min(options.journalSize, 10_000));
+  const metrics = new MockMetrics(journal);
+  const scenarios = new ScenarioRegistry({
+    path: options.scenarios,
+    initial: options.scenario,
+    random: seededRandom(seed),
+    watch: options.watch,
+    onReload: (outcome) => {
+      metrics.observeReload(outcome.errors.length === 0);
+      if (outcome.errors.length === 0) log.info({ scenarios: outcome.names }, 'scenarios reloaded');
+      else log.warn({ errors: outcome.errors.map(formatError) }, 'scenario reload found errors; last good versions kept');
+    },
+  });
+  const loaded = await scenarios.load();
+  if (!loaded.ok) throw new StartupError(`cannot start: ${loaded.message}\n${loaded.errors.map(formatError).join('\n')}`);
+  for (const error of loaded.errors) log.warn({ error: formatError(error) }, 'scenario file skipped');
+
+  const state: ExchangeState = {
+    scenarios,
+    journal,
+    seenMessageIds: new SeenMessageIds(100_000),
+    held: new HeldExchanges(),
+    observers: [
+      { exchangeEnded: (entry) => logger.exchange(entry) },
+      { exchangeEnded: (entry) => metrics.observeExchange(entry) },
+    ],
+  };
+  const onTlsFailure = (failure: Parameters<TlsFailureLog['record']>[0]) => {
+    tlsFailures.record(failure);
+    metrics.observeTlsFailure(failure);
+    log.info({ listener: failure.listener, remote: failure.remote, reason: failure.reason }, 'TLS handshake refused');
+  };
+
+  const listeners: RunningListener[] = [];
+  const admin = http.createServer();
+  const close = async (graceMs = 4000) => {
+    scenarios.close();
+    const servers = [...listeners.map((listener) => listener.server), admin];
+    const allClosed = Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
+    state.held.releaseAll();
+    for (const server of servers) server.closeIdleConnections();
+    const timer = setTimeout(() => servers.forEach((server) => server.closeAllConnections()), graceMs);
+    await allClosed;
+    clearTimeout(timer);
+    logger.flush();
+  };
+
+  try {
+    listeners.push(
+      await startEntitlementListener({
+        name: 'main',
+        host: options.host,
+        port: options.port,
+        ...tls,
+        clientAuth: options.clientAuth,
+        app: createEntitlementApp({ path: options.path, listener: 'main', state }),
+        onTlsFailure,
+      }),
+    );
+    if (options.troublePort !== null) {
+      const troubleCerts = await ensureTroublePki({ outDir: options.certs, sans: options.sans, keyType: options.keyType });
+      for (const [index, kind] of TROUBLE_KINDS.entries()) {
+        listeners.push(
+          await startEntitlementListener({
+            name: kind,
+            host: options.host,
+            port: options.troublePort + index,
+            ...troubleCerts[kind],
+            clientCa: tls.clientCa,
+            clientAuth: options.clientAuth,
+            app: createEntitlementApp({ path: options.path, listener: kind, state }),
+            onTlsFailure,
+          }),
+        );
+      }
+    }
+    admin.on(
+      'request',
+      createAdminApp({
+        startedAt,
+        journal,
+        seenMessageIds: state.seenMessageIds,
+        tlsFailures,
+        scenarios,
+        metrics,
+        adminToken: options.adminToken,
+      }).callback(),
+    );
+    await new Promise<void>((resolve, reject) => {
+      admin.once('error', reject);
+      admin.listen(options.adminPort, options.adminHost, () => {
+        admin.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (error) {
+    await close(0);
+    throw error;
+  }
+
+  const mainListener = listeners[0] as RunningListener;
+  const adminAddress = admin.address();
+  const adminPort = typeof adminAddress === 'object' && adminAddress ? adminAddress.port : options.adminPort;
+  const entitlementUrl = `https://${urlHost(options.host)}:${mainListener.port}${options.path}`;
+  const adminUrl = `http://${urlHost(options.adminHost)}:${adminPort}`;
+  const troublePorts = Object.fromEntries(listeners.slice(1).map((listener) => [listener.name, listener.port]));
+
+  if (options.adminToken === null && !isLoopback(options.adminHost))
+    log.warn({ adminHost: options.adminHost }, 'the admin API has no --admin-token and listens beyond loopback');
+  log.info(
+    {
+      entitlementUrl,
+      adminUrl,
+      scenario: scenarios.activeName(),
+      clientAuth: options.clientAuth,
+      seed,
+      ...(listeners.length > 1 ? { troublePorts } : {}),
+      startupMs: Math.round(performance.now() - startedAt),
+    },
+    `entitlement-mock listening on ${entitlementUrl} (admin ${adminUrl})`,
+  );
+
+  return {
+    entitlementUrl,
+    adminUrl,
+    port: mainListener.port,
+    adminPort,
+    troublePorts,
+    seed,
+    journal,
+    scenarios,
+    close,
+  };
+}
+
+function formatError(error: { file: string; line: number; column: number; message: string }): string {
+  return `${error.file}:${error.line}:${error.column}: ${error.message}`;
+}
+
+/** A listen address as a URL host: wildcard addresses become localhost, IPv6 gets brackets. */
+function urlHost(address: string): string {
+  if (address === '0.0.0.0' || address === '::' || address === '') return 'localhost';
+  return address.includes(':') ? `[${address}]` : address;
+}
+
+function isLoopback(address: string): boolean {
+  return address === 'localhost' || address === '::1' || address.startsWith('127.');
+}

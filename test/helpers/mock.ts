@@ -1,0 +1,185 @@
+/**
+ * Start a real mock (real HTTPS with the test PKI, real admin HTTP) on free
+ * loopback ports, and talk to it the way a license server and a test runner do.
+ */
+import https from 'node:https';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { randomUUID } from 'node:crypto';
+import { startMock, type RunningMock } from '../../src/server/mock.js';
+import { DEFAULT_OPTIONS, type MockOptions } from '../../src/server/options.js';
+import { createLogger } from '../../src/server/logger.js';
+import { testPki, type TestPki } from './pki.js';
+
+export interface TestMock extends RunningMock {
+  pki: TestPki;
+  /** Log lines the mock wrote (parsed JSON). */
+  logs: Record<string, unknown>[];
+  /** Admin API call; JSON in and out. */
+  admin(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<AdminReply>;
+  /** POST an Entitlement Request (object → JSON, string → as is) with the license-server client certificate. */
+  entitle(body: unknown, options?: EntitleOptions): Promise<EntitlementReply>;
+}
+
+export interface AdminReply {
+  status: number;
+  headers: Headers;
+  json: any;
+  text: string;
+}
+
+export interface EntitlementReply {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  bodyText: string;
+  json: any;
+}
+
+export interface ClientCredentials {
+  certPem: string;
+  keyPem: string;
+}
+
+export interface EntitleOptions {
+  /** Client certificate to present; null presents none. Default: the dev PKI's client certificate. */
+  client?: ClientCredentials | null;
+  method?: string;
+  path?: string;
+  port?: number;
+  headers?: Record<string, string>;
+  /** Give up after this many ms (rejects with an Error whose code is 'ETIMEDOUT'). */
+  timeoutMs?: number;
+  agent?: https.Agent;
+  /** Verify the server certificate against the dev CA (default true). */
+  verifyServer?: boolean;
+  servername?: string;
+}
+
+/** Write scenario files into a fresh temp folder; returns its path. */
+export async function scenarioFolder(files: Record<string, string>): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'em-scenarios-'));
+  for (const [name, text] of Object.entries(files)) await writeFile(join(dir, name), text);
+  return dir;
+}
+
+export async function startTestMock(overrides: Partial<MockOptions> = {}): Promise<TestMock> {
+  const pki = await testPki();
+  const logs: Record<string, unknown>[] = [];
+  const sink = new Writable({
+    write(chunk, _encoding, done) {
+      for (const line of String(chunk).split('\n')) if (line.trim()) logs.push(JSON.parse(line));
+      done();
+    },
+  });
+  const options: MockOptions = {
+    ...DEFAULT_OPTIONS,
+    scenarios: './scenarios',
+    host: '127.0.0.1',
+    port: 0,
+    adminHost: '127.0.0.1',
+    adminPort: 0,
+    certs: pki.dir,
+    watch: false,
+    logLevel: 'info',
+    seed: 42,
+    ...overrides,
+  };
+  const mock = await startMock(options, createLogger(options.logLevel, sink));
+  const adminBase = `http://127.0.0.1:${mock.adminPort}`;
+
+  const admin: TestMock['admin'] = async (method, path, body, headers = {}) => {
+    const init: RequestInit = { method, headers: { ...headers } };
+    if (body !== undefined) {
+      init.body = typeof body === 'string' ? body : JSON.stringify(body);
+      if (typeof body !== 'string') (init.headers as Record<string, string>)['content-type'] = 'application/json';
+    }
+    const response = await fetch(`${adminBase}${path}`, init);
+    const text = await response.text();
+    let json: unknown = null;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      // not JSON (e.g. /metrics)
+    }
+    return { status: response.status, headers: response.headers, json, text };
+  };
+
+  const entitle: TestMock['entitle'] = (body, entitleOptions = {}) =>
+    sendEntitlementRequest({ port: mock.port, ca: pki.caPem, defaultClient: pki.client, path: options.path }, body, entitleOptions);
+
+  return Object.assign(mock, { pki, logs, admin, entitle });
+}
+
+export function sendEntitlementRequest(
+  target: { port: number; ca: string; defaultClient: ClientCredentials; path: string },
+  body: unknown,
+  options: EntitleOptions = {},
+): Promise<EntitlementReply> {
+  const client = options.client === undefined ? target.defaultClient : options.client;
+  const payload = typeof body === 'string' ? body : JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const request = https.request(
+      {
+        host: '127.0.0.1',
+        servername: options.servername ?? 'localhost',
+        port: options.port ?? target.port,
+        path: options.path ?? target.path,
+        method: options.method ?? 'POST',
+        ca: target.ca,
+        rejectUnauthorized: options.verifyServer ?? true,
+        ...(client ? { cert: client.certPem, key: client.keyPem } : {}),
+        agent: options.agent ?? false,
+        headers: { 'content-type': 'application/json', ...options.headers },
+      },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('error', reject);
+        response.on('end', () => {
+          const bodyText = Buffer.concat(chunks).toString('utf8');
+          let json: unknown = null;
+          try {
+            json = JSON.parse(bodyText);
+          } catch {
+            // raw bodies are allowed
+          }
+          resolve({ status: response.statusCode ?? 0, headers: response.headers, bodyText, json });
+        });
+      },
+    );
+    if (options.timeoutMs !== undefined) {
+      request.setTimeout(options.timeoutMs, () => {
+        const error = Object.assign(new Error(`no response within ${options.timeoutMs} ms`), { code: 'ETIMEDOUT' });
+        request.destroy(error);
+      });
+    }
+    request.on('error', reject);
+    if (options.method === undefined || options.method === 'POST') request.end(payload);
+    else request.end();
+  });
+}
+
+/** A well-formed Entitlement Request with fresh GUIDs. */
+export function entitlementRequest(fields: Record<string, unknown> = {}): Record<string, unknown> {
+  return { messageID: randomUUID(), version: 1, contentID: randomUUID(), ...fields };
+}
+
+type Truthy<T> = Exclude<T, null | undefined | false | 0 | ''>;
+
+/** Resolve with the probe's first truthy value, polling every 10 ms; reject after `timeoutMs`. */
+export async function eventually<T>(probe: () => T | Promise<T>, timeoutMs = 3000): Promise<Truthy<T>> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await probe();
+      if (value) return value as Truthy<T>;
+    } catch (error) {
+      lastError = error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error(`condition not met within ${timeoutMs} ms${lastError ? `: ${String(lastError)}` : ''}`);
+}
