@@ -270,8 +270,7 @@ export class ScenarioRegistry extends EventEmitter<{ reload: [ReloadOutcome] }> 
       const timeout = setTimeout(() => {
         this.off('reload', onReload);
         reject(new Error(`no matching scenario reload within ${timeoutMs} ms`));
-      }, timeoutMs);
-      timeout.unref();
+      }, timeoutMs); // not unref'd: whoever awaits a reload wants the process to stay up for it
       this.on('reload', onReload);
     });
   }
