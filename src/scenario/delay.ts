@@ -2,7 +2,7 @@
  * `delay:` values parsed once at load: `250` (ms), `"250ms"`, `"2s"`, `"1.5s"`, or
  * `{min, max}` (each a number or such a string) for a uniform pick per request.
  */
-import type { Delay } from './format.js';
+import { MAX_DELAY_MS, type Delay } from './format.js';
 import type { RandomSource } from './engine.js';
 
 export type DelaySpec = { kind: 'fixed'; ms: number } | { kind: 'uniform'; minMs: number; maxMs: number };
@@ -14,13 +14,9 @@ export class DelayError extends Error {
   }
 }
 
-/**
- * The longest delay: one hour, as format.ts's MAX_DELAY_MS says for numbers (strings such
- * as "99999s" pass the schema's pattern, so the limit is enforced here too). `fault: hang`
- * is the way never to answer. (Timers could not go past 2^31-1 ms anyway: they fire at once.)
- */
-const MAX_DELAY_MS = 3_600_000;
-
+// MAX_DELAY_MS (one hour) bounds numbers in the schema; strings such as "99999s" pass the
+// schema's pattern, so the limit is enforced here too. `fault: hang` is the way never to answer.
+// (Timers could not go past 2^31-1 ms anyway: they fire at once.)
 const DURATION = /^\s*(\d+(?:\.\d+)?)\s*(ms|s)?\s*$/;
 
 export function parseDelay(d: Delay): DelaySpec {
