@@ -38,6 +38,16 @@ test('JSON is accepted too', () => {
   assert.is(result.scenario?.name, 'json');
 });
 
+test('JSON takes a fast path, but errors and warnings in JSON are still positioned', () => {
+  const json = '{\n  "rules": [\n    {"respond": {}},\n    {"respond": {"delay": "soon"}},\n    {"name": "dead", "respond": {}}\n  ]\n}';
+  assertAt(find(parse(json).errors, 'rules[1].respond.delay: expected a number of ms'), 4, 27);
+  const warned = parse(json.replace('"soon"', '5'));
+  assert.equal(warned.errors, []);
+  assertAt(find(warned.warnings, 'rules[2]: unreachable'), 5, 5);
+  const deep = parse(`{"rules": [{"respond": {"extra": {"x": ${'['.repeat(10_000)}${']'.repeat(10_000)}}}}]}`);
+  assert.ok(find(deep.errors, 'nesting deeper than').line === 1);
+});
+
 test('an unknown key is positioned at the key, with a suggestion', () => {
   const { scenario, errors } = parse('rules:\n  - match:\n      contentId: abc\n    respond: {}\n');
   assert.is(scenario, null);

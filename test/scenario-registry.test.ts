@@ -262,6 +262,20 @@ test('hot reload of a single file watches only that file', async () => {
   assert.equal(scenarios.list().scenarios.map((scenario) => scenario.name), ['only']);
 });
 
+test('hot reload of a single file: deleted, then written again, it comes back', async () => {
+  tempFolder({ 'only.yaml': allow('one') });
+  const scenarios = registry('only', { watch: true, path: join(folder, 'only.yaml') });
+  assert.ok((await scenarios.load()).ok);
+  const gone = scenarios.nextReload((outcome) => outcome.errors.some((error) => error.message.includes('cannot read')));
+  unlinkSync(join(folder, 'only.yaml'));
+  await gone;
+  assert.is(ask(scenarios, 'x'), 'one', 'still serving meanwhile');
+  const back = scenarios.nextReload(() => ask(scenarios, 'x') === 'two');
+  writeFileSync(join(folder, 'only.yaml'), allow('two'));
+  await back;
+  assert.equal(scenarios.list().errors, []);
+});
+
 test('close() stops watching', async () => {
   tempFolder({ 'a.yaml': allow('before') });
   const scenarios = registry('a', { watch: true });

@@ -39,12 +39,12 @@ function unreachableRules(rules: readonly Rule[], positions: SourcePositions): P
   const warnings: PositionedError[] = [];
   let catchAll: number | null = null;
   const seenMatches = new Map<string, number>();
+  const label = (at: number) => {
+    const earlier = rules[at] as Rule;
+    const { line } = positions.of(['rules', at]);
+    return `rules[${at}]${earlier.name ? ` ("${earlier.name}")` : ''} at line ${line}`;
+  };
   rules.forEach((rule, index) => {
-    const label = (at: number) => {
-      const earlier = rules[at] as Rule;
-      const { line } = positions.of(['rules', at]);
-      return `rules[${at}]${earlier.name ? ` ("${earlier.name}")` : ''} at line ${line}`;
-    };
     if (catchAll !== null) {
       warnings.push(
         positions.error(

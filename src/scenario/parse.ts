@@ -71,6 +71,11 @@ export function parseScenarioText(text: string, file: string, options: ParseOpti
     return fail([at(1, 1, `the document is ${formatBytes(bytes)}; scenarios are limited to ${formatBytes(maxBytes)}`)]);
   }
 
+  if (/^\s*\{/.test(text)) {
+    const quick = parseJsonQuickly(text, file, options);
+    if (quick) return quick;
+  }
+
   const lineCounter = new LineCounter();
   const tokens = [...new Parser(lineCounter.addNewLine).parse(text)];
   const tooDeep = findExcessiveNesting(tokens, MAX_NESTING_DEPTH);
@@ -119,6 +124,23 @@ export function parseScenarioText(text: string, file: string, options: ParseOpti
   if (value === null || value === undefined) {
     return fail([at(1, 1, 'the document is empty: a scenario is a mapping, e.g. "rules: [{respond: {isAllowed: true}}]"')], warnings);
   }
+  return checkDefinition(value, positions, file, options, warnings);
+}
+
+/** From a parsed value on: schema, semantic checks, compilation, lint. */
+function checkDefinition(
+  value: unknown,
+  positions: SourcePositions,
+  file: string,
+  options: ParseOptions,
+  warnings: PositionedError[],
+): ParseResult {
+  const fail = (errors: PositionedError[], warnings: PositionedError[] = []): ParseResult => ({
+    scenario: null,
+    errors: capErrors(sortByPosition(errors), file),
+    warnings: sortByPosition(warnings),
+  });
+  const at = (line: number, column: number, message: string): PositionedError => ({ file, line, column, message });
 
   const schemaErrors = validateAgainstSchema(value, positions, file);
   if (schemaErrors.length > 0) return fail(schemaErrors, warnings);
@@ -155,6 +177,43 @@ export function parseScenarioText(text: string, file: string, options: ParseOpti
     ...(definition.name !== undefined ? { nameAt: positions.of(['name']) } : {}),
     ...(compiled ? { compiled } : {}),
   };
+}
+
+/**
+ * JSON (a POST body, a generated scenario) parses far faster with JSON.parse than
+ * with the YAML parser (which keeps positions). Positions are only needed when
+ * there is something to report, so: JSON.parse, check everything, and if any
+ * error or warning turns up, return null to have the YAML path redo it with
+ * positions. (One difference: JSON.parse lets the last of duplicate keys win
+ * where YAML refuses them; a file that is valid either way loads the same.)
+ */
+function parseJsonQuickly(text: string, file: string, options: ParseOptions): ParseResult | null {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  if (typeof value !== 'object' || value === null || nestingDepth(value, MAX_NESTING_DEPTH) > MAX_NESTING_DEPTH) return null;
+  const unpositioned = new SourcePositions(file, null, new LineCounter());
+  const result = checkDefinition(value, unpositioned, file, options, []);
+  if (result.errors.length > 0 || result.warnings.length > 0) return null;
+  const { nameAt: _unknownPosition, ...positionless } = result;
+  return positionless;
+}
+
+/** The nesting depth of a JSON value, counted with an explicit stack; stops counting past `limit`. */
+function nestingDepth(root: object, limit: number): number {
+  let deepest = 0;
+  const stack: { value: unknown; depth: number }[] = [{ value: root, depth: 1 }];
+  while (stack.length > 0) {
+    const { value, depth } = stack.pop() as { value: unknown; depth: number };
+    if (typeof value !== 'object' || value === null) continue;
+    if (depth > deepest) deepest = depth;
+    if (deepest > limit) return deepest;
+    for (const item of Object.values(value)) if (typeof item === 'object' && item !== null) stack.push({ value: item, depth: depth + 1 });
+  }
+  return deepest;
 }
 
 /** The schema check: readable messages from the walker; TypeBox has the last word. */

@@ -57,7 +57,7 @@ export class SourcePositions {
     return { file: this.file, ...this.of(path, options), message: `${formatPath(path)}: ${message}` };
   }
 
-  /** The byte offset where the value at `path` starts, for ordering messages. */
+  /** The node at `path` (or the deepest one found), the pair that holds it, and whether the whole path was followed. */
   private locate(path: ValuePath): { node: Node | null; pair: Pair | null; complete: boolean } | null {
     const document = this.document;
     if (!document) return null;

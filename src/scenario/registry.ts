@@ -250,6 +250,7 @@ export class ScenarioRegistry extends EventEmitter<{ reload: [ReloadOutcome] }> 
     return this.enqueue(async () => {
       const outcome = await this.refresh('reset');
       this.resetCounters();
+      if (this.options.watch && !this.watcher) this.startWatching();
       return outcome;
     });
   }
@@ -354,8 +355,14 @@ export class ScenarioRegistry extends EventEmitter<{ reload: [ReloadOutcome] }> 
   private async refreshFiles(): Promise<{ changed: string[]; keptLastGood: string[] }> {
     const listed = await listScenarioFiles(this.options.path);
     if (listed.kind === 'error') {
-      // The path itself is unreadable: keep serving what we have and say why.
+      // The path itself is unreadable (deleted?): keep serving what we have and say why.
+      // A watcher on a deleted folder hears nothing more; drop it so a later reload re-attaches one.
+      // (A single file's watcher is on its folder, which still hears the file come back.)
       this.pathError = listed.error;
+      if (this.pathKind === 'folder') {
+        this.watcher?.close();
+        this.watcher = null;
+      }
       return { changed: [], keptLastGood: [] };
     }
     this.pathKind = listed.kind;
