@@ -21,7 +21,9 @@ export function lintScenario(definition: Scenario, positions: SourcePositions): 
     }
   });
   for (const { response, path } of responsesOf(definition)) {
-    warnings.push(...responseWarnings(response, path, definition.defaults, positions));
+    // invalid: and unmatched: are not merged over defaults: (compile.ts), rule responses are.
+    const mergedOver = path[0] === 'rules' ? definition.defaults : undefined;
+    warnings.push(...responseWarnings(response, path, mergedOver, positions));
   }
   return warnings;
 }

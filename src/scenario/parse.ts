@@ -238,10 +238,16 @@ const MATCH_KEY_LIST: readonly string[] = MATCH_KEYS;
 
 /** Keys written one level off: `isAllowed` directly on a rule, `contentID` in respond. */
 function unknownKeyHint(key: string, path: ValuePath): string | undefined {
+  if (path.length === 0 && ['match', 'respond', 'sequence', 'random', 'times', 'loop'].includes(key)) {
+    return 'a rule goes in the list under rules: (rules: [{match: ..., respond: ...}])';
+  }
   const inRule = path.length === 2 && path[0] === 'rules';
   if (inRule && RESPONSE_KEYS.includes(key)) return `response fields go under respond: (or sequence:/random:)`;
   if (inRule && MATCH_KEY_LIST.includes(key)) return `request fields to match go under match:`;
-  const inResponse = path.length >= 1 && ['respond', 'defaults', 'invalid', 'unmatched'].includes(String(path[path.length - 1]));
+  const last = String(path[path.length - 1]);
+  const inResponse =
+    ['respond', 'defaults', 'invalid', 'unmatched'].includes(last) ||
+    (typeof path[path.length - 1] === 'number' && ['sequence', 'random'].includes(String(path[path.length - 2])));
   if (inResponse && MATCH_KEY_LIST.includes(key) && !RESPONSE_KEYS.includes(key)) {
     return `to send an additional field write extra: {${key}: ...}; to match on it use match:`;
   }
