@@ -469,9 +469,17 @@ test('replay the image build on the host: every stage, RUN npm commands for real
   assert.ok(existsSync(image.map(image.env.EM_SCENARIOS ?? '/scenarios')), 'bundled scenarios copied');
   const entry = image.map('bin/entitlement-mock.js');
   accessSync(entry, constants.X_OK);
+  const packageVersion = (JSON.parse(readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { version: string }).version;
   const version = spawnSync(process.execPath, [entry, '--version'], { cwd: image.map('.'), encoding: 'utf8' });
   assert.is(version.status, 0, version.stderr);
-  assert.is(version.stdout.trim(), (JSON.parse(readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { version: string }).version);
+  assert.is(version.stdout.trim(), packageVersion);
+  // `entitlement-mock` on the PATH (for `docker compose exec`): through the symlink, the shebang and the exec bit.
+  const onPath = image.map('/usr/local/bin/entitlement-mock');
+  if (existsSync(onPath)) {
+    const viaPath = spawnSync(onPath, ['--version'], { cwd: '/', encoding: 'utf8' });
+    assert.is(viaPath.status, 0, viaPath.stderr);
+    assert.is(viaPath.stdout.trim(), packageVersion);
+  }
 });
 
 test('the compose rig on the host: certs init, mock healthy, stand-in passes, SIGTERM exits 0', async () => {
