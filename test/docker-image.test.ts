@@ -616,14 +616,7 @@ test('the compose rig on the host: certs init, mock healthy, stand-in passes, SI
   assert.equal(outcome, { code: 0, signal: null }, mockOutput);
 });
 
-test('docker-compose config accepts the compose file (when docker-compose is installed)', () => {
-  const probe = spawnSync('docker-compose', ['version'], { encoding: 'utf8' });
-  if (probe.error) {
-    console.log('\n  docker-compose not installed: compose file validation skipped (.ci/run installs it)');
-    return;
-  }
-  const result = spawnSync('docker-compose', ['-f', path.join(REPO, 'docker-compose.yml'), 'config', '--quiet'], { cwd: REPO, encoding: 'utf8' });
-  assert.is(result.status, 0, result.stderr);
-});
+// `docker-compose config` is run by .ci/run (which installs Debian's docker-compose), not here:
+// a fresh machine without it must still pass `npm test`, and no test may skip itself.
 
 test.run();

@@ -60,11 +60,12 @@ test('journal filters: rule, contentID, clientCN, valid, unmatched, since, limit
   journal.append(entry({ contentID: 'a', rule: 'r1' }));
   journal.append(entry({ contentID: 'b', rule: null }));
   journal.append(entry({ contentID: 'a', rule: null, valid: false, clientCN: 'other' }));
-  journal.append(entry({ contentID: 'c', rule: 'r1' }));
+  journal.append(entry({ contentID: 'c', rule: 'r1', listener: 'expired' }));
   const ids = (filter: Parameters<Journal['query']>[0]) => journal.query(filter).map((e) => e.id);
   assert.equal(ids({ rule: 'r1' }), [1, 4]);
   assert.equal(ids({ contentID: 'a' }), [1, 3]);
   assert.equal(ids({ clientCN: 'other' }), [3]);
+  assert.equal(ids({ listener: 'expired' }), [4]);
   assert.equal(ids({ valid: false }), [3]);
   assert.equal(ids({ unmatched: true }), [2], 'unmatched means a valid request no rule took');
   assert.equal(ids({ since: 2 }), [3, 4]);

@@ -1,13 +1,13 @@
 /** Start-up (PKI generation, start line) and graceful shutdown of a real mock. */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtemp, readFile, readdir, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { tempDir } from './helpers/temp.js';
 import { startTestMock, entitlementRequest, eventually, scenarioFolder, sendEntitlementRequest } from './helpers/mock.js';
 
 test('start-up in an empty certs folder generates the development PKI, and never overwrites it', async () => {
-  const certs = await mkdtemp(join(tmpdir(), 'em-certs-'));
+  const certs = tempDir('certs');
   const first = await startTestMock({ certs });
   const files = (await readdir(certs)).sort();
   for (const name of ['ca.crt', 'ca.key', 'client.crt', 'client.key', 'server.crt', 'server.key']) assert.ok(files.includes(name), name);

@@ -115,6 +115,8 @@ for (const { listener, offset, nodeCode } of TROUBLE) {
     assert.ok(entry, 'journaled');
     assert.is(entry.listener, listener);
     assert.is(entry.clientCN, 'license-server', 'the client certificate is still checked and recorded');
+    const filtered = (await mock.admin('GET', `/admin/requests?listener=${listener}`)).json.requests;
+    assert.ok(filtered.length >= 1 && filtered.every((candidate: any) => candidate.listener === listener), 'listener filter');
     const metrics = (await mock.admin('GET', '/metrics')).text;
     assert.match(metrics, new RegExp(`entitlement_mock_requests_total\\{[^}]*listener="${listener}"[^}]*\\} [1-9]`));
   });
@@ -133,10 +135,7 @@ test('trouble listeners still require a trusted client certificate', async () =>
 });
 
 test('curl without -k: accepts the main listener, refuses every trouble listener', async () => {
-  if (!hasCurl) {
-    console.log('\n  curl not installed: curl checks skipped');
-    return;
-  }
+  assert.ok(hasCurl, 'curl is needed for this test (Debian package curl; .ci/run installs it)');
   const control = await curl(mock, mock.port);
   assert.is(control.status, 0, `curl against the main listener: ${control.stderr}`);
   assert.match(control.stdout, '"isAllowed":true');
@@ -144,6 +143,15 @@ test('curl without -k: accepts the main listener, refuses every trouble listener
     const refused = await curl(mock, base + offset);
     assert.is.not(refused.status, 0, `curl completed a request on ${listener}: ${refused.stdout}`);
     assert.match(refused.stderr, curlSays, `${listener}: ${refused.stderr}`);
+  }
+  // curl (OpenSSL) sends a TLS alert when it refuses a certificate; the mock records it in words.
+  for (const listener of ['expired', 'untrusted-ca', 'self-signed']) {
+    const recorded = await eventually(async () =>
+      (await mock.admin('GET', '/admin/tls-failures')).json.failures.find(
+        (failure: any) => failure.listener === listener && failure.reason.startsWith('client refused the server certificate (TLS alert: '),
+      ),
+    );
+    assert.not.match(recorded.reason, /\n|error:/);
   }
 });
 

@@ -22,7 +22,7 @@ export function journalRoutes(router: Router, { journal }: AdminContext): void {
 }
 
 type Query = Record<string, string | string[] | undefined>;
-const FILTER_KEYS = new Set(['rule', 'contentID', 'clientCN', 'valid', 'unmatched', 'since', 'limit']);
+const FILTER_KEYS = new Set(['rule', 'contentID', 'clientCN', 'listener', 'valid', 'unmatched', 'since', 'limit']);
 
 /** The journal filter from a query string, or the words for what is wrong with it. */
 export function parseFilter(query: Query): JournalFilter | string {
@@ -35,6 +35,7 @@ export function parseFilter(query: Query): JournalFilter | string {
       case 'rule':
       case 'contentID':
       case 'clientCN':
+      case 'listener':
         filter[key] = raw;
         break;
       case 'valid':

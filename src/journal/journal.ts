@@ -9,6 +9,8 @@ export interface JournalFilter {
   rule?: string;
   contentID?: string;
   clientCN?: string;
+  /** `main` or a trouble listener's name. */
+  listener?: string;
   valid?: boolean;
   unmatched?: boolean;
   /** Entries with an id larger than this. */
@@ -83,6 +85,7 @@ function entryMatches(entry: JournalEntry, filter: JournalFilter): boolean {
   if (filter.since !== undefined && entry.id <= filter.since) return false;
   if (filter.rule !== undefined && entry.rule !== filter.rule) return false;
   if (filter.clientCN !== undefined && entry.clientCN !== filter.clientCN) return false;
+  if (filter.listener !== undefined && entry.listener !== filter.listener) return false;
   if (filter.valid !== undefined && entry.valid !== filter.valid) return false;
   if (filter.unmatched !== undefined && (entry.valid && entry.rule === null) !== filter.unmatched) return false;
   if (filter.contentID !== undefined && requestField(entry, 'contentID') !== filter.contentID) return false;

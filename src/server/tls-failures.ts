@@ -52,5 +52,8 @@ export function describeHandshakeError(error: NodeJS.ErrnoException): { reason: 
   if (/no shared cipher/i.test(message)) return { reason: 'no shared cipher', code };
   if (/renegotiation/i.test(message) || code === 'ERR_TLS_SESSION_ATTACK') return { reason: 'renegotiation refused', code };
   if (/timed? ?out/i.test(message)) return { reason: 'handshake timed out', code };
+  // The client sent a TLS alert: on a trouble listener, the sign of a client that verifies its peer.
+  const alert = /(?:sslv3|tlsv1) alert ([a-z ]+)/i.exec(message)?.[1]?.trim();
+  if (alert) return { reason: `client refused the server certificate (TLS alert: ${alert})`, code };
   return { reason: `handshake failed: ${message || code || 'unknown error'}`, code };
 }

@@ -3,8 +3,7 @@
  * loopback ports, and talk to it the way a license server and a test runner do.
  */
 import https from 'node:https';
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { randomUUID } from 'node:crypto';
@@ -12,6 +11,7 @@ import { startMock, type RunningMock } from '../../src/server/mock.js';
 import { DEFAULT_OPTIONS, type MockOptions } from '../../src/server/options.js';
 import { createLogger } from '../../src/server/logger.js';
 import { testPki, type TestPki } from './pki.js';
+import { tempDir } from './temp.js';
 
 export interface TestMock extends RunningMock {
   pki: TestPki;
@@ -59,7 +59,7 @@ export interface EntitleOptions {
 
 /** Write scenario files into a fresh temp folder; returns its path. */
 export async function scenarioFolder(files: Record<string, string>): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'em-scenarios-'));
+  const dir = tempDir('scenarios');
   for (const [name, text] of Object.entries(files)) await writeFile(join(dir, name), text);
   return dir;
 }
