@@ -10,41 +10,11 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { run } from '../src/cli/request.js';
+import { runCaptured, type CliResult } from './helpers/cli.js';
 import { CHECK_NAMES, type CheckName } from '../src/protocol/checks.js';
 import { startTestMock, type TestMock } from './helpers/mock.js';
 
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-  ms: number;
-}
-
-/** Run the subcommand in-process, capturing what it prints. */
-async function request(args: string[], env: Record<string, string | undefined> = {}): Promise<CliResult> {
-  const saved = Object.fromEntries(Object.keys(env).map((name) => [name, process.env[name]]));
-  const output = { stdout: '', stderr: '' };
-  const originalOut = process.stdout.write;
-  const originalErr = process.stderr.write;
-  process.stdout.write = ((chunk: string) => ((output.stdout += chunk), true)) as typeof process.stdout.write;
-  process.stderr.write = ((chunk: string) => ((output.stderr += chunk), true)) as typeof process.stderr.write;
-  for (const [name, value] of Object.entries(env)) {
-    if (value === undefined) delete process.env[name];
-    else process.env[name] = value;
-  }
-  const startedAt = performance.now();
-  try {
-    const code = await run(args);
-    return { code, ...output, ms: performance.now() - startedAt };
-  } finally {
-    process.stdout.write = originalOut;
-    process.stderr.write = originalErr;
-    for (const [name, value] of Object.entries(saved)) {
-      if (value === undefined) delete process.env[name];
-      else process.env[name] = value;
-    }
-  }
-}
+const request = (args: string[], env: Record<string, string | undefined> = {}): Promise<CliResult> => runCaptured(run, args, env);
 
 let mock: TestMock;
 let credentials: string[];

@@ -30,6 +30,7 @@ import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parse as parseYaml } from 'yaml';
+import { freePortBlock } from './helpers/ports.js';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 const DOCKERFILE = readFileSync(path.join(REPO, 'Dockerfile'), 'utf8');
@@ -306,29 +307,6 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-/** N free consecutive loopback ports (the trouble listeners take N..N+3). */
-async function freePortBlock(count: number): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20000 + Math.floor(Math.random() * 40000);
-    const servers: net.Server[] = [];
-    try {
-      for (let offset = 0; offset < count; offset++) {
-        const server = net.createServer();
-        await new Promise<void>((resolve, reject) => {
-          server.once('error', reject);
-          server.listen(base + offset, '127.0.0.1', resolve);
-        });
-        servers.push(server);
-      }
-      return base;
-    } catch {
-      // taken: try another block
-    } finally {
-      await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
-    }
-  }
-  throw new Error(`no ${count} consecutive free ports found`);
-}
 
 interface Container {
   root: FakeRoot;

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { entitlementRequest, eventually, startTestMock, type TestMock } from './helpers/mock.js';
+import { freePortBlock } from './helpers/ports.js';
 
 const TROUBLE: { listener: string; offset: number; nodeCode: string; curlSays: RegExp }[] = [
   { listener: 'expired', offset: 0, nodeCode: 'CERT_HAS_EXPIRED', curlSays: /certificate has expired/i },
@@ -18,29 +19,6 @@ const TROUBLE: { listener: string; offset: number; nodeCode: string; curlSays: R
   { listener: 'self-signed', offset: 3, nodeCode: 'DEPTH_ZERO_SELF_SIGNED_CERT', curlSays: /self[- ]signed certificate/i },
 ];
 
-/** N free consecutive loopback ports. */
-async function freePortBlock(count: number): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20000 + Math.floor(Math.random() * 40000);
-    const servers: net.Server[] = [];
-    try {
-      for (let offset = 0; offset < count; offset++) {
-        const server = net.createServer();
-        await new Promise<void>((resolve, reject) => {
-          server.once('error', reject);
-          server.listen(base + offset, '127.0.0.1', resolve);
-        });
-        servers.push(server);
-      }
-      return base;
-    } catch {
-      // taken: try another block
-    } finally {
-      await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
-    }
-  }
-  throw new Error(`no ${count} consecutive free ports found`);
-}
 
 const hasCurl = !spawnSync('curl', ['--version']).error;
 
