@@ -3,10 +3,10 @@
  * generates the development PKI explicitly (e.g. in an init container that
  * shares it with the license server). Existing files are kept.
  */
-import { parseArgs } from 'node:util';
 import { generateDevPki } from '../pki/generate.js';
 import { KEY_TYPES, type KeyType } from '../pki/issue.js';
 import { parseSan, splitSanList } from '../pki/san.js';
+import { parseFlags, UsageError } from './args.js';
 
 export const CERTS_USAGE = `Usage: entitlement-mock certs [--out DIR] [--san NAME...] [--key-type ec|rsa]
 
@@ -18,8 +18,6 @@ client.crt/client.key (CN license-server). Existing files are never overwritten.
                      repeatable and comma-separated (env EM_SAN)
   --key-type ec|rsa  ec = ECDSA P-256 (default), rsa = RSA-2048 (env EM_KEY_TYPE)
   -h, --help         show this help`;
-
-class UsageError extends Error {}
 
 export async function run(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   let options: { outDir: string; sans: string[]; keyType: KeyType } | 'help';
@@ -48,22 +46,12 @@ export async function run(args: string[], env: NodeJS.ProcessEnv = process.env):
 }
 
 function parseOptions(args: string[], env: NodeJS.ProcessEnv): { outDir: string; sans: string[]; keyType: KeyType } | 'help' {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        out: { type: 'string' },
-        san: { type: 'string', multiple: true },
-        'key-type': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (error) {
-    throw new UsageError(describeParseError(error as Error & { code?: string }));
-  }
+  const values = parseFlags(args, {
+    out: { type: 'string' },
+    san: { type: 'string', multiple: true },
+    'key-type': { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  });
   if (values.help) return 'help';
 
   const outDir = values.out ?? nonEmpty(env.EM_CERTS) ?? './certs';
@@ -85,20 +73,6 @@ function parseOptions(args: string[], env: NodeJS.ProcessEnv): { outDir: string;
     throw new UsageError(`${keyTypeSource}: "${keyType}" is not one of ${KEY_TYPES.join(', ')}`);
   }
   return { outDir, sans, keyType: keyType as KeyType };
-}
-
-function describeParseError(error: Error & { code?: string }): string {
-  const option = /'([^']+)'/.exec(error.message)?.[1];
-  switch (error.code) {
-    case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
-      return `unknown option ${option ?? ''}`.trim();
-    case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
-      return option ? `${option.split(' ')[0]}: needs a value` : error.message.split('\n')[0]!;
-    case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL':
-      return `unexpected argument ${option ?? ''}`.trim();
-    default:
-      return error.message.split('\n')[0]!;
-  }
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

@@ -5,7 +5,7 @@
  */
 import http from 'node:http';
 import https from 'node:https';
-import { parseArgs } from 'node:util';
+import { parseFlags } from './args.js';
 
 const DEFAULT_TIMEOUT_MS = 3000;
 
@@ -37,12 +37,7 @@ export async function run(args: string[]): Promise<number> {
   let url: URL;
   let timeoutMs: number;
   try {
-    const { values } = parseArgs({
-      args,
-      strict: true,
-      allowPositionals: false,
-      options: { url: { type: 'string' }, timeout: { type: 'string' } },
-    });
+    const values = parseFlags(args, { url: { type: 'string' }, timeout: { type: 'string' } });
     const rawUrl = values.url ?? defaultHealthUrl(process.env);
     try {
       url = new URL(rawUrl);

@@ -11,8 +11,8 @@ import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { allPassed, checkEntitlementResponse, type CheckResult, type SentRequest } from '../protocol/checks.js';
+import { parseFlags, UsageError } from './args.js';
 
 const DEFAULT_URL = 'https://localhost:8443/entitlement';
 const DEFAULT_TIMEOUT_MS = 10_000;
@@ -36,7 +36,6 @@ Options:
 
 Exit status: 0 every check passed, 1 a check failed or no response came back, 2 bad usage.`;
 
-class UsageError extends Error {}
 
 export interface ProbeOptions {
   url: URL;
@@ -92,29 +91,19 @@ export async function run(args: string[]): Promise<number> {
 }
 
 export function parseRequestOptions(args: string[], env: NodeJS.ProcessEnv): ProbeOptions {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        url: { type: 'string' },
-        'content-id': { type: 'string' },
-        'request-type': { type: 'string' },
-        cookie: { type: 'string' },
-        'message-id': { type: 'string' },
-        version: { type: 'string' },
-        cert: { type: 'string' },
-        key: { type: 'string' },
-        ca: { type: 'string' },
-        timeout: { type: 'string' },
-        json: { type: 'boolean' },
-      },
-    }));
-  } catch (error) {
-    throw new UsageError((error as Error).message.split('\n')[0]);
-  }
+  const values: Record<string, string | boolean | undefined> = parseFlags(args, {
+    url: { type: 'string' },
+    'content-id': { type: 'string' },
+    'request-type': { type: 'string' },
+    cookie: { type: 'string' },
+    'message-id': { type: 'string' },
+    version: { type: 'string' },
+    cert: { type: 'string' },
+    key: { type: 'string' },
+    ca: { type: 'string' },
+    timeout: { type: 'string' },
+    json: { type: 'boolean' },
+  });
   const text = (name: string): string | undefined => {
     const value = values[name];
     return typeof value === 'string' ? value : undefined;
