@@ -75,7 +75,12 @@ export interface DeliveryContext {
 export async function deliver({ req, res, held }: DeliveryContext, plan: ResponsePlan): Promise<void> {
   const socket = req.socket;
   if (plan.delayMs > 0 && !(plan.kind !== 'fault' && plan.delivery === 'slow')) {
-    await sleep(plan.delayMs);
+    // A client that gives up (or a shutdown) ends the wait: no timer outlives its socket.
+    const socketClosed = new AbortController();
+    const onClose = () => socketClosed.abort();
+    socket.once('close', onClose);
+    await sleep(plan.delayMs, undefined, { signal: socketClosed.signal }).catch(() => undefined);
+    socket.off('close', onClose);
     if (socket.destroyed) return;
   }
   if (plan.kind === 'fault') {
