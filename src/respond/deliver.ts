@@ -96,15 +96,18 @@ export async function deliver({ req, res, held }: DeliveryContext, plan: Respons
         return;
     }
   }
-  const body = Buffer.from(serialize(plan));
+  const text = serialize(plan);
   res.statusCode = plan.status;
   res.setHeader('Content-Type', plan.kind === 'json' ? 'application/json' : 'text/plain; charset=utf-8');
   for (const name in plan.headers) res.setHeader(name, plan.headers[name] as string);
-  res.setHeader('Content-Length', body.length);
+  res.setHeader('Content-Length', Buffer.byteLength(text));
+  if (plan.delivery === 'whole') {
+    // A string, not a Buffer: Node joins it to the head in one chunk (a Buffer would be a second one).
+    res.end(text);
+    return;
+  }
+  const body = Buffer.from(text);
   switch (plan.delivery) {
-    case 'whole':
-      res.end(body);
-      return;
     case 'partial':
       res.write(body.subarray(0, Math.floor(body.length / 2)), () => socket.destroy());
       return;

@@ -5,7 +5,7 @@
  * insert nothing. With `percentEncode` (epTokenURL only), inserted values are
  * percent-encoded (encodeURIComponent); the template's own text never is.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomFillSync, randomUUID } from 'node:crypto';
 import type { RequestFacts } from './engine.js';
 
 export type CompiledTemplate = (facts: RequestFacts) => string;
@@ -28,8 +28,25 @@ const VARIABLES: Record<string, ValueSource> = {
   clientCN: (facts) => facts.client.cn ?? '',
   uuid: () => randomUUID(),
   now: () => new Date().toISOString(),
-  token: () => randomBytes(32).toString('base64url'),
+  token: () => randomToken(),
 };
+
+/**
+ * 32 random bytes, base64url. Drawn from a pool filled 4 KiB at a time: one call into
+ * OpenSSL per 128 tokens instead of one per token (~5% of a request's CPU otherwise).
+ */
+const TOKEN_BYTES = 32;
+const tokenPool = Buffer.alloc(TOKEN_BYTES * 128);
+let tokenPoolOffset = tokenPool.length;
+function randomToken(): string {
+  if (tokenPoolOffset === tokenPool.length) {
+    randomFillSync(tokenPool);
+    tokenPoolOffset = 0;
+  }
+  const token = tokenPool.toString('base64url', tokenPoolOffset, tokenPoolOffset + TOKEN_BYTES);
+  tokenPoolOffset += TOKEN_BYTES;
+  return token;
+}
 
 /** The variable names a template may use, in the order the SPEC lists them. */
 export const TEMPLATE_VARIABLES: readonly string[] = Object.keys(VARIABLES);

@@ -1,0 +1,30 @@
+/** What Linux says about another process: its CPU time and memory, from /proc/<pid>. */
+import { readFileSync } from 'node:fs';
+
+/** Linux's USER_HZ: 100 on every mainstream kernel (the unit of utime/stime). */
+const CLOCK_TICKS = 100;
+
+/** utime + stime of the whole process (all its threads: GC, libuv pool), in seconds; null when it is gone. */
+export function readCpu(pid) {
+  if (!pid) return null;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // fields[0] is field 3 (state); utime is field 14 and stime field 15.
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return null;
+  }
+}
+
+/** Resident set size now and its high-water mark since start, in bytes; null when the process is gone. */
+export function readRss(pid) {
+  if (!pid) return null;
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const bytes = (name) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) * 1024;
+    return { rss: bytes('VmRSS'), peak: bytes('VmHWM') };
+  } catch {
+    return null;
+  }
+}

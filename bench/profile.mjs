@@ -1,0 +1,94 @@
+/**
+ * Profile the mock under keep-alive load: `node bench/profile.mjs [seconds] [scenario]`.
+ * Starts `entitlement-mock serve` with --cpu-prof, drives it with bench/load.mjs, stops it
+ * with SIGTERM (which writes the profile) and prints the functions with the most self
+ * time. The .cpuprofile is left in bench/tmp/ for Chrome DevTools or speedscope.
+ */
+import { spawn, fork, execFileSync } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdirSync, readdirSync, readFileSync, existsSync } from 'node:fs';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:net';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '..');
+const tmp = join(here, 'tmp', 'profile');
+const cli = join(root, 'bin', 'entitlement-mock.js');
+const seconds = Number(process.argv[2] ?? 8);
+const scenario = process.argv[3] ?? 'default';
+mkdirSync(tmp, { recursive: true });
+const certs = join(tmp, 'pki');
+if (!existsSync(join(certs, 'server.crt'))) execFileSync(process.execPath, [cli, 'certs', '--out', certs], { stdio: 'ignore' });
+
+const port = await freePort();
+const adminPort = await freePort();
+const before = new Set(readdirSync(tmp));
+const mock = spawn(
+  process.execPath,
+  [...(process.env.NO_PROFILE ? [] : ['--cpu-prof', '--cpu-prof-dir', tmp]), cli, 'serve', '--certs', certs, '--scenario', scenario, '--host', '127.0.0.1',
+    '--port', String(port), '--admin-host', '127.0.0.1', '--admin-port', String(adminPort),
+    ...(process.env.MOCK_ARGS ?? '').split(' ').filter(Boolean)],
+  { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] },
+);
+for (;;) {
+  try {
+    if ((await fetch(`http://127.0.0.1:${adminPort}/health`)).ok) break;
+  } catch {}
+  await new Promise((r) => setTimeout(r, 10));
+}
+const generator = fork(join(here, 'load.mjs'));
+generator.send({
+  url: `https://127.0.0.1:${port}/entitlement`,
+  serverPid: mock.pid,
+  tls: { ca: join(certs, 'ca.crt'), cert: join(certs, 'client.crt'), key: join(certs, 'client.key') },
+  contentIDs: Array.from({ length: 100 }, () => randomUUID()),
+  mode: 'keepalive',
+  connections: 50,
+  warmupMs: 1000,
+  durationMs: seconds * 1000,
+});
+const [reply] = await once(generator, 'message');
+const r = reply.result;
+console.log(`${Math.round(r.requestsPerSecond)} req/s, ${r.serverCpuMicrosPerRequest?.toFixed(1)} µs CPU/request, p99 ${r.latencyMs.p99?.toFixed(2)} ms, mismatches ${r.mismatches}, errors ${r.errors}`);
+mock.kill('SIGTERM');
+await once(mock, 'exit');
+if (process.env.NO_PROFILE) process.exit(0);
+const file = readdirSync(tmp).find((f) => f.endsWith('.cpuprofile') && !before.has(f));
+const profile = JSON.parse(readFileSync(join(tmp, file), 'utf8'));
+const self = new Map();
+const dt = new Map();
+profile.samples.forEach((id, i) => dt.set(id, (dt.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+let total = 0;
+for (const node of profile.nodes) {
+  const t = dt.get(node.id) ?? 0;
+  total += t;
+  const { functionName, url, lineNumber } = node.callFrame;
+  const key = `${functionName || '(anonymous)'} ${url.replace(/^.*node_modules\//, '').replace(/^file:\/\/.*\/(dist|src)\//, '$1/')}:${lineNumber + 1}`;
+  self.set(key, (self.get(key) ?? 0) + t);
+}
+console.log(`profile: bench/tmp/profile/${file}`);
+for (const [key, t] of [...self].sort((a, b) => b[1] - a[1]).slice(0, Number(process.env.TOP ?? 40)))
+  console.log(`${((100 * t) / total).toFixed(1).padStart(5)}%  ${key}`);
+
+function freePort() {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+// Self time by file (or package), to see which layer costs what.
+const byFile = new Map();
+for (const node of profile.nodes) {
+  const t = dt.get(node.id) ?? 0;
+  const url = node.callFrame.url;
+  const key = url === '' ? `(native) ${node.callFrame.functionName}` : url.includes('node_modules/') ? url.replace(/^.*node_modules\/((@[^/]+\/)?[^/]+).*$/, '$1') : url.replace(/^file:\/\/.*\/(dist|src)\//, '$1/');
+  byFile.set(key, (byFile.get(key) ?? 0) + t);
+}
+console.log('\nself time by file:');
+for (const [key, t] of [...byFile].sort((a, b) => b[1] - a[1]).slice(0, 30))
+  console.log(`${((100 * t) / total).toFixed(1).padStart(5)}%  ${key}`);
