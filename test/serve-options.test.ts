@@ -10,6 +10,10 @@ test('no options and no environment give the documented defaults', () => {
   assert.is(DEFAULT_OPTIONS.path, '/entitlement');
   assert.is(DEFAULT_OPTIONS.clientAuth, 'required');
   assert.is(DEFAULT_OPTIONS.journalSize, 10000);
+  assert.is(DEFAULT_OPTIONS.handshakeTimeoutMs, 10_000);
+  assert.is(DEFAULT_OPTIONS.headerTimeoutMs, 10_000);
+  assert.is(DEFAULT_OPTIONS.bodyTimeoutMs, 30_000);
+  assert.is(DEFAULT_OPTIONS.maxConnections, 1000);
 });
 
 test('every option has an environment variable; the command line wins', () => {
@@ -32,6 +36,10 @@ test('every option has an environment variable; the command line wins', () => {
     EM_LOG_LEVEL: 'warn',
     EM_SEED: '7',
     EM_TROUBLE_PORT: '9500',
+    EM_HANDSHAKE_TIMEOUT: '5s',
+    EM_HEADER_TIMEOUT: '2500ms',
+    EM_BODY_TIMEOUT: '1.5s',
+    EM_MAX_CONNECTIONS: '20',
   };
   const fromEnv = parseServeOptions([], env);
   assert.equal(fromEnv, {
@@ -53,12 +61,22 @@ test('every option has an environment variable; the command line wins', () => {
     logLevel: 'warn',
     seed: 7,
     troublePort: 9500,
+    handshakeTimeoutMs: 5000,
+    headerTimeoutMs: 2500,
+    bodyTimeoutMs: 1500,
+    maxConnections: 20,
   });
   const fromArgs = parseServeOptions(['--port', '0', '--san', 'a', '--san', 'b,c', '--scenario', 'x'], env);
   assert.is(fromArgs.port, 0);
   assert.equal(fromArgs.sans, ['a', 'b', 'c']);
   assert.is(fromArgs.scenario, 'x');
   assert.is(parseServeOptions(['--no-watch'], {}).watch, false);
+  const limits = parseServeOptions(['--header-timeout', '750', '--body-timeout', '2s', '--handshake-timeout', '300ms', '--max-connections', '3'], env);
+  assert.equal(
+    [limits.headerTimeoutMs, limits.bodyTimeoutMs, limits.handshakeTimeoutMs, limits.maxConnections],
+    [750, 2000, 300, 3],
+    'a plain number is milliseconds',
+  );
 });
 
 test('bad values get one line naming the option', () => {
@@ -80,6 +98,11 @@ test('bad values get one line naming the option', () => {
   assert.is(message(['--log-level', 'loud']), '--log-level: expected one of trace, debug, info, warn, error, fatal, silent, got "loud"');
   assert.is(message([], { EM_WATCH: 'sometimes' }), 'EM_WATCH: expected true or false, got "sometimes"');
   assert.is(message(['--san', 'ok.example,bad name!']), '--san: "bad name!" is neither a DNS name nor an IP address');
+  assert.is(message(['--header-timeout', 'soon']), '--header-timeout: expected a duration from 1ms to 3600s (e.g. 10s, 500ms), got "soon"');
+  assert.is(message(['--body-timeout', '0']), '--body-timeout: expected a duration from 1ms to 3600s (e.g. 10s, 500ms), got "0"');
+  assert.is(message([], { EM_HANDSHAKE_TIMEOUT: '2h' }), '--handshake-timeout: expected a duration from 1ms to 3600s (e.g. 10s, 500ms), got "2h"');
+  assert.is(message(['--handshake-timeout', '3601s']), '--handshake-timeout: expected a duration from 1ms to 3600s (e.g. 10s, 500ms), got "3601s"');
+  assert.is(message(['--max-connections', '0']), '--max-connections: expected an integer from 1 to 1000000, got "0"');
   assert.match(message(['--bogus']), /bogus/);
   assert.not.match(message(['--bogus']), /\n/);
 });

@@ -2,12 +2,12 @@
  * `serve` options from the command line and EM_* environment variables
  * (command line wins), validated into MockOptions. Errors are one line naming the option.
  */
-import { parseArgs } from 'node:util';
+import { parseFlags, UsageError } from './args.js';
 import { DEFAULT_OPTIONS, type MockOptions } from '../server/options.js';
 import { LOG_LEVELS, type LogLevel } from '../server/logger.js';
 import { parseSan, splitSanList } from '../pki/san.js';
 
-export class UsageError extends Error {}
+export { UsageError };
 
 interface OptionSpec {
   env: string;
@@ -36,27 +36,21 @@ export const SERVE_OPTIONS = {
   'log-level': { env: 'EM_LOG_LEVEL', type: 'string', help: LOG_LEVELS.join(' | ') },
   seed: { env: 'EM_SEED', type: 'string', help: 'seed for random: choices and uniform delays' },
   'trouble-port': { env: 'EM_TROUBLE_PORT', type: 'string', help: 'also listen on N..N+3 with bad server certificates' },
+  'handshake-timeout': { env: 'EM_HANDSHAKE_TIMEOUT', type: 'string', help: 'TLS handshake time limit (10s; 500ms; plain number = ms)' },
+  'header-timeout': { env: 'EM_HEADER_TIMEOUT', type: 'string', help: 'time limit for a request\'s headers (10s)' },
+  'body-timeout': { env: 'EM_BODY_TIMEOUT', type: 'string', help: 'time limit for a request body after its headers (30s)' },
+  'max-connections': { env: 'EM_MAX_CONNECTIONS', type: 'string', help: 'concurrent connections per entitlement listener (1000)' },
 } as const satisfies Record<string, OptionSpec>;
 
 type OptionName = keyof typeof SERVE_OPTIONS;
 
 export function parseServeOptions(args: string[], env: NodeJS.ProcessEnv): MockOptions {
-  let values: Record<string, string | boolean | (string | boolean)[] | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args,
-      strict: true,
-      allowPositionals: false,
-      options: Object.fromEntries(
-        Object.entries(SERVE_OPTIONS).map(([name, spec]) => [
-          name,
-          { type: spec.type, ...('multiple' in spec ? { multiple: true } : {}) },
-        ]),
-      ),
-    }));
-  } catch (error) {
-    throw new UsageError((error as Error).message.split('\n')[0]);
-  }
+  const values: Record<string, string | boolean | (string | boolean)[] | undefined> = parseFlags(
+    args,
+    Object.fromEntries(
+      Object.entries(SERVE_OPTIONS).map(([name, spec]) => [name, { type: spec.type, ...('multiple' in spec ? { multiple: true } : {}) }]),
+    ),
+  );
 
   /** The raw text of an option: command line first, then its environment variable. */
   const raw = (name: OptionName): string | undefined => {
@@ -89,7 +83,25 @@ export function parseServeOptions(args: string[], env: NodeJS.ProcessEnv): MockO
     logLevel: choiceOption('log-level', text('log-level', DEFAULT_OPTIONS.logLevel), LOG_LEVELS) as LogLevel,
     seed: raw('seed') === undefined ? null : integerOption('seed', raw('seed'), 0, 0, 2 ** 32 - 1),
     troublePort: raw('trouble-port') === undefined ? null : integerOption('trouble-port', raw('trouble-port'), 0, 1, 65532),
+    handshakeTimeoutMs: durationOption('handshake-timeout', raw('handshake-timeout'), DEFAULT_OPTIONS.handshakeTimeoutMs),
+    headerTimeoutMs: durationOption('header-timeout', raw('header-timeout'), DEFAULT_OPTIONS.headerTimeoutMs),
+    bodyTimeoutMs: durationOption('body-timeout', raw('body-timeout'), DEFAULT_OPTIONS.bodyTimeoutMs),
+    maxConnections: integerOption('max-connections', raw('max-connections'), DEFAULT_OPTIONS.maxConnections, 1, 1_000_000),
   };
+}
+
+/** The longest time limit an option takes (one hour). */
+export const MAX_TIMEOUT_MS = 60 * 60 * 1000;
+const DURATION = /^(\d+(?:\.\d+)?)(ms|s)?$/;
+
+/** A time limit: `10s`, `1.5s`, `500ms`, or a plain number of milliseconds; from 1 ms to one hour. */
+function durationOption(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const parts = DURATION.exec(value.trim());
+  const ms = parts ? Math.round(Number(parts[1]) * (parts[2] === 's' ? 1000 : 1)) : NaN;
+  if (!(ms >= 1 && ms <= MAX_TIMEOUT_MS))
+    throw new UsageError(`--${name}: expected a duration from 1ms to 3600s (e.g. 10s, 500ms), got "${value}"`);
+  return ms;
 }
 
 /** --san entries (repeated or comma lists), each checked to be a DNS name or an IP address. */

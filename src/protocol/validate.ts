@@ -3,6 +3,7 @@
  * protocol forbids" and "Warnings"). Pure: no Koa, no sockets, no state.
  */
 import type { EntitlementRequest } from './types.js';
+import { MAX_REQUEST_NESTING, nestsDeeperThan } from './json-depth.js';
 
 export type ParsedRequest =
   | { valid: true; request: EntitlementRequest; warnings: string[] }
@@ -15,6 +16,8 @@ export type ParsedRequest =
     };
 
 export const MAX_COOKIE_LENGTH = 32;
+/** One warning per unknown field up to this many, then one line for the rest (a 64 KiB body can hold 9,000 fields). */
+export const MAX_UNKNOWN_FIELD_WARNINGS = 20;
 const KNOWN_FIELDS = new Set(['messageID', 'version', 'requestType', 'contentID', 'customerCookie']);
 const GUID = /^\{?[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\}?$/;
 const NUMERIC_STRING = /^[0-9]+$/;
@@ -48,6 +51,8 @@ export function parseEntitlementRequest(bodyText: string): ParsedRequest {
     const reason = bodyText.length === 0 ? 'the body is empty' : (error as Error).message;
     return { valid: false, request: null, problems: [`body is not valid JSON: ${reason}`], warnings: [] };
   }
+  if (nestsDeeperThan(json, MAX_REQUEST_NESTING))
+    return { valid: false, request: null, problems: [`body is JSON nested deeper than ${MAX_REQUEST_NESTING} levels`], warnings: [] };
   return validateEntitlementRequest(json);
 }
 
@@ -100,9 +105,13 @@ export function validateEntitlementRequest(json: unknown): ParsedRequest {
       problems.push(`customerCookie: at most ${MAX_COOKIE_LENGTH} characters, got ${customerCookie.length}`);
   }
 
+  let unknownFields = 0;
   for (const field of Object.keys(fields)) {
-    if (!KNOWN_FIELDS.has(field)) warnings.push(`unknown field ${shortJson(field)}`);
+    if (KNOWN_FIELDS.has(field)) continue;
+    if (++unknownFields <= MAX_UNKNOWN_FIELD_WARNINGS) warnings.push(`unknown field ${shortJson(field)}`);
   }
+  if (unknownFields > MAX_UNKNOWN_FIELD_WARNINGS)
+    warnings.push(`... and ${unknownFields - MAX_UNKNOWN_FIELD_WARNINGS} more unknown fields`);
 
   if (problems.length > 0) return { valid: false, request: json, problems, warnings };
   const request = version === fields.version ? (fields as EntitlementRequest) : ({ ...fields, version } as EntitlementRequest);

@@ -28,9 +28,11 @@ export interface EntitlementAppOptions {
   path: string;
   listener: ListenerName;
   state: ExchangeState;
+  /** A body not complete this long after its headers is answered 408 (default: no limit). */
+  bodyTimeoutMs?: number;
 }
 
-export function createEntitlementApp({ path, listener, state }: EntitlementAppOptions): Koa {
+export function createEntitlementApp({ path, listener, state, bodyTimeoutMs }: EntitlementAppOptions): Koa {
   const app = new Koa();
   app.silent = true;
   app.use(async (ctx) => {
@@ -48,7 +50,7 @@ export function createEntitlementApp({ path, listener, state }: EntitlementAppOp
       plan = protocolError(405, `method ${ctx.method} not allowed; POST an Entitlement Request`, { Allow: 'POST' });
       entry = state.journal.append({ ...base, ...rejected(`method ${ctx.method} not allowed`), response: describePlan(plan) });
     } else {
-      const body = await readBody(req, MAX_BODY_BYTES);
+      const body = await readBody(req, MAX_BODY_BYTES, bodyTimeoutMs);
       if (body.kind === 'aborted') {
         // The client went away mid-body: nothing to answer, but the attempt is journaled.
         state.journal.append({
@@ -61,7 +63,10 @@ export function createEntitlementApp({ path, listener, state }: EntitlementAppOp
         req.socket.destroy();
         return;
       }
-      if (body.kind === 'too-large') {
+      if (body.kind === 'refused') {
+        plan = protocolError(body.status, body.problem, { Connection: 'close' });
+        entry = state.journal.append({ ...base, ...rejected(body.problem), response: describePlan(plan) });
+      } else if (body.kind === 'too-large') {
         plan = protocolError(413, `body larger than ${MAX_BODY_BYTES} bytes`, { Connection: 'close' });
         entry = state.journal.append({ ...base, ...rejected(`body larger than ${MAX_BODY_BYTES} bytes`), response: describePlan(plan) });
       } else {

@@ -2,18 +2,34 @@
  * An HTTPS listener for Entitlement Requests with mutual TLS. Node verifies the
  * client certificate, but the listener decides (rejectUnauthorized: false) so it
  * can record *why* it refused one, then ends the connection before any HTTP answer.
+ *
+ * It also keeps a misbehaving client from tying the mock up (docs/limits.md):
+ * handshake, header and request time limits, a cap on concurrent connections,
+ * and a JSON answer (then close) for what Node's HTTP parser refuses. Every
+ * such refusal is recorded with the refused handshakes (GET /admin/tls-failures).
  */
 import https from 'node:https';
 import { constants as cryptoConstants } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type Koa from 'koa';
 import type { ListenerName } from '../journal/entry.js';
 import { ANONYMOUS, judgeClientCertificate } from './client-identity.js';
 import { setClientIdentity } from './entitlement-app.js';
-import { describeHandshakeError, type TlsFailure } from './tls-failures.js';
+import { describeHandshakeError, describeHttpRefusal, type TlsFailure } from './tls-failures.js';
+import { DEFAULT_OPTIONS, MAX_HEADER_BYTES } from './options.js';
+import { refuseBody } from './read-body.js';
 
 export type ClientAuthMode = 'required' | 'optional';
+
+/** The time and size limits of a listener (the MockOptions of the same names). */
+export interface ConnectionLimits {
+  handshakeTimeoutMs: number;
+  headerTimeoutMs: number;
+  bodyTimeoutMs: number;
+  maxConnections: number;
+}
 
 export interface EntitlementListenerOptions {
   name: ListenerName;
@@ -26,6 +42,8 @@ export interface EntitlementListenerOptions {
   clientAuth: ClientAuthMode;
   app: Koa;
   onTlsFailure: (failure: TlsFailure) => void;
+  /** Default: the DEFAULT_OPTIONS values. */
+  limits?: ConnectionLimits;
 }
 
 export interface RunningListener {
@@ -35,6 +53,7 @@ export interface RunningListener {
 }
 
 export async function startEntitlementListener(options: EntitlementListenerOptions): Promise<RunningListener> {
+  const limits = options.limits ?? DEFAULT_OPTIONS;
   const server = https.createServer(
     {
       cert: options.cert,
@@ -46,34 +65,102 @@ export async function startEntitlementListener(options: EntitlementListenerOptio
       maxVersion: 'TLSv1.3',
       // Renegotiation only serves attacks here; refuse it outright.
       secureOptions: cryptoConstants.SSL_OP_NO_RENEGOTIATION,
+      handshakeTimeout: limits.handshakeTimeoutMs,
+      maxHeaderSize: MAX_HEADER_BYTES,
+      headersTimeout: limits.headerTimeoutMs,
+      // The body has its own limit (bodyTimeoutMs, enforced where it is read, with a 408 the
+      // journal records). This backstop also ends a body nobody reads, e.g. one sent to a wrong path.
+      requestTimeout: limits.headerTimeoutMs + limits.bodyTimeoutMs + 1000,
+      // Node checks the two timeouts above on this interval (default 30 s): check often enough
+      // that a limit is kept to within a quarter of itself.
+      connectionsCheckingInterval: Math.max(25, Math.min(1000, Math.floor(limits.headerTimeoutMs / 4))),
     },
     options.app.callback(),
   );
+  server.maxConnections = limits.maxConnections;
 
-  const recordFailure = (socket: Socket, reason: string, code: string | null) =>
-    options.onTlsFailure({
-      time: new Date().toISOString(),
-      remote: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`,
-      listener: options.name,
-      reason,
-      code,
-    });
+  const recordFailure = (remote: string, reason: string, code: string | null) =>
+    options.onTlsFailure({ time: new Date().toISOString(), remote, listener: options.name, reason, code });
+  // A socket that failed its handshake may have lost its address by the time it is reported: keep it from the start.
+  const remotes = new WeakMap<Socket, string>();
+  server.on('connection', (socket: Socket) => remotes.set(socket, `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`));
+  const remoteOf = (socket: Socket) =>
+    remotes.get((socket as Socket & { _parent?: Socket })._parent ?? socket) ??
+    remotes.get(socket) ??
+    `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
 
   // Runs before the HTTP machinery sees the connection.
+  const established = new WeakSet<Socket>();
   server.prependListener('secureConnection', (socket: TLSSocket) => {
+    established.add(socket);
     const verdict = judgeClientCertificate(socket);
     if (verdict.accepted) {
       setClientIdentity(socket, verdict.identity);
     } else if (options.clientAuth === 'optional') {
       setClientIdentity(socket, ANONYMOUS);
     } else {
-      recordFailure(socket, verdict.reason, verdict.code);
+      recordFailure(remoteOf(socket), verdict.reason, verdict.code);
       socket.destroy();
     }
   });
   server.on('tlsClientError', (error: NodeJS.ErrnoException, socket: TLSSocket) => {
     const { reason, code } = describeHandshakeError(error);
-    recordFailure(socket, reason, code);
+    recordFailure(remoteOf(socket), reason, code);
+  });
+  // Node closes a connection over the limit as soon as it is accepted, before any TLS byte.
+  server.on('drop', (data?: { remoteAddress?: string; remotePort?: number }) => {
+    recordFailure(`${data?.remoteAddress ?? '?'}:${data?.remotePort ?? '?'}`, 'connection limit reached', null);
+  });
+
+  // The last request each connection handed to the app: while its body is still coming, a
+  // request timeout is the body's (answered by the app, or a body nobody reads).
+  const currentRequest = new WeakMap<Socket, IncomingMessage>();
+  server.prependListener('request', (req: IncomingMessage) => currentRequest.set(req.socket, req));
+  const answered = new WeakSet<Socket>();
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
+    // https re-emits handshake failures here too: those are tlsClientError's to record.
+    if (!established.has(socket)) {
+      socket.destroy();
+      return;
+    }
+    if (answered.has(socket)) return; // already refused and closing; later parse errors are echoes
+    if (/^ERR_(SSL|TLS)_/.test(error.code ?? '')) {
+      // E.g. a TLS 1.2 renegotiation: refused (SSL_OP_NO_RENEGOTIATION), and the client's TLS stack gives up with an alert.
+      recordFailure(remoteOf(socket), 'TLS error after the handshake', error.code ?? null);
+      socket.destroy();
+      return;
+    }
+    const refusal = describeHttpRefusal(error, limits.headerTimeoutMs);
+    const pending = currentRequest.get(socket);
+    if (refusal !== null && pending !== undefined && !pending.complete) {
+      // The request reached the app and its body is still coming. Broken framing (a bad chunk):
+      // the app answers 400 and journals it, if it is reading the body; else there is nobody to tell.
+      const problem = `malformed body: ${(error as { reason?: string }).reason ?? error.message}`;
+      if (refusal.status === 400 && refuseBody(pending, problem)) answered.add(socket);
+      else socket.destroy();
+      return;
+    }
+    const inFlight = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage ?? null;
+    if (refusal === null || (inFlight !== null && inFlight.headersSent)) {
+      // The client went away, or a response already started: nothing more to say.
+      socket.destroy();
+      return;
+    }
+    recordFailure(remoteOf(socket), refusal.reason, error.code ?? null);
+    answered.add(socket);
+    if (inFlight !== null) {
+      // Garbage after a request the app is still answering (e.g. a body longer than its
+      // Content-Length): that answer goes out, then the connection closes.
+      inFlight.shouldKeepAlive = false;
+      return;
+    }
+    if (!socket.writable) {
+      socket.destroy();
+      return;
+    }
+    socket.end(rawJsonResponse(refusal.status, refusal.statusText, refusal.errorText));
+    // A client that does not read its answer must not keep the socket either.
+    setTimeout(() => socket.destroy(), 1000).unref();
   });
 
   await new Promise<void>((resolve, reject) => {
@@ -86,4 +173,13 @@ export async function startEntitlementListener(options: EntitlementListenerOptio
   const address = server.address();
   const port = typeof address === 'object' && address !== null ? address.port : options.port;
   return { name: options.name, server, port };
+}
+
+/** A whole HTTP response written straight to the socket, in the shape of the app's protocol errors. */
+function rawJsonResponse(status: number, statusText: string, errorText: string): string {
+  const body = JSON.stringify({ isAllowed: false, error: status, errorText });
+  return (
+    `HTTP/1.1 ${status} ${statusText}\r\nContent-Type: application/json\r\n` +
+    `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`
+  );
 }

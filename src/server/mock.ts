@@ -104,8 +104,9 @@ export async function startMock(options: MockOptions, logger: MockLogger = creat
         port: options.port,
         ...tls,
         clientAuth: options.clientAuth,
-        app: createEntitlementApp({ path: options.path, listener: 'main', state }),
+        app: createEntitlementApp({ path: options.path, listener: 'main', state, bodyTimeoutMs: options.bodyTimeoutMs }),
         onTlsFailure,
+        limits: options,
       }),
     );
     if (options.troublePort !== null) {
@@ -119,8 +120,9 @@ export async function startMock(options: MockOptions, logger: MockLogger = creat
             ...troubleCerts[kind],
             clientCa: tls.clientCa,
             clientAuth: options.clientAuth,
-            app: createEntitlementApp({ path: options.path, listener: kind, state }),
+            app: createEntitlementApp({ path: options.path, listener: kind, state, bodyTimeoutMs: options.bodyTimeoutMs }),
             onTlsFailure,
+            limits: options,
           }),
         );
       }

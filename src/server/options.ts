@@ -3,7 +3,6 @@ import type { ClientAuthMode } from './entitlement-listener.js';
 import type { LogLevel } from './logger.js';
 import type { KeyType } from '../pki/issue.js';
 
-
 export interface MockOptions {
   /** A folder of *.yaml / *.yml files, or one file. */
   scenarios: string;
@@ -30,7 +29,18 @@ export interface MockOptions {
   seed: number | null;
   /** First of four trouble ports (N..N+3), or null for none. */
   troublePort: number | null;
+  /** A TLS handshake must complete within this many ms of the TCP connection (Node's default is 120 s). */
+  handshakeTimeoutMs: number;
+  /** A request's headers must be complete within this many ms of its first byte (or of the handshake). */
+  headerTimeoutMs: number;
+  /** A request body must be complete within this many ms of the end of its headers. */
+  bodyTimeoutMs: number;
+  /** Concurrent connections per entitlement listener; further ones are closed at once and recorded. */
+  maxConnections: number;
 }
+
+/** Request headers larger than this are refused with 431 (Node's default, stated here so it is documented). */
+export const MAX_HEADER_BYTES = 16 * 1024;
 
 export const DEFAULT_OPTIONS: MockOptions = {
   scenarios: './scenarios',
@@ -51,4 +61,8 @@ export const DEFAULT_OPTIONS: MockOptions = {
   logLevel: 'info',
   seed: null,
   troublePort: null,
+  handshakeTimeoutMs: 10_000,
+  headerTimeoutMs: 10_000,
+  bodyTimeoutMs: 30_000,
+  maxConnections: 1000,
 };

@@ -1,16 +1,36 @@
-/** Reads a request body as UTF-8 text, refusing more than `limit` bytes without buffering them. */
+/**
+ * Reads a request body as UTF-8 text, refusing more than `limit` bytes without
+ * buffering them, giving up on a body that is not complete within `timeoutMs`
+ * (a client that declared more than it sent, or a chunked body that never ends),
+ * and on one whose framing the HTTP parser refused (see refuseBody).
+ */
 import type { IncomingMessage } from 'node:http';
 
 export type BodyResult =
   | { kind: 'text'; text: string }
   | { kind: 'not-utf8'; text: string }
   | { kind: 'too-large'; declared: number | null }
+  /** To be answered with `status` (then close): the body timed out (408) or its framing is broken (400). */
+  | { kind: 'refused'; status: 400 | 408; problem: string }
   | { kind: 'aborted' };
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 const lenientUtf8 = new TextDecoder('utf-8');
 
-export function readBody(req: IncomingMessage, limit: number): Promise<BodyResult> {
+/** Bodies being read right now, with the way to end the read with a refusal. */
+const reading = new WeakMap<IncomingMessage, (problem: string) => void>();
+
+/**
+ * The HTTP parser gave up on this request's body (e.g. a broken chunk size): end its
+ * read with a 400 naming `problem`. False when nobody is reading that body.
+ */
+export function refuseBody(req: IncomingMessage, problem: string): boolean {
+  const refuse = reading.get(req);
+  refuse?.(problem);
+  return refuse !== undefined;
+}
+
+export function readBody(req: IncomingMessage, limit: number, timeoutMs = Infinity): Promise<BodyResult> {
   const declared = req.headers['content-length'] === undefined ? null : Number(req.headers['content-length']);
   if (declared !== null && declared > limit) return Promise.resolve({ kind: 'too-large', declared });
   return new Promise((resolve) => {
@@ -20,6 +40,8 @@ export function readBody(req: IncomingMessage, limit: number): Promise<BodyResul
     const settle = (result: BodyResult) => {
       if (settled) return;
       settled = true;
+      if (timer) clearTimeout(timer);
+      reading.delete(req);
       req.off('data', onData).off('end', onEnd).off('error', onAbort).off('close', onClose);
       resolve(result);
     };
@@ -44,6 +66,18 @@ export function readBody(req: IncomingMessage, limit: number): Promise<BodyResul
     const onClose = () => {
       if (!req.complete) settle({ kind: 'aborted' });
     };
+    const timer =
+      Number.isFinite(timeoutMs) && !req.complete
+        ? setTimeout(() => {
+            req.pause();
+            const progress = declared === null ? 'chunked' : `of ${declared} declared`;
+            settle({ kind: 'refused', status: 408, problem: `body not complete within ${timeoutMs} ms (${received} bytes received, ${progress})` });
+          }, timeoutMs)
+        : null;
+    reading.set(req, (problem) => {
+      req.pause();
+      settle({ kind: 'refused', status: 400, problem });
+    });
     req.on('data', onData).on('end', onEnd).on('error', onAbort).on('close', onClose);
   });
 }

@@ -1,6 +1,7 @@
 /** The record of refused handshakes behind GET /admin/tls-failures: bounded, with counts that survive until reset. */
 import { BoundedRing } from '../journal/ring.js';
 import type { ListenerName } from '../journal/entry.js';
+import { MAX_HEADER_BYTES } from './options.js';
 
 export interface TlsFailure {
   time: string;
@@ -56,4 +57,45 @@ export function describeHandshakeError(error: NodeJS.ErrnoException): { reason: 
   const alert = /(?:sslv3|tlsv1) alert ([a-z ]+)/i.exec(message)?.[1]?.trim();
   if (alert) return { reason: `client refused the server certificate (TLS alert: ${alert})`, code };
   return { reason: `handshake failed: ${message || code || 'unknown error'}`, code };
+}
+
+export interface HttpRefusal {
+  status: number;
+  statusText: string;
+  /** For the failure log and the metrics label: a few fixed words, no numbers. */
+  reason: string;
+  /** For the client: the answer's errorText. */
+  errorText: string;
+}
+
+/**
+ * What to answer when Node's HTTP parser refuses a request before it reaches the app
+ * (a `clientError`), or null when there is nobody to answer (the client went away).
+ */
+export function describeHttpRefusal(error: NodeJS.ErrnoException & { reason?: string }, headerTimeoutMs: number): HttpRefusal | null {
+  const code = error.code ?? '';
+  if (code === 'ERR_HTTP_REQUEST_TIMEOUT')
+    return {
+      status: 408,
+      statusText: 'Request Timeout',
+      reason: 'HTTP request headers timed out',
+      errorText: `request headers not complete within ${headerTimeoutMs} ms`,
+    };
+  if (code === 'HPE_HEADER_OVERFLOW')
+    return {
+      status: 431,
+      statusText: 'Request Header Fields Too Large',
+      reason: 'HTTP request headers too large',
+      errorText: `request headers larger than ${MAX_HEADER_BYTES} bytes`,
+    };
+  if (code === 'HPE_CHUNK_EXTENSIONS_OVERFLOW')
+    return { status: 413, statusText: 'Payload Too Large', reason: 'HTTP chunk extensions too large', errorText: 'chunk extensions too large' };
+  if (code.startsWith('HPE_'))
+    return {
+      status: 400,
+      statusText: 'Bad Request',
+      reason: 'HTTP request malformed',
+      errorText: `malformed HTTP request: ${error.reason ?? error.message}`,
+    };
+  return null;
 }
