@@ -22,6 +22,7 @@ import { SourcePositions, type ValuePath } from './positions.js';
 import { schemaIssues } from './schema-errors.js';
 import { lintScenario } from './lint.js';
 import { compileMatcher } from './matchers.js';
+import { findDuplicateKeys } from './duplicate-keys.js';
 import { parseDelay } from './delay.js';
 import { compileTemplate } from './templates.js';
 import { ScenarioCompileError } from './compile.js';
@@ -85,7 +86,8 @@ export function parseScenarioText(text: string, file: string, options: ParseOpti
     return fail([at(line, column, `nesting deeper than ${MAX_NESTING_DEPTH} levels`)]);
   }
 
-  const composer = new Composer({ prettyErrors: false, merge: true, uniqueKeys: true });
+  // Duplicate keys are found by findDuplicateKeys: the composer's own check is quadratic.
+  const composer = new Composer({ prettyErrors: false, merge: true, uniqueKeys: false });
   let document: Document.Parsed | null = null;
   const extraDocuments: number[] = [];
   for (const composed of composer.compose(tokens, true, text.length)) {
@@ -102,6 +104,10 @@ export function parseScenarioText(text: string, file: string, options: ParseOpti
   };
   const warnings = document.warnings.map(yamlProblem);
   const syntaxErrors = document.errors.map(yamlProblem);
+  for (const { offset, key } of findDuplicateKeys(document, MAX_REPORTED_ERRORS + 1)) {
+    const { line, column } = positions.ofOffset(offset);
+    syntaxErrors.push(at(line, column, `duplicate key ${key}: a mapping has each key once`));
+  }
   if (extraDocuments.length > 0) {
     const { line, column } = positions.ofOffset(extraDocuments[0] as number);
     syntaxErrors.push(at(line, column, 'more than one YAML document (---): a file holds one scenario'));

@@ -8,8 +8,12 @@ import { systemRoutes } from '../admin/system-routes.js';
 import { journalRoutes } from '../admin/journal-routes.js';
 import { scenarioRoutes } from '../admin/scenario-routes.js';
 
-/** Admin bodies are small JSON objects, or a scenario document (YAML or JSON). */
-export const ADMIN_BODY_LIMIT = '5mb';
+/**
+ * Admin bodies are small JSON objects, or a scenario document (YAML or JSON). YAML
+ * parses at 1-4 s per MiB, blocking every listener meanwhile: uploads stay at 1 MiB
+ * (generated scenarios with many rules belong in files; see docs/limits.md).
+ */
+export const ADMIN_BODY_LIMIT = '1mb';
 
 export function createAdminApp(context: AdminContext): Koa {
   const app = new Koa();
