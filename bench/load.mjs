@@ -47,7 +47,7 @@ if (isMainThread) {
 
 async function runJob(job) {
   const shared = new Int32Array(new SharedArrayBuffer(16));
-  const threads = Math.max(1, Math.min(job.threads ?? 2, job.connections));
+  const threads = Math.max(1, Math.min(job.threads ?? 1, job.connections));
   const tls = { ca: readFileSync(job.tls.ca), cert: readFileSync(job.tls.cert), key: readFileSync(job.tls.key) };
   const workers = [];
   for (let t = 0; t < threads; t++) {

@@ -6,7 +6,7 @@
  */
 import { spawn, fork, execFileSync } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync, readdirSync, readFileSync, existsSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, existsSync, openSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomUUID } from 'node:crypto';
@@ -25,12 +25,13 @@ if (!existsSync(join(certs, 'server.crt'))) execFileSync(process.execPath, [cli,
 const port = await freePort();
 const adminPort = await freePort();
 const before = new Set(readdirSync(tmp));
+const pin = process.env.PIN ? ['taskset', ['-c', '1', process.execPath]] : [process.execPath, []];
 const mock = spawn(
-  process.execPath,
-  [...(process.env.NO_PROFILE ? [] : ['--cpu-prof', '--cpu-prof-dir', tmp]), cli, 'serve', '--certs', certs, '--scenario', scenario, '--host', '127.0.0.1',
+  pin[0],
+  [...pin[1], ...(process.env.NO_PROFILE ? [] : ['--cpu-prof', '--cpu-prof-dir', tmp]), ...(process.env.NODE_FLAGS ?? '').split(' ').filter(Boolean), cli, 'serve', '--certs', certs, '--scenario', scenario, '--host', '127.0.0.1',
     '--port', String(port), '--admin-host', '127.0.0.1', '--admin-port', String(adminPort),
     ...(process.env.MOCK_ARGS ?? '').split(' ').filter(Boolean)],
-  { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] },
+  { cwd: root, stdio: ['ignore', openSync(join(tmp, 'mock.log'), 'w'), 'inherit'] },
 );
 for (;;) {
   try {
@@ -39,13 +40,14 @@ for (;;) {
   await new Promise((r) => setTimeout(r, 10));
 }
 const generator = fork(join(here, 'load.mjs'));
+if (process.env.PIN) execFileSync('taskset', ['-a', '-p', '-c', '0', String(generator.pid)], { stdio: 'ignore' });
 generator.send({
   url: `https://127.0.0.1:${port}/entitlement`,
   serverPid: mock.pid,
   tls: { ca: join(certs, 'ca.crt'), cert: join(certs, 'client.crt'), key: join(certs, 'client.key') },
   contentIDs: Array.from({ length: 100 }, () => randomUUID()),
-  mode: 'keepalive',
-  connections: 50,
+  mode: process.env.MODE ?? 'keepalive',
+  connections: process.env.MODE ? 20 : 50,
   warmupMs: 1000,
   durationMs: seconds * 1000,
 });

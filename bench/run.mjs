@@ -34,6 +34,10 @@ const wants = (part) => only === null || only.has(part);
 const WINDOW_MS = quick ? 3000 : 8000;
 const WARMUP_MS = quick ? 1000 : 2000;
 const KEEPALIVE_CONNECTIONS = 50;
+const KEEPALIVE_ROUNDS = 2;
+const threadsAt = args.indexOf('--threads');
+/** Load generator threads: one per core the server does not use. */
+const GENERATOR_THREADS = threadsAt >= 0 ? Number(args[threadsAt + 1]) : Math.max(1, os.cpus().length - 1);
 const HANDSHAKE_CONCURRENCY = 20;
 const DELAY_CONNECTIONS = 200;
 const DELAY_MS = 200;
@@ -164,7 +168,7 @@ async function load(server, certs, job) {
     contentIDs: requestContentIDs,
     warmupMs: WARMUP_MS,
     durationMs: WINDOW_MS,
-    threads: 2,
+    threads: GENERATOR_THREADS,
     ...job,
   });
   const [reply] = await once(generator, 'message');
@@ -225,12 +229,21 @@ if (wants('keepalive') || wants('handshake') || wants('resume') || wants('delay'
   const bare = await startBare(pki.ec);
   const mock = await startMock({ certs: pki.ec, name: 'mock-ec' });
   if (wants('keepalive')) {
-    log(`keep-alive, ${KEEPALIVE_CONNECTIONS} connections: bare`);
-    const bareReport = await load(bare, pki.ec, { mode: 'keepalive', connections: KEEPALIVE_CONNECTIONS });
-    log(`keep-alive, ${KEEPALIVE_CONNECTIONS} connections: mock`);
-    const mockReport = await load(mock, pki.ec, { mode: 'keepalive', connections: KEEPALIVE_CONNECTIONS });
-    results.keepalive = { bare: brief(bareReport), mock: brief(mockReport) };
-    log(`  bare ${JSON.stringify(results.keepalive.bare)}\n        mock ${JSON.stringify(results.keepalive.mock)}`);
+    // Alternating rounds, the best of each side kept: other load on the machine only ever slows a round down.
+    const rounds = { bare: [], mock: [] };
+    for (let round = 1; round <= KEEPALIVE_ROUNDS; round++) {
+      for (const [name, server] of [['bare', bare], ['mock', mock]]) {
+        log(`keep-alive, ${KEEPALIVE_CONNECTIONS} connections, round ${round}: ${name}`);
+        rounds[name].push(await load(server, pki.ec, { mode: 'keepalive', connections: KEEPALIVE_CONNECTIONS }));
+      }
+    }
+    const best = (reports) => reports.reduce((a, b) => (b.requestsPerSecond > a.requestsPerSecond ? b : a));
+    results.keepalive = {
+      bare: brief(best(rounds.bare)),
+      mock: brief(best(rounds.mock)),
+      rounds: { bare: rounds.bare.map(brief), mock: rounds.mock.map(brief) },
+    };
+    log(`  best: bare ${JSON.stringify(results.keepalive.bare)}\n        mock ${JSON.stringify(results.keepalive.mock)}`);
   }
   if (wants('handshake')) {
     results.handshake ??= {};
@@ -400,7 +413,8 @@ function manyRulesYaml() {
       else if (n % 3 === 1) lines.push(`  - name: regex-${n}`, `    match: { contentID: { regex: "^trailer-${n}-[0-9]+$" } }`, '    respond: { isAllowed: false, error: 403 }');
       else lines.push(`  - name: cookie-${n}`, `    match: { customerCookie: { regex: "^tenant-${n}$" }, contentID: "pack-${n}-?" }`, '    respond: { isAllowed: false, error: 451 }');
     }
-    lines.push(`  - name: c${i}`, `    match: { contentID: "${contentID}" }`, '    respond: { isAllowed: true }');
+    // Flow style without names (they default to rule-N): the loader refuses files over 8 MiB.
+    lines.push(`  - { match: { contentID: "${contentID}" }, respond: {} }`);
   });
   return `${lines.join('\n')}\n`;
 }

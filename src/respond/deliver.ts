@@ -79,7 +79,11 @@ export async function deliver({ req, res, held }: DeliveryContext, plan: Respons
     const socketClosed = new AbortController();
     const onClose = () => socketClosed.abort();
     socket.once('close', onClose);
-    await sleep(plan.delayMs, undefined, { signal: socketClosed.signal }).catch(() => undefined);
+    // Timers count from the event loop's cached clock, which lags by however long the current
+    // turn has run: under load a bare setTimeout answered up to a few ms early. Never early.
+    const due = performance.now() + plan.delayMs;
+    for (let left = plan.delayMs; left > 0 && !socketClosed.signal.aborted; left = due - performance.now())
+      await sleep(Math.ceil(left), undefined, { signal: socketClosed.signal }).catch(() => undefined);
     socket.off('close', onClose);
     if (socket.destroyed) return;
   }

@@ -1,14 +1,17 @@
 /**
- * JSON logs on stdout through pino's asynchronous destination: logging never blocks the request path.
- *
- * Two things keep a request's log line cheap (bench/README.md has the figures):
+ * JSON logs on stdout (pino). Three things keep a request's log line cheap (bench/README.md
+ * has the figures):
  * - the per-request line is built with one JSON.stringify in pino's own line format
  *   (`{"level":30,"time":…,…,"msg":"request"}`) instead of going through pino's generic
  *   serializer;
- * - request lines are gathered and handed to the destination once per event-loop turn,
- *   so under load one write carries many lines instead of one write (and one thread-pool
- *   round trip) per request. Other lines go out at once, after any request lines
- *   gathered before them, so the order is kept; nothing waits longer than the current turn.
+ * - request lines are gathered and handed to the destination once per event-loop turn, so
+ *   under load one write carries many lines instead of one write per request. Other lines
+ *   go out at once, after any request lines gathered before them, so the order is kept;
+ *   nothing waits longer than the current turn;
+ * - the write itself is synchronous (pino's default destination): one write(2) of a few
+ *   lines costs ~10 µs of CPU, a hand-off to the thread pool ~50 µs, which dominated at
+ *   connection-per-request rates where each turn has one line. Like pino's default, a
+ *   stdout nobody reads (a full pipe) then holds the process up instead of growing memory.
  */
 import { pino, type Logger } from 'pino';
 import type { JournalEntry } from '../journal/entry.js';
@@ -29,7 +32,7 @@ const INFO = 30;
 
 export function createLogger(level: LogLevel, destination: NodeJS.WritableStream | number = 1): MockLogger {
   const stream =
-    typeof destination === 'number' ? pino.destination({ dest: destination, sync: false }) : destination;
+    typeof destination === 'number' ? pino.destination({ dest: destination, sync: true }) : destination;
 
   let pending = '';
   let scheduled = false;
