@@ -158,14 +158,24 @@ test('prototype keys are journaled as data and pollute nothing', async () => {
   assert.ok(entry.warnings.includes('unknown field "__proto__"'));
 });
 
-test('a body with 5,000 unknown fields gets 20 warnings and a summary, not 5,000', async () => {
+test('500 unknown fields get 20 warnings and a summary; over 1,000 values is no Entitlement Request, kept as text', async () => {
   await mock.admin('POST', '/admin/reset');
-  const fields = Object.fromEntries(Array.from({ length: 5000 }, (_, i) => [`f${i}`, 0]));
-  const reply = await mock.entitle({ ...entitlementRequest(), ...fields });
+  const fields = (count: number) => Object.fromEntries(Array.from({ length: count }, (_, i) => [`f${i}`, 0]));
+  const reply = await mock.entitle({ ...entitlementRequest(), ...fields(500) });
   assert.is(reply.status, 200);
   const [entry] = (await mock.admin('GET', '/admin/requests')).json.requests;
   assert.is(entry.warnings.length, 21);
-  assert.is(entry.warnings[20], '... and 4980 more unknown fields');
+  assert.is(entry.warnings[20], '... and 480 more unknown fields');
+
+  const body = JSON.stringify({ ...entitlementRequest(), extra: Array(996).fill(0) });
+  const refused = await mock.entitle(body);
+  assert.is(refused.status, 400);
+  assert.match(refused.json.errorText, /more than 1000 values/);
+  const [, refusedEntry] = (await mock.admin('GET', '/admin/requests')).json.requests;
+  assert.is(refusedEntry.request, null);
+  assert.is(refusedEntry.rawBody, body);
+  const atLimit = await mock.entitle({ ...entitlementRequest(), extra: Array(995).fill(0) });
+  assert.is(atLimit.status, 200, '1,000 values (the object, its 4 fields, 995 items) are fine');
 });
 
 test.run();

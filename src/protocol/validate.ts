@@ -3,7 +3,7 @@
  * protocol forbids" and "Warnings"). Pure: no Koa, no sockets, no state.
  */
 import type { EntitlementRequest } from './types.js';
-import { MAX_REQUEST_NESTING, nestsDeeperThan } from './json-depth.js';
+import { jsonShapeProblem } from './json-limits.js';
 
 export type ParsedRequest =
   | { valid: true; request: EntitlementRequest; warnings: string[] }
@@ -51,8 +51,8 @@ export function parseEntitlementRequest(bodyText: string): ParsedRequest {
     const reason = bodyText.length === 0 ? 'the body is empty' : (error as Error).message;
     return { valid: false, request: null, problems: [`body is not valid JSON: ${reason}`], warnings: [] };
   }
-  if (nestsDeeperThan(json, MAX_REQUEST_NESTING))
-    return { valid: false, request: null, problems: [`body is JSON nested deeper than ${MAX_REQUEST_NESTING} levels`], warnings: [] };
+  const shapeProblem = jsonShapeProblem(json);
+  if (shapeProblem !== null) return { valid: false, request: null, problems: [shapeProblem], warnings: [] };
   return validateEntitlementRequest(json);
 }
 

@@ -98,9 +98,11 @@ export function adversarialCorpus(seed: number, scale = 1): AdversarialCase[] {
     cases.push(answered('60 KiB requestType', post(withField('requestType', long)), 400));
     cases.push(answered('60 KiB unknown field', post(withField('note', long)), 200));
     cases.push(answered('60 KiB key', post(withField(`k${'y'.repeat(60 * 1024)}`, '1')), 200));
-    // 5,000 unknown fields: one warning each would multiply the body's memory in the journal.
+    // Thousands of values: parsed, they would take many times their text's memory in the journal.
     const manyFields = rawRequest([...baseFields(), ...Array.from({ length: 5000 }, (_, i): [string, string] => [`f${i}`, '0'])]);
-    cases.push(answered('5,000 unknown fields', post(manyFields), 200));
+    cases.push(answered('5,000 unknown fields', post(manyFields), 400));
+    cases.push(answered('16,000 tiny arrays', post(withField('extra', `[${Array(16_000).fill('[0]').join(',')}]`)), 400));
+    cases.push(answered('500 unknown fields', post(rawRequest([...baseFields(), ...Array.from({ length: 500 }, (_, i): [string, string] => [`f${i}`, '0'])])), 200));
   }
 
   // Invalid UTF-8 inside otherwise valid JSON.
