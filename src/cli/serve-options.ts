@@ -150,7 +150,7 @@ function booleanEnv(name: string, value: string | undefined, fallback: boolean):
 export function serveHelp(): string {
   const lines = Object.entries(SERVE_OPTIONS).map(([name, spec]) => {
     const flag = `--${name}${spec.type === 'string' ? ' <value>' : ''}`;
-    return `  ${flag.padEnd(26)} ${spec.env.padEnd(16)} ${spec.help}`;
+    return `  ${flag.padEnd(28)} ${spec.env.padEnd(21)} ${spec.help}`;
   });
   return lines.join('\n');
 }

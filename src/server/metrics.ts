@@ -21,7 +21,7 @@ export class MockMetrics {
     });
     this.handshakeFailures = new client.Counter({
       name: 'entitlement_mock_tls_handshake_failures_total',
-      help: 'TLS handshakes refused, by reason and listener',
+      help: 'Connections refused before a request reached the mock (TLS handshakes, the connection limit, requests the HTTP parser refused), by reason and listener',
       labelNames: ['reason', 'listener'],
       registers,
     });

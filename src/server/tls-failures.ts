@@ -1,4 +1,9 @@
-/** The record of refused handshakes behind GET /admin/tls-failures: bounded, with counts that survive until reset. */
+/**
+ * The record behind GET /admin/tls-failures of connections refused before any
+ * request reached the mock: failed or refused TLS handshakes, connections over
+ * --max-connections, and requests Node's HTTP parser refused (malformed, headers
+ * too large or too slow). Bounded, with counts that survive until reset.
+ */
 import { BoundedRing } from '../journal/ring.js';
 import type { ListenerName } from '../journal/entry.js';
 import { MAX_HEADER_BYTES } from './options.js';
@@ -7,7 +12,7 @@ export interface TlsFailure {
   time: string;
   remote: string;
   listener: ListenerName;
-  /** In words: `no certificate`, `unknown CA`, `expired certificate`, `not TLS (plain HTTP)`, … */
+  /** In words: `no certificate`, `unknown CA`, `expired certificate`, `not TLS (plain HTTP)`, `connection limit reached`, `HTTP request malformed`, … */
   reason: string;
   /** OpenSSL or Node error code when there is one. */
   code: string | null;
