@@ -11,7 +11,7 @@
  * (plus status 200 and isAllowed true) or it counts as a mismatch.
  *
  * The job arrives on IPC: { url, tls: {ca, cert, key}, mode, connections, threads,
- * warmupMs, durationMs | requests, contentIDs, serverPid, sampleMemory }. Only requests
+ * warmupMs, durationMs | requests, contentIDs, serverPid, sampleMemory, staggerMs }. Only requests
  * that start and end inside the measurement window count; the server's CPU time and
  * RSS are read from /proc/<serverPid> at the window's edges.
  */
@@ -235,7 +235,9 @@ async function runWorker(job) {
       state.socket.write(`${head}Connection: ${connection}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
     });
 
-  const loop = async () => {
+  const loop = async (_, index) => {
+    // Spread the first requests evenly over `staggerMs` (arrivals at a steady rate, not in one burst).
+    if (job.staggerMs) await sleep((job.staggerMs * index) / job.connections);
     let pick = Math.floor(Math.random() * contentIDs.length);
     let state = null;
     for (;;) {

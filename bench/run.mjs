@@ -113,7 +113,7 @@ function freePort() {
 async function startMock({ certs, scenarios = scenarioDir, scenario = 'default', extra = [], name = 'mock' }) {
   const [port, adminPort] = [await freePort(), await freePort()];
   const logFile = join(tmp, `${name}.log`);
-  const out = openSync(logFile, 'w');
+  const out = openSync(process.env.BENCH_MOCK_STDOUT ?? logFile, 'w');
   const spawnedAt = performance.now();
   const child = spawn(
     process.execPath,
@@ -274,6 +274,9 @@ if (wants('keepalive') || wants('handshake') || wants('resume') || wants('delay'
       mode: 'keepalive',
       connections: DELAY_CONNECTIONS,
       durationMs: DELAY_WINDOW_MS,
+      // The connections start spread over one delay: 1,000 requests a second arrive steadily,
+      // not as 200 at once every 200 ms (which would measure a burst's queue, not the delay).
+      staggerMs: DELAY_MS,
       warmupMs: 1000,
       returnLatencies: true,
     });

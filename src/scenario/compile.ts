@@ -33,9 +33,11 @@
  *   the three closest rules (fewest failed keys, ties by rule order; a used-up rule fails
  *   the key `times`).
  * - Speed: rules whose contentID matcher is exact (a string, number, `equals`, or a list of
- *   those) are indexed by contentID. A request walks, in rule order, the rules indexed
- *   under its contentID merged with the rules that are not indexable, so its cost is the
- *   number of non-indexed rules before the one that answers, whatever the number of
+ *   those) are indexed by contentID; rules whose contentID matcher fixes its first character
+ *   (a glob or `^`-anchored regex with a literal start, or a list of those) are indexed by
+ *   that character. A request walks, in rule order, the rules indexed under its contentID
+ *   and under its first character merged with the rules that could match any contentID, so
+ *   its cost is the number of those before the one that answers, whatever the number of
  *   indexed rules. Identical responses (after merging defaults) share one compiled builder.
  */
 import { randomUUID } from 'node:crypto';
@@ -117,6 +119,7 @@ const READERS: Record<MatchKey, (facts: RequestFacts) => unknown> = {
 
 const OMITTED = Symbol('omitted');
 const NO_CONDITIONS: readonly Condition[] = Object.freeze([]);
+const NO_RULES: readonly CompiledRule[] = Object.freeze([]);
 type FieldValue = (facts: RequestFacts, problems: readonly string[]) => unknown;
 
 class ScenarioCompiler {
@@ -150,15 +153,23 @@ class ScenarioCompiler {
     });
     if (this.problems.length > 0) throw new ScenarioCompileError(name, this.problems);
 
-    // The contentID index, and the rules it cannot hold, both in rule order.
+    // The contentID index; the rules it cannot hold by the first character their contentID
+    // must start with (a glob's or ^-anchored regex's literal start); and the rest. All in rule order.
     const byContentID = new Map<string, CompiledRule[]>();
+    const byFirstCharacter = new Map<string, CompiledRule[]>();
     const unindexed: CompiledRule[] = [];
     (definition.rules ?? []).forEach((rule, index) => {
       const compiled = rules[index]!;
       const contentIDMatcher = rule.match?.contentID;
       const values = contentIDMatcher === undefined ? null : exactStrings(contentIDMatcher);
       if (values === null) {
-        unindexed.push(compiled);
+        const firsts = contentIDMatcher === undefined ? null : firstCharacters(contentIDMatcher);
+        if (firsts === null) unindexed.push(compiled);
+        for (const first of firsts ?? []) {
+          const list = byFirstCharacter.get(first);
+          if (list === undefined) byFirstCharacter.set(first, [compiled]);
+          else list.push(compiled);
+        }
         return;
       }
       for (const value of new Set(values)) {
@@ -224,21 +235,29 @@ class ScenarioCompiler {
             if (decision) return decision;
           }
         } else {
-          // Merge, in rule order, the rules indexed under this contentID with the unindexed ones.
-          const indexed = byContentID.get(contentID);
-          const indexedCount = indexed === undefined ? 0 : indexed.length;
+          // Merge, in rule order, the rules indexed under this contentID, the pattern rules for
+          // its first character, and the rules that could match any contentID.
+          const indexed = byContentID.get(contentID) ?? NO_RULES;
+          const patterns = (contentID.length > 0 && byFirstCharacter.get(contentID[0]!)) || NO_RULES;
           let i = 0;
+          let p = 0;
           let u = 0;
-          while (i < indexedCount || u < unindexed.length) {
-            const fromIndex = indexed !== undefined && i < indexedCount ? indexed[i]! : null;
+          for (;;) {
+            const fromIndex = i < indexed.length ? indexed[i]! : null;
+            const pattern = p < patterns.length ? patterns[p]! : null;
             const general = u < unindexed.length ? unindexed[u]! : null;
             let decision: Decision | null;
-            if (fromIndex !== null && (general === null || fromIndex.index < general.index)) {
+            if (fromIndex !== null && (pattern === null || fromIndex.index < pattern.index) && (general === null || fromIndex.index < general.index)) {
               i++;
               decision = tryRule(fromIndex, fromIndex.conditionsBesideContentID, facts);
-            } else {
+            } else if (pattern !== null && (general === null || pattern.index < general.index)) {
+              p++;
+              decision = tryRule(pattern, pattern.conditions, facts);
+            } else if (general !== null) {
               u++;
-              decision = tryRule(general!, general!.conditions, facts);
+              decision = tryRule(general, general.conditions, facts);
+            } else {
+              break;
             }
             if (decision) return decision;
           }
@@ -498,6 +517,41 @@ function mergeResponses(defaults: Response, response: Response): Response {
     merged.headers = { ...Object.fromEntries(kept), ...response.headers };
   }
   return merged;
+}
+
+/**
+ * The characters a contentID matching `m` can start with, when `m` fixes them (a glob or an
+ * exact value with a literal first character, a regex starting `^` and a literal character,
+ * or a list of those); null when any contentID might match. A string is tested against
+ * a glob or regex as it is, so its first UTF-16 unit must be the pattern's.
+ */
+function firstCharacters(m: Matcher): string[] | null {
+  const literal = (text: string): string[] | null => (text.length > 0 && text[0] !== '*' && text[0] !== '?' ? [text[0]!] : null);
+  if (typeof m === 'string') return literal(m);
+  if (typeof m === 'number' || typeof m === 'boolean') return [String(m)[0]!];
+  if (Array.isArray(m)) {
+    const all = new Set<string>();
+    for (const item of m) {
+      const firsts = firstCharacters(item);
+      if (firsts === null) return null;
+      for (const first of firsts) all.add(first);
+    }
+    return [...all];
+  }
+  if ('equals' in m) {
+    // Never a glob: the value's string form is the whole contentID.
+    const text = m.equals === null ? '' : String(m.equals);
+    return text.length > 0 ? [text[0]!] : null;
+  }
+  if ('glob' in m && typeof m.glob === 'string') return literal(m.glob);
+  if ('regex' in m && typeof m.regex === 'string') {
+    // `^x…` where x is an ordinary character that no quantifier makes optional, and no `|` anywhere.
+    const source = m.regex;
+    const ordinary = (c: string | undefined) => c !== undefined && !'\\.[]()*+?{}|^$'.includes(c);
+    if (source[0] === '^' && ordinary(source[1]) && (source.length < 3 || !'?*{'.includes(source[2]!)) && !source.includes('|')) return [source[1]!];
+    return null;
+  }
+  return null;
 }
 
 function deepFreeze<T>(value: T): T {
