@@ -134,7 +134,9 @@ test('200 keep-alive clients through resets, switches, posts and file reloads: n
   agent.destroy();
 
   // 1. No failures but the scripted ones; every answer is for its own request.
-  assert.ok(sent.length > 5000, `only ${sent.length} requests`);
+  // (About 10,000 requests and 15 actions on an idle machine; the floor only guards against a test that did nothing.)
+  assert.ok(sent.length >= CLIENTS * 5, `only ${sent.length} requests`);
+  assert.ok(actions.length >= 5, `only ${actions.length} resets, switches, posts and reloads`);
   const unexpected = sent.filter((request) =>
     request.contentID === 'scripted-close' ? request.error === null : request.contentID === 'scripted-503' ? request.status !== 503 : request.status !== 200,
   );
