@@ -98,9 +98,8 @@ export function parseScenarioText(text: string, file: string, options: ParseOpti
   const positions = new SourcePositions(file, document, lineCounter);
   const yamlProblem = (problem: { code: string; message: string; pos: [number, number] }): PositionedError => {
     const { line, column } = positions.ofOffset(problem.pos[0]);
-    const message =
-      problem.code === 'DUPLICATE_KEY' ? `duplicate key ${keyAt(document, problem.pos[0])}: a mapping has each key once` : problem.message;
-    return at(line, column, message.split('\n')[0] as string);
+    // Duplicate keys are not among these: the Composer runs with uniqueKeys: false and duplicate-keys.ts finds them in one pass.
+    return at(line, column, problem.message.split('\n')[0] as string);
   };
   const warnings = document.warnings.map(yamlProblem);
   const syntaxErrors = document.errors.map(yamlProblem);
@@ -376,22 +375,6 @@ function findExcessiveNesting(tokens: CST.Token[], limit: number): number | null
     }
   }
   return null;
-}
-
-/** The key written at `offset`, quoted, for a duplicate-key message. */
-function keyAt(document: Document.Parsed, offset: number): string {
-  let key = '';
-  visit(document, {
-    Pair(_key, pair) {
-      const node = pair.key as { range?: [number, number, number]; value?: unknown } | null;
-      if (node?.range?.[0] === offset) {
-        key = JSON.stringify(String(node.value ?? pair.key));
-        return visit.BREAK;
-      }
-      return undefined;
-    },
-  });
-  return key;
 }
 
 function firstAliasPosition(document: Document.Parsed, positions: SourcePositions): { line: number; column: number } {
