@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Journal } from '../src/journal/journal.js';
+import { entryWeight, Journal } from '../src/journal/journal.js';
 import type { NewJournalEntry } from '../src/journal/entry.js';
 import { BoundedRing } from '../src/journal/ring.js';
 import { SeenMessageIds } from '../src/journal/seen-message-ids.js';
@@ -40,6 +40,34 @@ test('the ring keeps the newest items and counts what it dropped', () => {
   assert.equal([...ring.values()], []);
   assert.is(ring.total, 0);
   assert.throws(() => new BoundedRing(0), /positive integer/);
+});
+
+test('the ring also drops the oldest while the weights held exceed its budget, but keeps the newest', () => {
+  const ring = new BoundedRing<string>(10, 100);
+  ring.push('a', 40);
+  ring.push('b', 40);
+  ring.push('c', 40);
+  assert.equal([...ring.values()], ['b', 'c']);
+  assert.is(ring.weight, 80);
+  assert.is(ring.dropped, 1);
+  ring.push('huge', 500);
+  assert.equal([...ring.values()], ['huge'], 'the newest is kept however heavy');
+  assert.is(ring.dropped, 3);
+  ring.clear();
+  assert.is(ring.weight, 0);
+});
+
+test('the journal weighs entries by what the request brought and keeps within its byte budget', () => {
+  const light = entryWeight(100, ['Content-Type', 'application/json']);
+  const heavy = entryWeight(64 * 1024, ['X-Pad', 'p'.repeat(16 * 1024)]);
+  assert.ok(light < 2048, `a small request weighs ${light}`);
+  assert.ok(heavy > 64 * 1024 * 4, `a 64 KiB body with 16 KiB of headers weighs ${heavy}`);
+  const journal = new Journal(10_000, 10 * heavy);
+  for (let i = 0; i < 50; i++) journal.append(entry(), heavy);
+  assert.is(journal.length, 10);
+  assert.is(journal.dropped, 40);
+  assert.is(journal.total, 50);
+  assert.ok(journal.bytes <= 10 * heavy);
 });
 
 test('journal ids grow, entries come oldest first, drops are counted', () => {

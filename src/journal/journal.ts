@@ -19,19 +19,46 @@ export interface JournalFilter {
   limit?: number;
 }
 
+/**
+ * What the journal may hold in all, estimated from what each request brought
+ * (see entryWeight): past it the oldest entries go, as past --journal-size.
+ * A well-formed request weighs ~2 KiB, so the count limit rules in practice;
+ * this only stops 10,000 deliberately huge requests from taking gigabytes.
+ */
+export const JOURNAL_BYTE_BUDGET = 256 * 1024 * 1024;
+
+/** Fixed cost of an entry (its object, the parsed headers, the answer) before what the request brought. */
+const ENTRY_OVERHEAD_BYTES = 1024;
+
+/**
+ * An estimate of an entry's memory from what the request brought: its body
+ * (kept as text, or parsed — which takes a few times its text) and its headers.
+ */
+export function entryWeight(bodyChars: number, rawHeaders: readonly string[]): number {
+  let headerChars = 0;
+  for (const part of rawHeaders) headerChars += part.length;
+  return ENTRY_OVERHEAD_BYTES + 4 * bodyChars + 2 * headerChars;
+}
+
 export class Journal {
   private readonly ring: BoundedRing<JournalEntry>;
   private nextId = 1;
 
-  constructor(capacity: number) {
-    this.ring = new BoundedRing(capacity);
+  constructor(capacity: number, byteBudget = JOURNAL_BYTE_BUDGET) {
+    this.ring = new BoundedRing(capacity, byteBudget);
   }
 
-  append(entry: NewJournalEntry): JournalEntry {
+  /** Records an entry; `weight` estimates its memory in bytes (entryWeight). */
+  append(entry: NewJournalEntry, weight = ENTRY_OVERHEAD_BYTES): JournalEntry {
     const stored = entry as JournalEntry;
     stored.id = this.nextId++;
-    this.ring.push(stored);
+    this.ring.push(stored, weight);
     return stored;
+  }
+
+  /** Estimated bytes held (see entryWeight). */
+  get bytes(): number {
+    return this.ring.weight;
   }
 
   /** Forget every entry and the counts. Ids keep growing so `since` stays meaningful across clears. */

@@ -10,6 +10,7 @@ import { parseEntitlementRequest, type ParsedRequest } from '../protocol/validat
 import type { ClientIdentity } from '../protocol/types.js';
 import type { Decision, ResponsePlan } from '../scenario/engine.js';
 import type { JournalEntry, ListenerName, NewJournalEntry } from '../journal/entry.js';
+import { entryWeight } from '../journal/journal.js';
 import { deliver, describePlan } from '../respond/deliver.js';
 import { readBody } from './read-body.js';
 import { ANONYMOUS } from './client-identity.js';
@@ -44,10 +45,10 @@ export function createEntitlementApp({ path, listener, state, bodyTimeoutMs }: E
     let entry: JournalEntry;
     if (requestPath !== path) {
       plan = protocolError(404, `no entitlement endpoint at ${requestPath}; POST to ${path}`);
-      entry = state.journal.append({ ...base, ...rejected(`path ${requestPath} is not the entitlement endpoint`), response: describePlan(plan) });
+      entry = state.journal.append({ ...base, ...rejected(`path ${requestPath} is not the entitlement endpoint`), response: describePlan(plan) }, entryWeight(0, req.rawHeaders));
     } else if (method !== 'POST') {
       plan = protocolError(405, `method ${method} not allowed; POST an Entitlement Request`, { Allow: 'POST' });
-      entry = state.journal.append({ ...base, ...rejected(`method ${method} not allowed`), response: describePlan(plan) });
+      entry = state.journal.append({ ...base, ...rejected(`method ${method} not allowed`), response: describePlan(plan) }, entryWeight(0, req.rawHeaders));
     } else {
       const body = await readBody(req, MAX_BODY_BYTES, bodyTimeoutMs);
       if (body.kind === 'aborted') {
@@ -57,16 +58,16 @@ export function createEntitlementApp({ path, listener, state, bodyTimeoutMs }: E
           ...rejected('client closed the connection before the body was complete'),
           response: { status: null, body: null, fault: null, delayMs: 0 },
           durationMs: Math.round(performance.now() - startedAt),
-        });
+        }, entryWeight(0, req.rawHeaders));
         req.socket.destroy();
         return;
       }
       if (body.kind === 'refused') {
         plan = protocolError(body.status, body.problem, { Connection: 'close' });
-        entry = state.journal.append({ ...base, ...rejected(body.problem), response: describePlan(plan) });
+        entry = state.journal.append({ ...base, ...rejected(body.problem), response: describePlan(plan) }, entryWeight(0, req.rawHeaders));
       } else if (body.kind === 'too-large') {
         plan = protocolError(413, `body larger than ${MAX_BODY_BYTES} bytes`, { Connection: 'close' });
-        entry = state.journal.append({ ...base, ...rejected(`body larger than ${MAX_BODY_BYTES} bytes`), response: describePlan(plan) });
+        entry = state.journal.append({ ...base, ...rejected(`body larger than ${MAX_BODY_BYTES} bytes`), response: describePlan(plan) }, entryWeight(0, req.rawHeaders));
       } else {
         const parsed: ParsedRequest =
           body.kind === 'text'
@@ -91,7 +92,7 @@ export function createEntitlementApp({ path, listener, state, bodyTimeoutMs }: E
         };
         if (parsed.request === null) journaled.rawBody = body.text;
         if (decision.nearMisses) journaled.nearMisses = decision.nearMisses;
-        entry = state.journal.append(journaled);
+        entry = state.journal.append(journaled, entryWeight(body.text.length, req.rawHeaders));
       }
     }
 
