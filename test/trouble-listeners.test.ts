@@ -5,7 +5,6 @@
  * listener's name, which is how a test rig catches a license server that skips verification.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import net from 'node:net';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
