@@ -385,14 +385,14 @@ results.totalSeconds = round((performance.now() - benchStartedAt) / 1000, 0);
 results.verdicts = verdicts(results);
 const table = renderTable(results);
 console.log(`\n${table}\n`);
-if (only === null) {
+if (only === null && !quick) {
   writeFileSync(join(here, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
   writeFileSync(join(here, 'chart.svg'), renderChart(results));
   updateReadme(table, results);
   console.log('wrote bench/results.json, bench/chart.svg and the results section of bench/README.md');
 } else {
   writeFileSync(join(tmp, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
-  console.log('partial run (--only): wrote bench/tmp/results.json');
+  console.log('partial or quick run: wrote bench/tmp/results.json (bench/README.md and results.json are left alone)');
 }
 const missed = results.verdicts.filter((v) => v.met === false);
 if (missed.length > 0) console.log(`targets missed: ${missed.map((v) => v.name).join(', ')}`);
