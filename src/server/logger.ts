@@ -8,10 +8,12 @@
  *   under load one write carries many lines instead of one write per request. Other lines
  *   go out at once, after any request lines gathered before them, so the order is kept;
  *   nothing waits longer than the current turn;
- * - the write itself is synchronous (pino's default destination): one write(2) of a few
- *   lines costs ~10 µs of CPU, a hand-off to the thread pool ~50 µs, which dominated at
- *   connection-per-request rates where each turn has one line. Like pino's default, a
- *   stdout nobody reads (a full pipe) then holds the process up instead of growing memory.
+ * - the write is asynchronous (pino's sonic-boom destination, sync: false): a stdout that
+ *   is slow to drain (a busy log driver, a full pipe) must never hold up answers to the
+ *   license server under test. The price is a thread-pool hand-off per write (~50 µs of CPU
+ *   where a write(2) costs ~10 µs); batching per turn spreads it over every line of the turn
+ *   under keep-alive load, and at connection-per-request rates it is a few per cent of a
+ *   handshake (bench/README.md).
  */
 import { pino, type Logger } from 'pino';
 import type { JournalEntry } from '../journal/entry.js';
@@ -32,7 +34,7 @@ const INFO = 30;
 
 export function createLogger(level: LogLevel, destination: NodeJS.WritableStream | number = 1): MockLogger {
   const stream =
-    typeof destination === 'number' ? pino.destination({ dest: destination, sync: true }) : destination;
+    typeof destination === 'number' ? pino.destination({ dest: destination, sync: false }) : destination;
 
   let pending = '';
   let scheduled = false;
