@@ -45,7 +45,10 @@ generator.send({
   url: `https://127.0.0.1:${port}/entitlement`,
   serverPid: mock.pid,
   tls: { ca: join(certs, 'ca.crt'), cert: join(certs, 'client.crt'), key: join(certs, 'client.key') },
-  contentIDs: Array.from({ length: 100 }, () => randomUUID()),
+  // CONTENT_IDS_FROM=FILE: every 97th GUID written in that scenario file (to hit its exact rules).
+  contentIDs: process.env.CONTENT_IDS_FROM
+    ? (readFileSync(process.env.CONTENT_IDS_FROM, 'utf8').match(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g) ?? []).filter((_, i) => i % 97 === 0)
+    : Array.from({ length: 100 }, () => randomUUID()),
   mode: process.env.MODE ?? 'keepalive',
   connections: process.env.MODE ? 20 : 50,
   warmupMs: 1000,
