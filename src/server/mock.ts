@@ -3,9 +3,8 @@
  * listener(s) and the admin listener; and takes it apart again gracefully.
  */
 import http from 'node:http';
-import { ensureDevPki } from '../pki/generate.js';
 import { loadServerTls } from '../pki/load.js';
-import { ensureTroublePki, TROUBLE_KINDS } from '../pki/trouble.js';
+import { isComplete, keyPairFiles } from '../pki/files.js';
 import { ScenarioRegistry } from '../scenario/registry.js';
 import { defaultSeed, seededRandom } from '../scenario/random.js';
 import { Journal } from '../journal/journal.js';
@@ -40,7 +39,11 @@ export async function startMock(options: MockOptions, logger: MockLogger = creat
   const log = logger.pino;
   const startedAt = performance.now();
 
-  const generated = await ensureDevPki({ outDir: options.certs, sans: options.sans, keyType: options.keyType });
+  // The X.509 generator (and its dependencies: ~25 MiB and ~0.1 s) is loaded only when something must be generated.
+  const serverPairExists = isComplete(await keyPairFiles(options.certs, 'server'));
+  const generated = serverPairExists
+    ? null
+    : await (await import('../pki/generate.js')).ensureDevPki({ outDir: options.certs, sans: options.sans, keyType: options.keyType });
   if (generated) {
     log.info({ certs: options.certs, written: generated.written }, 'generated a development PKI');
     for (const warning of generated.warnings) log.warn({ certs: options.certs }, warning);
@@ -110,6 +113,7 @@ export async function startMock(options: MockOptions, logger: MockLogger = creat
       }),
     );
     if (options.troublePort !== null) {
+      const { ensureTroublePki, TROUBLE_KINDS } = await import('../pki/trouble.js');
       const troubleCerts = await ensureTroublePki({ outDir: options.certs, sans: options.sans, keyType: options.keyType });
       for (const [index, kind] of TROUBLE_KINDS.entries()) {
         listeners.push(
