@@ -12,7 +12,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import https from 'node:https';
-import { entitlementRequest, eventually, startTestMock, type ClientCredentials, type TestMock } from './helpers/mock.js';
+import { entitlementRequest, entitlementRequestOptions, eventually, startTestMock, type ClientCredentials, type TestMock } from './helpers/mock.js';
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const TOKEN = '[A-Za-z0-9_-]{43}';
@@ -72,17 +72,7 @@ function observe(fields: Record<string, unknown>, options: ObserveOptions = {}):
       resolve({ sent, error, status, headers, chunks, text, json, elapsedMs: performance.now() - started });
     };
     const request = https.request(
-      {
-        host: '127.0.0.1',
-        servername: 'localhost',
-        port: mock.port,
-        path: '/entitlement',
-        method: 'POST',
-        ca: mock.pki.caPem,
-        ...(client ? { cert: client.certPem, key: client.keyPem } : {}),
-        agent: false,
-        headers: { 'content-type': 'application/json' },
-      },
+      entitlementRequestOptions(mock, client),
       (response) => {
         status = response.statusCode ?? null;
         headers = response.headers;

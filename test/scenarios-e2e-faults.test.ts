@@ -5,7 +5,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import https from 'node:https';
-import { entitlementRequest, eventually, scenarioFolder, startTestMock, type TestMock } from './helpers/mock.js';
+import { entitlementRequest, entitlementRequestOptions, eventually, scenarioFolder, startTestMock, type TestMock } from './helpers/mock.js';
 
 /** A fixed epTokenURL makes the whole JSON body predictable, so a truncated one can be checked byte for byte. */
 const TOKEN_URL = 'https://tokens.test/fixed-token-url-for-fault-tests';
@@ -67,19 +67,7 @@ function observe(body: Record<string, unknown>, timeoutMs = 2000, signal?: Abort
       });
     };
     const request = https.request(
-      {
-        host: '127.0.0.1',
-        servername: 'localhost',
-        port: mock.port,
-        path: '/entitlement',
-        method: 'POST',
-        ca: mock.pki.caPem,
-        cert: mock.pki.client.certPem,
-        key: mock.pki.client.keyPem,
-        agent: false,
-        headers: { 'content-type': 'application/json' },
-        ...(signal ? { signal } : {}),
-      },
+      { ...entitlementRequestOptions(mock), ...(signal ? { signal } : {}) },
       (response) => {
         status = response.statusCode ?? null;
         headers = response.headers;

@@ -112,6 +112,21 @@ export async function startTestMock(overrides: Partial<MockOptions> = {}): Promi
   return Object.assign(mock, { pki, logs, admin, entitle });
 }
 
+/** node:https options for one Entitlement Request to a test mock, as a license server sends it (mTLS, JSON, no agent). */
+export function entitlementRequestOptions(mock: TestMock, client: ClientCredentials | null = mock.pki.client): https.RequestOptions {
+  return {
+    host: '127.0.0.1',
+    servername: 'localhost',
+    port: mock.port,
+    path: '/entitlement',
+    method: 'POST',
+    ca: mock.pki.caPem,
+    ...(client ? { cert: client.certPem, key: client.keyPem } : {}),
+    agent: false,
+    headers: { 'content-type': 'application/json' },
+  };
+}
+
 export function sendEntitlementRequest(
   target: { port: number; ca: string; defaultClient: ClientCredentials; path: string },
   body: unknown,
