@@ -97,22 +97,13 @@ export function createEntitlementApp({ path, listener, state, bodyTimeoutMs }: E
     await deliver({ req, res, held: state.held }, plan);
   };
 
-  // Koa stays the listener's seam, but app.callback() hands out the handler itself: Koa's
-  // per-request context, its on-finished listeners and respond step were ~10% of a
-  // request's CPU (bench/README.md), and this one middleware uses none of them.
+  // One Koa middleware hands the raw request to the handler (the responder writes to the socket itself).
   const app = new Koa();
   app.silent = true;
   app.use((ctx) => {
     ctx.respond = false;
     return handle(ctx.req, ctx.res);
   });
-  const handler = (req: IncomingMessage, res: ServerResponse) =>
-    handle(req, res).catch(() => {
-      // As Koa would: a 500 if nothing was sent yet, else the connection ends.
-      if (res.headersSent) res.destroy();
-      else res.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8' }).end('Internal Server Error');
-    });
-  app.callback = (() => handler) as Koa['callback'];
   return app;
 }
 
