@@ -5,7 +5,6 @@
  */
 import Koa from 'koa';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { TLSSocket } from 'node:tls';
 import { parseEntitlementRequest, type ParsedRequest } from '../protocol/validate.js';
 import type { ClientIdentity } from '../protocol/types.js';
 import type { Decision, ResponsePlan } from '../scenario/engine.js';
@@ -14,16 +13,10 @@ import { entryWeight } from '../journal/journal.js';
 import { deliver, describePlan } from '../respond/deliver.js';
 import { readBody } from './read-body.js';
 import { ANONYMOUS } from './client-identity.js';
+import { connectionOf, remoteOf } from './connection.js';
 import type { ExchangeState } from './exchange.js';
 
 export const MAX_BODY_BYTES = 64 * 1024;
-
-/** Identity established by the listener at handshake time, one per TLS connection. */
-const identities = new WeakMap<object, ClientIdentity>();
-
-export function setClientIdentity(socket: TLSSocket, identity: ClientIdentity): void {
-  identities.set(socket, identity);
-}
 
 export interface EntitlementAppOptions {
   path: string;
@@ -38,11 +31,12 @@ export function createEntitlementApp({ path, listener, state, bodyTimeoutMs }: E
     const startedAt = performance.now();
     const requestPath = pathOf(req.url ?? '/');
     const method = req.method ?? 'GET';
-    const identity = identities.get(req.socket) ?? ANONYMOUS;
+    const connection = connectionOf(req.socket);
+    const identity = connection?.identity ?? ANONYMOUS;
     // Every entry is one object literal with every field, filled in place: building it as
     // `{...base, more}` took V8's slow path for spreads followed by more keys (~7 µs in
     // isolation, ~15 µs of a request's CPU with the GC it caused; bench/README.md).
-    const journaled = newEntry(req, listener, identity);
+    const journaled = newEntry(req, listener, identity, connection?.remote ?? remoteOf(req.socket));
 
     let plan: ResponsePlan;
     let entry: JournalEntry;
@@ -121,10 +115,10 @@ function pathOf(url: string): string {
 }
 
 /** A journal entry with every field, in the order the journal shows them; the handler fills in the rest. */
-function newEntry(req: IncomingMessage, listener: ListenerName, identity: ClientIdentity): NewJournalEntry {
+function newEntry(req: IncomingMessage, listener: ListenerName, identity: ClientIdentity, remote: string): NewJournalEntry {
   return {
     time: new Date().toISOString(),
-    remote: `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`,
+    remote,
     listener,
     clientCN: identity.cn,
     clientFingerprint: identity.fingerprint,

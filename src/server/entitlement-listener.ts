@@ -15,8 +15,8 @@ import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type Koa from 'koa';
 import type { ListenerName } from '../journal/entry.js';
-import { ANONYMOUS, judgeClientCertificate } from './client-identity.js';
-import { setClientIdentity } from './entitlement-app.js';
+import { judgeClientCertificate } from './client-identity.js';
+import { connectionOf, remoteOf, trackConnection } from './connection.js';
 import { describeHandshakeError, describeHttpRefusal, type TlsFailure } from './tls-failures.js';
 import { DEFAULT_OPTIONS, MAX_HEADER_BYTES } from './options.js';
 import { refuseBody } from './read-body.js';
@@ -81,25 +81,17 @@ export async function startEntitlementListener(options: EntitlementListenerOptio
 
   const recordFailure = (remote: string, reason: string, code: string | null) =>
     options.onTlsFailure({ time: new Date().toISOString(), remote, listener: options.name, reason, code });
-  // A socket that failed its handshake may have lost its address by the time it is reported: keep it from the start.
-  const remotes = new WeakMap<Socket, string>();
-  server.on('connection', (socket: Socket) => remotes.set(socket, `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`));
-  const remoteOf = (socket: Socket) =>
-    remotes.get((socket as Socket & { _parent?: Socket })._parent ?? socket) ??
-    remotes.get(socket) ??
-    `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
+  server.on('connection', trackConnection);
 
   // Runs before the HTTP machinery sees the connection.
-  const established = new WeakSet<Socket>();
   server.prependListener('secureConnection', (socket: TLSSocket) => {
-    established.add(socket);
+    const connection = connectionOf(socket) ?? trackConnection(socket);
+    connection.established = true;
     const verdict = judgeClientCertificate(socket);
     if (verdict.accepted) {
-      setClientIdentity(socket, verdict.identity);
-    } else if (options.clientAuth === 'optional') {
-      setClientIdentity(socket, ANONYMOUS);
-    } else {
-      recordFailure(remoteOf(socket), verdict.reason, verdict.code);
+      connection.identity = verdict.identity;
+    } else if (options.clientAuth === 'required') {
+      recordFailure(connection.remote, verdict.reason, verdict.code);
       socket.destroy();
     }
   });
@@ -114,29 +106,31 @@ export async function startEntitlementListener(options: EntitlementListenerOptio
 
   // The last request each connection handed to the app: while its body is still coming, a
   // request timeout is the body's (answered by the app, or a body nobody reads).
-  const currentRequest = new WeakMap<Socket, IncomingMessage>();
-  server.prependListener('request', (req: IncomingMessage) => currentRequest.set(req.socket, req));
-  const answered = new WeakSet<Socket>();
+  server.prependListener('request', (req: IncomingMessage) => {
+    const connection = connectionOf(req.socket);
+    if (connection !== undefined) connection.request = req;
+  });
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
+    const connection = connectionOf(socket);
     // https re-emits handshake failures here too: those are tlsClientError's to record.
-    if (!established.has(socket)) {
+    if (connection === undefined || !connection.established) {
       socket.destroy();
       return;
     }
-    if (answered.has(socket)) return; // already refused and closing; later parse errors are echoes
+    if (connection.refused) return; // already refused and closing; later parse errors are echoes
     if (/^ERR_(SSL|TLS)_/.test(error.code ?? '')) {
       // E.g. a TLS 1.2 renegotiation: refused (SSL_OP_NO_RENEGOTIATION), and the client's TLS stack gives up with an alert.
-      recordFailure(remoteOf(socket), 'TLS error after the handshake', error.code ?? null);
+      recordFailure(connection.remote, 'TLS error after the handshake', error.code ?? null);
       socket.destroy();
       return;
     }
     const refusal = describeHttpRefusal(error, limits.headerTimeoutMs);
-    const pending = currentRequest.get(socket);
-    if (refusal !== null && pending !== undefined && !pending.complete) {
+    const pending = connection.request;
+    if (refusal !== null && pending !== null && !pending.complete) {
       // The request reached the app and its body is still coming. Broken framing (a bad chunk):
       // the app answers 400 and journals it, if it is reading the body; else there is nobody to tell.
       const problem = `malformed body: ${(error as { reason?: string }).reason ?? error.message}`;
-      if (refusal.status === 400 && refuseBody(pending, problem)) answered.add(socket);
+      if (refusal.status === 400 && refuseBody(pending, problem)) connection.refused = true;
       else socket.destroy();
       return;
     }
@@ -146,8 +140,8 @@ export async function startEntitlementListener(options: EntitlementListenerOptio
       socket.destroy();
       return;
     }
-    recordFailure(remoteOf(socket), refusal.reason, error.code ?? null);
-    answered.add(socket);
+    recordFailure(connection.remote, refusal.reason, error.code ?? null);
+    connection.refused = true;
     if (inFlight !== null) {
       // Garbage after a request the app is still answering (e.g. a body longer than its
       // Content-Length): that answer goes out, then the connection closes.
