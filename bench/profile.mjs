@@ -25,10 +25,14 @@ if (!existsSync(join(certs, 'server.crt'))) execFileSync(process.execPath, [cli,
 const port = await freePort();
 const adminPort = await freePort();
 const before = new Set(readdirSync(tmp));
-const pin = process.env.PIN ? ['taskset', ['-c', '1', process.execPath]] : [process.execPath, []];
+// As users run it (the bin's first line gives node the mock's heap flags), unless profiling or NODE_FLAGS need node's own arguments.
+const viaNode = !process.env.NO_PROFILE || Boolean(process.env.NODE_FLAGS);
+const program = viaNode ? process.execPath : cli;
+const binFlags = readFileSync(cli, 'utf8').split('\n')[0].split(/\s+/).filter((word) => word.startsWith('--'));
+const pin = process.env.PIN ? ['taskset', ['-c', '1', program]] : [program, []];
 const mock = spawn(
   pin[0],
-  [...pin[1], ...(process.env.NO_PROFILE ? [] : ['--cpu-prof', '--cpu-prof-dir', tmp]), ...(process.env.NODE_FLAGS ?? '').split(' ').filter(Boolean), cli, 'serve', '--certs', certs, '--scenario', scenario, '--host', '127.0.0.1',
+  [...pin[1], ...(process.env.NO_PROFILE ? [] : ['--cpu-prof', '--cpu-prof-dir', tmp]), ...(viaNode ? [...binFlags, ...(process.env.NODE_FLAGS ?? '').split(' ').filter(Boolean), cli] : []), 'serve', '--certs', certs, '--scenario', scenario, '--host', '127.0.0.1',
     '--port', String(port), '--admin-host', '127.0.0.1', '--admin-port', String(adminPort),
     ...(process.env.MOCK_ARGS ?? '').split(' ').filter(Boolean)],
   { cwd: root, stdio: ['ignore', openSync(join(tmp, 'mock.log'), 'w'), 'inherit'] },

@@ -115,9 +115,12 @@ async function startMock({ certs, scenarios = scenarioDir, scenario = 'default',
   const logFile = join(tmp, `${name}.log`);
   const out = openSync(process.env.BENCH_MOCK_STDOUT ?? logFile, 'w');
   const spawnedAt = performance.now();
+  // As users run it: the bin itself, whose first line starts node with the mock's heap flags
+  // (BENCH_NODE_FLAGS: node with these flags instead).
+  const nodeFlags = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
   const child = spawn(
-    process.execPath,
-    [...(process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean), cli, 'serve', '--scenarios', scenarios, '--scenario', scenario, '--certs', certs, '--host', '127.0.0.1', '--port', String(port),
+    nodeFlags.length > 0 ? process.execPath : cli,
+    [...nodeFlags, ...(nodeFlags.length > 0 ? [cli] : []), 'serve', '--scenarios', scenarios, '--scenario', scenario, '--certs', certs, '--host', '127.0.0.1', '--port', String(port),
       '--admin-host', '127.0.0.1', '--admin-port', String(adminPort), ...extra],
     { cwd: root, stdio: ['ignore', out, 'pipe'], env: { ...process.env, EM_LOG_LEVEL: 'info' } },
   );

@@ -423,7 +423,13 @@ test('the Dockerfile is what the issue asks for', () => {
   const cmd = last(finalStage, 'CMD');
   assert.ok(cmd, 'CMD');
   const argv = [...(entrypoint ? execForm(entrypoint) : []), ...execForm(cmd)];
-  assert.is(argv[0], 'node', 'exec form with node first: node is PID 1 and gets SIGTERM');
+  // Exec form, so that node is PID 1 and gets SIGTERM: node itself, or the bin, whose first line
+  // execs node (`env -S` replaces itself with node) with the mock's heap flags.
+  if (argv[0] !== 'node') {
+    assert.ok(argv[0]!.endsWith('/bin/entitlement-mock.js'), `ENTRYPOINT/CMD starts with node or the bin: ${argv[0]}`);
+    const shebang = readFileSync(path.join(REPO, 'bin/entitlement-mock.js'), 'utf8').split('\n')[0]!;
+    assert.match(shebang, /^#!\/usr\/bin\/env -S node( --[\w-]+=\d+)+$/, 'the bin execs node with its heap flags');
+  }
   assert.ok(argv.includes('serve'), 'the default command serves');
 });
 
@@ -552,6 +558,10 @@ test('the compose rig on the host: certs init, mock healthy, stand-in passes, SI
     for (let retry = 0; retry < 5 && result.code !== 0; retry++) result = await runHealthcheck(argv);
     assert.is(result.code, 0, `healthcheck ${argv.join(' ')}: ${result.stdout}${result.stderr}`);
   }
+  // The process serving is node itself (PID 1 in the container), with the bin's heap flags.
+  const cmdline = readFileSync(`/proc/${mock.pid}/cmdline`, 'utf8').split('\0');
+  assert.match(path.basename(cmdline[0]!), /^node/, `the mock process is node: ${cmdline.join(' ')}`);
+  assert.ok(cmdline.includes('--max-old-space-size=512'), `heap flags applied: ${cmdline.join(' ')}`);
   const certsDir = mockContainer.env.EM_CERTS;
   assert.ok(certsDir, 'EM_CERTS is set in the image');
   const sans = new X509Certificate(readFileSync(path.join(certsDir, 'server.crt'))).subjectAltName ?? '';
