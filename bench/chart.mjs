@@ -62,7 +62,8 @@ export function renderChart(results) {
 
 function workloads(results) {
   const rows = [];
-  if (results.keepalive) rows.push({ label: 'keep-alive, 50 connections', ...results.keepalive });
+  if (results.keepaliveAutocannon) rows.push({ label: 'keep-alive, 50 connections, autocannon', ...results.keepaliveAutocannon });
+  if (results.keepalive) rows.push({ label: 'keep-alive, 50 connections, server-bound', ...results.keepalive });
   if (results.handshake?.ec) rows.push({ label: 'new TLS handshake each, ECDSA', ...results.handshake.ec });
   if (results.handshake?.rsa) rows.push({ label: 'new TLS handshake each, RSA', ...results.handshake.rsa });
   if (results.resume) rows.push({ label: 'new connection, resumed session', ...results.resume });
