@@ -50,7 +50,10 @@ test('request lines from several turns share one write, within the window', asyn
   await new Promise((resolve) => setImmediate(resolve));
   logger.exchange(entry('m-2'));
   assert.equal(writes.length, 0, 'nothing written before the window ends');
+  // The logger's timer does not keep a process alive (a mock has its listeners for that): this test holds it open.
+  const keepAlive = setTimeout(() => undefined, 5_000);
   await once(stream, 'written');
+  clearTimeout(keepAlive);
   const waited = performance.now() - started;
   assert.equal(writes.length, 1);
   const lines = writes[0]!.trimEnd().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);

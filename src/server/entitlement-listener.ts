@@ -10,10 +10,9 @@
  */
 import https from 'node:https';
 import { constants as cryptoConstants } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import type Koa from 'koa';
 import type { ListenerName } from '../journal/entry.js';
 import { judgeClientCertificate } from './client-identity.js';
 import { connectionOf, remoteOf, trackConnection } from './connection.js';
@@ -40,7 +39,8 @@ export interface EntitlementListenerOptions {
   /** CA bundle trusted for client certificates. */
   clientCa: Buffer;
   clientAuth: ClientAuthMode;
-  app: Koa;
+  /** Answers each request (server/entitlement-handler.ts). */
+  handler: RequestListener;
   onTlsFailure: (failure: TlsFailure) => void;
   /** Default: the DEFAULT_OPTIONS values. */
   limits?: ConnectionLimits;
@@ -75,7 +75,7 @@ export async function startEntitlementListener(options: EntitlementListenerOptio
       // that a limit is kept to within a quarter of itself.
       connectionsCheckingInterval: Math.max(25, Math.min(1000, Math.floor(limits.headerTimeoutMs / 4))),
     },
-    options.app.callback(),
+    options.handler,
   );
   server.maxConnections = limits.maxConnections;
 
@@ -104,8 +104,8 @@ export async function startEntitlementListener(options: EntitlementListenerOptio
     recordFailure(`${data?.remoteAddress ?? '?'}:${data?.remotePort ?? '?'}`, 'connection limit reached', null);
   });
 
-  // The last request each connection handed to the app: while its body is still coming, a
-  // request timeout is the body's (answered by the app, or a body nobody reads).
+  // The last request each connection handed to the handler: while its body is still coming, a
+  // request timeout is the body's (answered by the handler, or a body nobody reads).
   server.prependListener('request', (req: IncomingMessage) => {
     const connection = connectionOf(req.socket);
     if (connection !== undefined) connection.request = req;
@@ -127,8 +127,8 @@ export async function startEntitlementListener(options: EntitlementListenerOptio
     const refusal = describeHttpRefusal(error, limits.headerTimeoutMs);
     const pending = connection.request;
     if (refusal !== null && pending !== null && !pending.complete) {
-      // The request reached the app and its body is still coming. Broken framing (a bad chunk):
-      // the app answers 400 and journals it, if it is reading the body; else there is nobody to tell.
+      // The request reached the handler and its body is still coming. Broken framing (a bad chunk):
+      // the handler answers 400 and journals it, if it is reading the body; else there is nobody to tell.
       const problem = `malformed body: ${(error as { reason?: string }).reason ?? error.message}`;
       if (refusal.status === 400 && refuseBody(pending, problem)) connection.refused = true;
       else socket.destroy();
@@ -143,7 +143,7 @@ export async function startEntitlementListener(options: EntitlementListenerOptio
     recordFailure(connection.remote, refusal.reason, error.code ?? null);
     connection.refused = true;
     if (inFlight !== null) {
-      // Garbage after a request the app is still answering (e.g. a body longer than its
+      // Garbage after a request the handler is still answering (e.g. a body longer than its
       // Content-Length): that answer goes out, then the connection closes.
       inFlight.shouldKeepAlive = false;
       return;
@@ -169,7 +169,7 @@ export async function startEntitlementListener(options: EntitlementListenerOptio
   return { name: options.name, server, port };
 }
 
-/** A whole HTTP response written straight to the socket, in the shape of the app's protocol errors. */
+/** A whole HTTP response written straight to the socket, in the shape of the handler's protocol errors. */
 function rawJsonResponse(status: number, statusText: string, errorText: string): string {
   const body = JSON.stringify({ isAllowed: false, error: status, errorText });
   return (

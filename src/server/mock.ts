@@ -10,7 +10,7 @@ import { defaultSeed, seededRandom } from '../scenario/random.js';
 import { Journal } from '../journal/journal.js';
 import { SeenMessageIds } from '../journal/seen-message-ids.js';
 import { HeldExchanges } from '../respond/deliver.js';
-import { createEntitlementApp } from './entitlement-app.js';
+import { createEntitlementHandler } from './entitlement-handler.js';
 import { startEntitlementListener, type RunningListener } from './entitlement-listener.js';
 import { createAdminApp } from './admin-app.js';
 import { TlsFailureLog } from './tls-failures.js';
@@ -85,6 +85,8 @@ export async function startMock(options: MockOptions, logger: MockLogger = creat
     log.info({ listener: failure.listener, remote: failure.remote, reason: failure.reason }, 'TLS handshake refused');
   };
 
+  const onInternalError = (error: unknown) => log.error({ err: error }, 'internal error while answering an entitlement request');
+
   const listeners: RunningListener[] = [];
   const admin = http.createServer();
   const close = async (graceMs = 4000) => {
@@ -107,7 +109,7 @@ export async function startMock(options: MockOptions, logger: MockLogger = creat
         port: options.port,
         ...tls,
         clientAuth: options.clientAuth,
-        app: createEntitlementApp({ path: options.path, listener: 'main', state, bodyTimeoutMs: options.bodyTimeoutMs }),
+        handler: createEntitlementHandler({ path: options.path, listener: 'main', state, bodyTimeoutMs: options.bodyTimeoutMs, onInternalError }),
         onTlsFailure,
         limits: options,
       }),
@@ -124,7 +126,7 @@ export async function startMock(options: MockOptions, logger: MockLogger = creat
             ...troubleCerts[kind],
             clientCa: tls.clientCa,
             clientAuth: options.clientAuth,
-            app: createEntitlementApp({ path: options.path, listener: kind, state, bodyTimeoutMs: options.bodyTimeoutMs }),
+            handler: createEntitlementHandler({ path: options.path, listener: kind, state, bodyTimeoutMs: options.bodyTimeoutMs, onInternalError }),
             onTlsFailure,
             limits: options,
           }),

@@ -17,15 +17,16 @@ export type BodyResult =
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 const lenientUtf8 = new TextDecoder('utf-8');
 
-/** Bodies being read right now, with the way to end the read with a refusal. */
-const reading = new WeakMap<IncomingMessage, (problem: string) => void>();
+/** On a request whose body is being read right now: the way to end the read with a refusal. */
+const REFUSE_READ = Symbol('entitlement-mock.refuseRead');
+type BeingRead = IncomingMessage & { [REFUSE_READ]?: ((problem: string) => void) | undefined };
 
 /**
  * The HTTP parser gave up on this request's body (e.g. a broken chunk size): end its
  * read with a 400 naming `problem`. False when nobody is reading that body.
  */
 export function refuseBody(req: IncomingMessage, problem: string): boolean {
-  const refuse = reading.get(req);
+  const refuse = (req as BeingRead)[REFUSE_READ];
   refuse?.(problem);
   return refuse !== undefined;
 }
@@ -41,7 +42,7 @@ export function readBody(req: IncomingMessage, limit: number, timeoutMs = Infini
       if (settled) return;
       settled = true;
       if (timer) clearTimeout(timer);
-      reading.delete(req);
+      (req as BeingRead)[REFUSE_READ] = undefined;
       req.off('data', onData).off('end', onEnd).off('error', onAbort).off('close', onClose);
       resolve(result);
     };
@@ -66,18 +67,22 @@ export function readBody(req: IncomingMessage, limit: number, timeoutMs = Infini
     const onClose = () => {
       if (!req.complete) settle({ kind: 'aborted' });
     };
-    const timer =
-      Number.isFinite(timeoutMs) && !req.complete
-        ? setTimeout(() => {
-            req.pause();
-            const progress = declared === null ? 'chunked' : `of ${declared} declared`;
-            settle({ kind: 'refused', status: 408, problem: `body not complete within ${timeoutMs} ms (${received} bytes received, ${progress})` });
-          }, timeoutMs)
-        : null;
-    reading.set(req, (problem) => {
+    let timer: NodeJS.Timeout | null = null;
+    // Armed once the parser is done with what has arrived: a body that came with its headers (the
+    // usual case) is complete by then and needs no timer.
+    if (Number.isFinite(timeoutMs))
+      queueMicrotask(() => {
+        if (settled || req.complete) return;
+        timer = setTimeout(() => {
+          req.pause();
+          const progress = declared === null ? 'chunked' : `of ${declared} declared`;
+          settle({ kind: 'refused', status: 408, problem: `body not complete within ${timeoutMs} ms (${received} bytes received, ${progress})` });
+        }, timeoutMs);
+      });
+    (req as BeingRead)[REFUSE_READ] = (problem) => {
       req.pause();
       settle({ kind: 'refused', status: 400, problem });
-    });
+    };
     req.on('data', onData).on('end', onEnd).on('error', onAbort).on('close', onClose);
   });
 }
