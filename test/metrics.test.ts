@@ -4,6 +4,9 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { entitlementRequest, eventually, scenarioFolder, startTestMock, type TestMock } from './helpers/mock.js';
+import { MockMetrics } from '../src/server/metrics.js';
+import { Journal } from '../src/journal/journal.js';
+import type { JournalEntry } from '../src/journal/entry.js';
 
 // ------------------------------------------------------------------ a tiny Prometheus text parser
 
@@ -80,6 +83,28 @@ test.before.each(async () => {
 });
 test.after(async () => {
   await mock.close();
+});
+
+test('counts kept on the request path render as Prometheus counters and a cumulative histogram (le is inclusive)', async () => {
+  const metrics = new MockMetrics(new Journal(10));
+  const ended = (durationMs: number, status: number | null, fault: string | null, listener = 'main') =>
+    metrics.observeExchange({ listener, scenario: 's', rule: 'r', response: { status, fault }, durationMs } as unknown as JournalEntry);
+  ended(0.5, 200, null);
+  ended(1, 200, null); // exactly on the 1 ms bound: counted in le="0.001"
+  ended(7, 200, null);
+  ended(40_000, null, 'hang');
+  ended(3, 200, null, 'expired');
+  const exposition = parsePrometheus(await metrics.render());
+  assert.is(sum(exposition, 'entitlement_mock_requests_total', { listener: 'main', scenario: 's', rule: 'r', status: '200' }), 3);
+  assert.is(sum(exposition, 'entitlement_mock_requests_total', { listener: 'main', status: 'hang' }), 1);
+  assert.is(sum(exposition, 'entitlement_mock_requests_total', { listener: 'expired' }), 1);
+  const bucket = (le: string) => sum(exposition, 'entitlement_mock_response_duration_seconds_bucket', { listener: 'main', le });
+  assert.equal([bucket('0.001'), bucket('0.005'), bucket('0.01'), bucket('30'), bucket('+Inf')], [2, 2, 3, 3, 4]);
+  assert.is(sum(exposition, 'entitlement_mock_response_duration_seconds_count', { listener: 'main' }), 4);
+  assert.ok(Math.abs(sum(exposition, 'entitlement_mock_response_duration_seconds_sum', { listener: 'main' }) - 40.0085) < 1e-9);
+  assert.is(sum(exposition, 'entitlement_mock_response_duration_seconds_count', { listener: 'expired' }), 1);
+  // A second scrape shows the same totals (the counter is refilled, not added to).
+  assert.is(sum(parsePrometheus(await metrics.render()), 'entitlement_mock_requests_total', { listener: 'main' }), 4);
 });
 
 test('every metric the issue asks for is exposed, typed and described', async () => {

@@ -71,8 +71,46 @@ export interface DeliveryContext {
   held: HeldExchanges;
 }
 
-/** Sends the plan. Resolves when the exchange is over from our side (for a hang: at once, the socket stays held). */
-export async function deliver({ req, res, held }: DeliveryContext, plan: ResponsePlan): Promise<void> {
+/**
+ * Sends the plan. Returns undefined when the answer went out at once (no delay, whole body: the
+ * usual case, kept free of promises), else a promise that resolves when the exchange is over from
+ * our side (for a hang: at once, the socket stays held).
+ */
+export function deliver(context: DeliveryContext, plan: ResponsePlan): Promise<void> | undefined {
+  if (plan.kind !== 'fault' && plan.delivery === 'whole' && plan.delayMs <= 0) {
+    sendWhole(context.res, plan);
+    return undefined;
+  }
+  return deliverLater(context, plan);
+}
+
+/** The whole body with its head in one write: a string body is joined to the head by Node (a Buffer would be a second chunk). */
+function sendWhole(res: ServerResponse, plan: Extract<ResponsePlan, { kind: 'json' | 'raw' }>): void {
+  const text = serialize(plan);
+  res.writeHead(plan.status, headerList(plan, Buffer.byteLength(text)));
+  res.end(text);
+}
+
+/**
+ * The response head as a flat [name, value, …] list: Content-Type (the plan's own if it has one),
+ * the plan's headers, then Content-Length, always ours. Handing writeHead a list skips the
+ * per-header bookkeeping of setHeader.
+ */
+function headerList(plan: Extract<ResponsePlan, { kind: 'json' | 'raw' }>, contentLength: number): string[] {
+  const list = ['Content-Type', plan.kind === 'json' ? 'application/json' : 'text/plain; charset=utf-8'];
+  for (const name in plan.headers) {
+    const lower = name.toLowerCase();
+    if (lower === 'content-length') continue;
+    if (lower === 'content-type') {
+      list[0] = name;
+      list[1] = plan.headers[name]!;
+    } else list.push(name, plan.headers[name]!);
+  }
+  list.push('Content-Length', String(contentLength));
+  return list;
+}
+
+async function deliverLater({ req, res, held }: DeliveryContext, plan: ResponsePlan): Promise<void> {
   const socket = req.socket;
   if (plan.delayMs > 0 && !(plan.kind !== 'fault' && plan.delivery === 'slow')) {
     // A client that gives up (or a shutdown) ends the wait: no timer outlives its socket.
@@ -100,16 +138,12 @@ export async function deliver({ req, res, held }: DeliveryContext, plan: Respons
         return;
     }
   }
-  const text = serialize(plan);
-  res.statusCode = plan.status;
-  res.setHeader('Content-Type', plan.kind === 'json' ? 'application/json' : 'text/plain; charset=utf-8');
-  for (const name in plan.headers) res.setHeader(name, plan.headers[name] as string);
-  res.setHeader('Content-Length', Buffer.byteLength(text));
   if (plan.delivery === 'whole') {
-    // A string, not a Buffer: Node joins it to the head in one chunk (a Buffer would be a second one).
-    res.end(text);
+    sendWhole(res, plan);
     return;
   }
+  const text = serialize(plan);
+  res.writeHead(plan.status, headerList(plan, Buffer.byteLength(text)));
   const body = Buffer.from(text);
   switch (plan.delivery) {
     case 'partial':

@@ -94,7 +94,8 @@ export function createEntitlementHandler({ path, listener, state, bodyTimeoutMs,
     }
 
     trackEnd(req, res, entry, startedAt, state);
-    await deliver({ req, res, held: state.held }, plan);
+    const delivering = deliver({ req, res, held: state.held }, plan);
+    if (delivering !== undefined) await delivering;
   };
 
   return (req, res) => {
