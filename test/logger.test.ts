@@ -86,6 +86,47 @@ test('flush writes gathered request lines at once; a big batch does not wait for
   assert.equal(all.length, 401, 'no line lost or doubled');
 });
 
+test('a request line is the JSON of its fields, whatever the fields hold', () => {
+  const { stream, writes } = recordingStream();
+  const logger = createLogger('info', stream);
+  const tricky = entry('m-"quoted"\\ \u2028 ✓ 中文');
+  tricky.request = { messageID: tricky.request && (tricky.request as { messageID: string }).messageID, contentID: 42 };
+  tricky.clientCN = 'CN with "quotes" and ünïcode';
+  tricky.path = '/entitlement?x="1"';
+  tricky.response = { status: null, body: null, fault: 'reset', delayMs: 0 };
+  tricky.durationMs = 0.125;
+  const bare = entry('unused');
+  bare.request = null;
+  bare.scenario = null;
+  bare.rule = null;
+  bare.durationMs = null;
+  logger.exchange(tricky);
+  logger.exchange(bare);
+  logger.flush();
+  const [first, second] = writes.join('').trimEnd().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+  const { time: _t1, ...firstFields } = first!;
+  assert.equal(firstFields, {
+    level: 30, listener: 'main', remote: '127.0.0.1:5000', clientCN: 'CN with "quotes" and ünïcode', method: 'POST',
+    path: '/entitlement?x="1"', contentID: 42, messageID: 'm-"quoted"\\ \u2028 ✓ 中文', scenario: 'default', rule: 'allow',
+    status: null, fault: 'reset', durationMs: 0.125, valid: true, msg: 'request',
+  });
+  assert.ok(!Number.isNaN(Date.parse(String(first!.time))));
+  const { time: _t2, ...secondFields } = second!;
+  assert.equal(Object.keys(secondFields), ['level', 'listener', 'remote', 'clientCN', 'method', 'path', 'scenario', 'rule', 'status', 'durationMs', 'valid', 'msg']);
+  assert.equal([second!.scenario, second!.rule, second!.durationMs, second!.status], [null, null, null, 200]);
+});
+
+test('multi-byte lines fill batches without a byte lost', () => {
+  const { stream, writes } = recordingStream();
+  const logger = createLogger('info', stream);
+  const ids = Array.from({ length: 300 }, (_, i) => `${i}-${'中文✓'.repeat(40)}`);
+  for (const id of ids) logger.exchange(entry(id));
+  logger.flush();
+  assert.ok(writes.length >= 2, 'more than one batch');
+  const lines = Buffer.concat(writes.map((w) => Buffer.from(w))).toString('utf8').trimEnd().split('\n');
+  assert.equal(lines.map((line) => (JSON.parse(line) as { messageID: string }).messageID), ids);
+});
+
 test('request lines are not written below the info level', async () => {
   const { stream, writes } = recordingStream();
   const logger = createLogger('warn', stream);
