@@ -114,4 +114,37 @@ test('seen messageIDs are remembered up to a bound', () => {
   assert.is(seen.checkAndRecord('c'), false);
 });
 
+test('remembered messageIDs: the same answers as a plain FIFO set, through many evictions and probe-run collisions', () => {
+  for (const capacity of [1, 3, 50, 1000]) {
+    const seen = new SeenMessageIds(capacity);
+    const reference = new Set<string>();
+    const order: string[] = [];
+    let state = 12345 + capacity;
+    const random = () => (state = (Math.imul(state, 1103515245) + 12345) >>> 0) / 2 ** 32;
+    let repeats = 0;
+    for (let step = 0; step < 30_000; step++) {
+      // Ids drawn from a pool a few times the capacity: many repeats, many evictions.
+      const id = `id-${Math.floor(random() * capacity * 3)}`;
+      const expected = reference.has(id);
+      if (!expected) {
+        if (order.length === capacity) reference.delete(order.shift()!);
+        reference.add(id);
+        order.push(id);
+      } else repeats++;
+      assert.is(seen.checkAndRecord(id), expected, `capacity ${capacity}, step ${step}, ${id}`);
+    }
+    assert.ok(repeats > 1000, `the test exercised repeats (${repeats})`);
+  }
+});
+
+test('remembered messageIDs: 100,000 distinct GUIDs stay distinct, the 100,001st evicts the first', () => {
+  const seen = new SeenMessageIds(100_000);
+  const ids = Array.from({ length: 100_001 }, (_, i) => `${i.toString(16).padStart(8, '0')}-0000-4000-8000-000000000000`);
+  for (const id of ids.slice(0, 100_000)) assert.is(seen.checkAndRecord(id), false);
+  assert.is(seen.checkAndRecord(ids[99_999]!), true);
+  assert.is(seen.checkAndRecord(ids[100_000]!), false);
+  assert.is(seen.checkAndRecord(ids[0]!), false, 'the oldest was forgotten');
+  assert.is(seen.checkAndRecord(ids[2]!), true);
+});
+
 test.run();
