@@ -1,34 +1,9 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { entryWeight, Journal } from '../src/journal/journal.js';
-import type { NewJournalEntry } from '../src/journal/entry.js';
 import { BoundedRing } from '../src/journal/ring.js';
 import { SeenMessageIds } from '../src/journal/seen-message-ids.js';
-
-function entry(overrides: Partial<NewJournalEntry> & { contentID?: string } = {}): NewJournalEntry {
-  const { contentID = 'c', ...rest } = overrides;
-  return {
-    time: new Date().toISOString(),
-    remote: '127.0.0.1:1',
-    listener: 'main',
-    clientCN: 'license-server',
-    clientFingerprint: null,
-    clientAuthorized: true,
-    method: 'POST',
-    path: '/entitlement',
-    headers: {},
-    request: { contentID },
-    valid: true,
-    problems: [],
-    warnings: [],
-    scenario: 'default',
-    rule: 'allow',
-    step: null,
-    response: { status: 200, body: {}, fault: null, delayMs: 0 },
-    durationMs: 1,
-    ...rest,
-  };
-}
+import { journalEntry as entry } from './helpers/journal-entry.js';
 
 test('the ring keeps the newest items and counts what it dropped', () => {
   const ring = new BoundedRing<number>(3);

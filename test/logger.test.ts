@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { Writable } from 'node:stream';
 import { once } from 'node:events';
 import { createLogger, REQUEST_LINE_WINDOW_MS } from '../src/server/logger.js';
-import type { JournalEntry } from '../src/journal/entry.js';
+import { journalEntry } from './helpers/journal-entry.js';
 
 /** A destination that keeps each write as it came, and says when one arrives. */
 function recordingStream() {
@@ -18,29 +18,7 @@ function recordingStream() {
   return { stream, writes };
 }
 
-function entry(messageID: string): JournalEntry {
-  return {
-    id: 1,
-    time: new Date().toISOString(),
-    remote: '127.0.0.1:5000',
-    listener: 'main',
-    clientCN: 'license-server',
-    clientFingerprint: null,
-    clientAuthorized: true,
-    method: 'POST',
-    path: '/entitlement',
-    headers: {},
-    request: { messageID, contentID: 'c-1' },
-    valid: true,
-    problems: [],
-    warnings: [],
-    scenario: 'default',
-    rule: 'allow',
-    step: null,
-    response: { status: 200, body: {}, fault: null, delayMs: 0 },
-    durationMs: 1.5,
-  };
-}
+const entry = (messageID: string) => journalEntry({ messageID, contentID: 'c-1', durationMs: 1.5 });
 
 test('request lines from several turns share one write, within the window', async () => {
   const { stream, writes } = recordingStream();

@@ -6,7 +6,8 @@ import * as assert from 'uvu/assert';
 import { entitlementRequest, eventually, scenarioFolder, startTestMock, type TestMock } from './helpers/mock.js';
 import { MockMetrics } from '../src/server/metrics.js';
 import { Journal } from '../src/journal/journal.js';
-import type { JournalEntry } from '../src/journal/entry.js';
+import type { ListenerName } from '../src/journal/entry.js';
+import { journalEntry } from './helpers/journal-entry.js';
 
 // ------------------------------------------------------------------ a tiny Prometheus text parser
 
@@ -87,8 +88,8 @@ test.after(async () => {
 
 test('counts kept on the request path render as Prometheus counters and a cumulative histogram (le is inclusive)', async () => {
   const metrics = new MockMetrics(new Journal(10));
-  const ended = (durationMs: number, status: number | null, fault: string | null, listener = 'main') =>
-    metrics.observeExchange({ listener, scenario: 's', rule: 'r', response: { status, fault }, durationMs } as unknown as JournalEntry);
+  const ended = (durationMs: number, status: number | null, fault: string | null, listener: ListenerName = 'main') =>
+    metrics.observeExchange(journalEntry({ listener, scenario: 's', rule: 'r', response: { status, body: null, fault, delayMs: 0 }, durationMs }));
   ended(0.5, 200, null);
   ended(1, 200, null); // exactly on the 1 ms bound: counted in le="0.001"
   ended(7, 200, null);

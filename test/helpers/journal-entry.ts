@@ -1,0 +1,28 @@
+/** A complete journal entry for unit tests (journal, logger, metrics), with whatever fields a test cares about overridden. */
+import type { JournalEntry } from '../../src/journal/entry.js';
+
+export function journalEntry(overrides: Partial<JournalEntry> & { contentID?: string; messageID?: string } = {}): JournalEntry {
+  const { contentID = 'c', messageID = 'm-1', ...rest } = overrides;
+  return {
+    id: 1,
+    time: new Date().toISOString(),
+    remote: '127.0.0.1:5000',
+    listener: 'main',
+    clientCN: 'license-server',
+    clientFingerprint: null,
+    clientAuthorized: true,
+    method: 'POST',
+    path: '/entitlement',
+    headers: {},
+    request: { messageID, contentID },
+    valid: true,
+    problems: [],
+    warnings: [],
+    scenario: 'default',
+    rule: 'allow',
+    step: null,
+    response: { status: 200, body: {}, fault: null, delayMs: 0 },
+    durationMs: 1,
+    ...rest,
+  };
+}
