@@ -42,7 +42,7 @@ export function createEntitlementHandler({ path, listener, state, bodyTimeoutMs,
     // Every entry is one object literal with every field, filled in place: building it as
     // `{...base, more}` took V8's slow path for spreads followed by more keys (~7 µs in
     // isolation, ~15 µs of a request's CPU with the GC it caused; bench/README.md).
-    const journaled = newEntry(req, listener, identity, connection?.remote ?? remoteOf(req.socket));
+    const journaled = newEntry(req, listener, identity, remoteOf(req.socket));
 
     let plan: ResponsePlan;
     let entry: JournalEntry;
