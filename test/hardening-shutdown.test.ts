@@ -10,7 +10,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { testPki, type TestPki } from './helpers/pki.js';
-import { entitlementRequest, scenarioFolder, sendEntitlementRequest, type EntitlementReply } from './helpers/mock.js';
+import { entitlementRequest, stuckSlowOkScenarios, sendEntitlementRequest, type EntitlementReply } from './helpers/mock.js';
 import { freePortBlock } from './helpers/ports.js';
 import { RawConnection, httpPost } from './helpers/raw-tls.js';
 
@@ -46,19 +46,7 @@ async function serve(pki: TestPki, scenarios: string, port: number, adminPort: n
 
 test('SIGTERM under load with hung, delayed and half-sent requests exits 0 within 5 s; a restart on the same ports works at once', async () => {
   const pki = await testPki();
-  const scenarios = await scenarioFolder({
-    'default.yaml': [
-      'rules:',
-      '  - name: stuck',
-      '    match: { contentID: stuck }',
-      '    respond: { fault: hang }',
-      '  - name: slow',
-      '    match: { contentID: slow }',
-      '    respond: { delay: 1s }',
-      '  - name: ok',
-      '    respond: { isAllowed: true }',
-    ].join('\n'),
-  });
+  const scenarios = await stuckSlowOkScenarios('1s');
   const port = await freePortBlock(2);
   const adminPort = port + 1;
   const first = await serve(pki, scenarios, port, adminPort);

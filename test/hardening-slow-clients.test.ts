@@ -6,7 +6,7 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { startTestMock, entitlementRequest, scenarioFolder, eventually, type TestMock } from './helpers/mock.js';
+import { startTestMock, entitlementRequest, stuckSlowOkScenarios, eventually, type TestMock } from './helpers/mock.js';
 import { RawConnection, httpPost, type RawTarget } from './helpers/raw-tls.js';
 
 const HEADER_TIMEOUT_MS = 500;
@@ -17,19 +17,7 @@ const SLACK_MS = HEADER_TIMEOUT_MS / 4 + 400;
 let mock: TestMock;
 let target: RawTarget;
 test.before(async () => {
-  const scenarios = await scenarioFolder({
-    'default.yaml': [
-      'rules:',
-      '  - name: stuck',
-      '    match: { contentID: stuck }',
-      '    respond: { fault: hang }',
-      '  - name: slow',
-      '    match: { contentID: slow }',
-      '    respond: { delay: 2500ms }',
-      '  - name: ok',
-      '    respond: { isAllowed: true }',
-    ].join('\n'),
-  });
+  const scenarios = await stuckSlowOkScenarios('2500ms');
   mock = await startTestMock({ scenarios, headerTimeoutMs: HEADER_TIMEOUT_MS, bodyTimeoutMs: BODY_TIMEOUT_MS, logLevel: 'warn' });
   target = { port: mock.port, caPem: mock.pki.caPem, client: mock.pki.client };
 });

@@ -64,6 +64,26 @@ export async function scenarioFolder(files: Record<string, string>): Promise<str
   return dir;
 }
 
+/**
+ * A scenario folder whose default scenario has the three behaviours the hardening tests load a
+ * mock with: contentID `stuck` hangs, `slow` answers after `slowDelay`, anything else is allowed.
+ */
+export function stuckSlowOkScenarios(slowDelay: string): Promise<string> {
+  return scenarioFolder({
+    'default.yaml': [
+      'rules:',
+      '  - name: stuck',
+      '    match: { contentID: stuck }',
+      '    respond: { fault: hang }',
+      '  - name: slow',
+      '    match: { contentID: slow }',
+      `    respond: { delay: ${slowDelay} }`,
+      '  - name: ok',
+      '    respond: { isAllowed: true }',
+    ].join('\n'),
+  });
+}
+
 export async function startTestMock(overrides: Partial<MockOptions> = {}): Promise<TestMock> {
   const pki = await testPki();
   const logs: Record<string, unknown>[] = [];
