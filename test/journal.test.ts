@@ -123,3 +123,18 @@ test('remembered messageIDs: 100,000 distinct GUIDs stay distinct, the 100,001st
 });
 
 test.run();
+
+test('journal subscribers hear each append as it is stored and each clear, until they unsubscribe', () => {
+  const journal = new Journal(10);
+  const heard: string[] = [];
+  const unsubscribe = journal.subscribe({
+    appended: (stored) => heard.push(`appended ${stored.id} (journal holds ${journal.length})`),
+    cleared: () => heard.push(`cleared (journal holds ${journal.length})`),
+  });
+  journal.subscribe({ appended: (stored) => heard.push(`second heard ${stored.id}`) });
+  journal.append(entry());
+  journal.clear();
+  unsubscribe();
+  journal.append(entry());
+  assert.equal(heard, ['appended 1 (journal holds 1)', 'second heard 1', 'cleared (journal holds 0)', 'second heard 2']);
+});

@@ -40,9 +40,19 @@ export function entryWeight(bodyChars: number, rawHeaders: readonly string[]): n
   return ENTRY_OVERHEAD_BYTES + 4 * bodyChars + 2 * headerChars;
 }
 
+/** Told about the journal as it changes (the dashboard's live feed). */
+export interface JournalListener {
+  /** Synchronously after an entry is stored. */
+  appended?(entry: JournalEntry): void;
+  /** After clear() (DELETE /admin/requests, POST /admin/reset). */
+  cleared?(): void;
+}
+
 export class Journal {
   private readonly ring: BoundedRing<JournalEntry>;
   private nextId = 1;
+  /** Empty (and never iterated) unless someone subscribed: the request path pays one length check. */
+  private listeners: JournalListener[] = [];
 
   constructor(capacity: number, byteBudget = JOURNAL_BYTE_BUDGET) {
     this.ring = new BoundedRing(capacity, byteBudget);
@@ -53,7 +63,16 @@ export class Journal {
     const stored = entry as JournalEntry;
     stored.id = this.nextId++;
     this.ring.push(stored, weight);
+    if (this.listeners.length > 0) for (const listener of this.listeners) listener.appended?.(stored);
     return stored;
+  }
+
+  /** Listen to appends and clears; returns the function that stops listening. */
+  subscribe(listener: JournalListener): () => void {
+    this.listeners = [...this.listeners, listener];
+    return () => {
+      this.listeners = this.listeners.filter((each) => each !== listener);
+    };
   }
 
   /** Estimated bytes held (see entryWeight). */
@@ -64,6 +83,7 @@ export class Journal {
   /** Forget every entry and the counts. Ids keep growing so `since` stays meaningful across clears. */
   clear(): void {
     this.ring.clear();
+    for (const listener of this.listeners) listener.cleared?.();
   }
 
   /** Requests recorded since the last clear, kept or dropped. */
