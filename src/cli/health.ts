@@ -20,11 +20,16 @@ Options:
 
 /** Where the mock's own /health is, from the same EM_* variables `serve` reads. */
 export function defaultHealthUrl(env: NodeJS.ProcessEnv): string {
+  return `${defaultAdminUrl(env)}/health`;
+}
+
+/** Where the mock's admin API is, from the same EM_* variables `serve` reads. */
+export function defaultAdminUrl(env: NodeJS.ProcessEnv): string {
   const port = env.EM_ADMIN_PORT && env.EM_ADMIN_PORT !== '' ? env.EM_ADMIN_PORT : '8080';
   const configuredHost = env.EM_ADMIN_HOST ?? '';
   const wildcard = configuredHost === '' || configuredHost === '0.0.0.0' || configuredHost === '::';
   const host = wildcard ? '127.0.0.1' : configuredHost.includes(':') ? `[${configuredHost}]` : configuredHost;
-  return `http://${host}:${port}/health`;
+  return `http://${host}:${port}`;
 }
 
 export type HealthOutcome = { healthy: true; summary: string } | { healthy: false; reason: string };

@@ -9,6 +9,7 @@ const SUBCOMMANDS: Record<string, () => Promise<Subcommand>> = {
   validate: async () => (await import('./validate.js')).run,
   health: async () => (await import('./health.js')).run,
   request: async () => (await import('./request.js')).run,
+  report: async () => (await import('./report.js')).run,
 };
 
 export const USAGE = `Usage: entitlement-mock [command] [options]
@@ -20,6 +21,8 @@ Commands:
   validate PATH...         check scenario files
   health [--url URL]       exit 0 when the admin /health answers ok
   request [options]        send one Entitlement Request and check the answer
+  report [--admin-url URL] [--fail-on warn|error]
+                           what the license server under test did wrong
 
 Run "entitlement-mock <command> --help" for a command's options.`;
 

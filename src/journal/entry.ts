@@ -1,5 +1,15 @@
-/** One request as the journal keeps it (SPEC section 4, "A journal entry"). */
+/** One request as the journal keeps it (GET /admin/requests; docs/admin-api.md). */
 import type { NearMiss } from '../scenario/engine.js';
+
+/** What the TLS handshake of a connection settled; one frozen object per connection, shared by its journal entries. */
+export interface ConnectionTls {
+  /** Numbered from 1 per process: entries with the same number came over one (keep-alive) connection. */
+  readonly connection: number;
+  /** `TLSv1.2`, `TLSv1.3`, … as negotiated. */
+  readonly version: string | null;
+  /** The client resumed an earlier TLS session (an abbreviated handshake). */
+  readonly resumed: boolean;
+}
 
 export type ListenerName = 'main' | 'expired' | 'wrong-host' | 'untrusted-ca' | 'self-signed';
 
@@ -20,6 +30,8 @@ export interface JournalEntry {
   clientCN: string | null;
   clientFingerprint: string | null;
   clientAuthorized: boolean;
+  /** The connection's TLS facts (null when it never completed a handshake the mock saw, e.g. in unit tests). */
+  tls: ConnectionTls | null;
   method: string;
   path: string;
   headers: Record<string, string | string[] | undefined>;

@@ -18,8 +18,11 @@ export type ParsedRequest =
 export const MAX_COOKIE_LENGTH = 32;
 /** One warning per unknown field up to this many, then one line for the rest (a 64 KiB body can hold 9,000 fields). */
 export const MAX_UNKNOWN_FIELD_WARNINGS = 20;
-const KNOWN_FIELDS = new Set(['messageID', 'version', 'requestType', 'contentID', 'customerCookie']);
+/** The fields of an Entitlement Request; anything else is warned about. */
+export const KNOWN_FIELDS: ReadonlySet<string> = new Set(['messageID', 'version', 'requestType', 'contentID', 'customerCookie']);
 const GUID = /^\{?[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\}?$/;
+/** How the warning for a version sent as a numeric string begins (the journal keeps the request with the number). */
+export const VERSION_AS_STRING = 'version: sent as the string';
 const NUMERIC_STRING = /^[0-9]+$/;
 
 export function isGuid(value: string): boolean {
@@ -79,7 +82,7 @@ export function validateEntitlementRequest(json: unknown): ParsedRequest {
   if (version === undefined) problems.push('version: required field missing');
   else {
     if (typeof version === 'string' && NUMERIC_STRING.test(version)) {
-      warnings.push(`version: sent as the string ${shortJson(version)}; treated as the number ${Number(version)}`);
+      warnings.push(`${VERSION_AS_STRING} ${shortJson(version)}; treated as the number ${Number(version)}`);
       version = Number(version);
     }
     if (typeof version !== 'number') problems.push(`version: expected a positive integer, got ${describeJsonType(version)}`);

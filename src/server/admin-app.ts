@@ -7,6 +7,7 @@ import { requireBearerToken } from '../admin/auth.js';
 import { systemRoutes } from '../admin/system-routes.js';
 import { journalRoutes } from '../admin/journal-routes.js';
 import { scenarioRoutes } from '../admin/scenario-routes.js';
+import { reportRoutes } from '../admin/report-routes.js';
 
 /**
  * Admin bodies are small JSON objects, or a scenario document (YAML or JSON). YAML
@@ -33,6 +34,7 @@ export function createAdminApp(context: AdminContext): Koa {
   systemRoutes(router, context);
   journalRoutes(router, context);
   scenarioRoutes(router, context);
+  reportRoutes(router, context);
   app.use(router.routes());
   app.use(router.allowedMethods({ throw: true }));
   app.use((ctx) => {

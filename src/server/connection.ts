@@ -8,12 +8,25 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import type { ConnectionTls } from '../journal/entry.js';
 import type { ClientIdentity } from '../protocol/types.js';
 import { ANONYMOUS } from './client-identity.js';
+
+let connectionsSeen = 0;
+
+/** The TLS facts of an established connection, read once when its handshake completes. */
+export type { ConnectionTls };
+
+export function describeTls(socket: TLSSocket): ConnectionTls {
+  return Object.freeze({ connection: ++connectionsSeen, version: socket.getProtocol() ?? null, resumed: socket.isSessionReused() });
+}
 
 export class Connection {
   /** True once the TLS handshake completed (later errors are not handshake failures). */
   established = false;
+  /** Set when the handshake completes. */
+  tls: ConnectionTls | null = null;
   /** Who the client proved to be; ANONYMOUS until the handshake is judged, or when it proved nothing. */
   identity: ClientIdentity = ANONYMOUS;
   /** The last request handed to the app on this connection. */

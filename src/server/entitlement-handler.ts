@@ -17,7 +17,7 @@ import { entryWeight } from '../journal/journal.js';
 import { deliver, describePlan } from '../respond/deliver.js';
 import { readBody } from './read-body.js';
 import { ANONYMOUS } from './client-identity.js';
-import { connectionOf, remoteOf } from './connection.js';
+import { connectionOf, remoteOf, type ConnectionTls } from './connection.js';
 import type { ExchangeState } from './exchange.js';
 
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -42,7 +42,7 @@ export function createEntitlementHandler({ path, listener, state, bodyTimeoutMs,
     // Every entry is one object literal with every field, filled in place: building it as
     // `{...base, more}` took V8's slow path for spreads followed by more keys (~7 µs in
     // isolation, ~15 µs of a request's CPU with the GC it caused; bench/README.md).
-    const journaled = newEntry(req, listener, identity, remoteOf(req.socket));
+    const journaled = newEntry(req, listener, identity, remoteOf(req.socket), connection?.tls ?? null);
 
     let plan: ResponsePlan;
     let entry: JournalEntry;
@@ -130,7 +130,7 @@ function pathOf(url: string): string {
 }
 
 /** A journal entry with every field, in the order the journal shows them; the handler fills in the rest. */
-function newEntry(req: IncomingMessage, listener: ListenerName, identity: ClientIdentity, remote: string): NewJournalEntry {
+function newEntry(req: IncomingMessage, listener: ListenerName, identity: ClientIdentity, remote: string, tls: ConnectionTls | null): NewJournalEntry {
   return {
     time: new Date().toISOString(),
     remote,
@@ -138,6 +138,7 @@ function newEntry(req: IncomingMessage, listener: ListenerName, identity: Client
     clientCN: identity.cn,
     clientFingerprint: identity.fingerprint,
     clientAuthorized: identity.authorized,
+    tls,
     method: req.method ?? '?',
     path: req.url ?? '/',
     headers: req.headers,

@@ -15,7 +15,7 @@ import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { ListenerName } from '../journal/entry.js';
 import { judgeClientCertificate } from './client-identity.js';
-import { connectionOf, remoteOf, trackConnection } from './connection.js';
+import { connectionOf, describeTls, remoteOf, trackConnection } from './connection.js';
 import { describeHandshakeError, describeHttpRefusal, type TlsFailure } from './tls-failures.js';
 import { DEFAULT_OPTIONS, MAX_HEADER_BYTES } from './options.js';
 import { refuseBody } from './read-body.js';
@@ -87,6 +87,7 @@ export async function startEntitlementListener(options: EntitlementListenerOptio
   server.prependListener('secureConnection', (socket: TLSSocket) => {
     const connection = connectionOf(socket) ?? trackConnection(socket);
     connection.established = true;
+    connection.tls = describeTls(socket);
     const verdict = judgeClientCertificate(socket);
     if (verdict.accepted) {
       connection.identity = verdict.identity;

@@ -36,11 +36,16 @@ export class TlsFailureLog {
     this.byReason.clear();
   }
 
+  /** Refused connections since the last clear, by reason (the ring may have dropped some of them; these counts did not). */
+  countsByReason(): Record<string, number> {
+    return Object.fromEntries(this.byReason);
+  }
+
   toJSON(): { total: number; dropped: number; counts: Record<string, number>; failures: TlsFailure[] } {
     return {
       total: this.ring.total,
       dropped: this.ring.dropped,
-      counts: Object.fromEntries(this.byReason),
+      counts: this.countsByReason(),
       failures: [...this.ring.values()],
     };
   }

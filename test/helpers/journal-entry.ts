@@ -11,6 +11,7 @@ export function journalEntry(overrides: Partial<JournalEntry> & { contentID?: st
     clientCN: 'license-server',
     clientFingerprint: null,
     clientAuthorized: true,
+    tls: null,
     method: 'POST',
     path: '/entitlement',
     headers: {},

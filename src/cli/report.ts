@@ -1,0 +1,76 @@
+/**
+ * `entitlement-mock report [--admin-url URL] [--fail-on warn|error] [--json]`: prints the
+ * report card on the license server under test. Exit 0, or 1 when --fail-on finds a finding
+ * at least that severe, 2 on bad usage, 3 when the report could not be fetched.
+ */
+import { parseFlags, UsageError } from './args.js';
+import { defaultAdminUrl } from './health.js';
+import { failsAt, reportAsText } from '../report/text.js';
+import type { Report, Severity } from '../report/types.js';
+
+const TIMEOUT_MS = 10_000;
+
+export const REPORT_HELP = `Usage: entitlement-mock report [--admin-url URL] [--fail-on warn|error] [--json] [--token T]
+
+Print what the license server under test did wrong since the mock's last reset.
+
+Options:
+  --admin-url URL     default http://127.0.0.1:\${EM_ADMIN_PORT:-8080}
+                      (the host is EM_ADMIN_HOST when that is a specific address)
+  --fail-on LEVEL     exit 1 when a finding is at least this severe: error, or warn
+                      (warnings and errors); without it the exit code is 0
+  --json              print the report as JSON (GET /admin/report's answer)
+  --token T           the admin token (default: EM_ADMIN_TOKEN)
+
+Exit codes: 0 ok, 1 findings at --fail-on, 2 bad usage, 3 the report could not be fetched.`;
+
+export async function run(args: string[]): Promise<number> {
+  if (args.includes('--help') || args.includes('-h')) {
+    process.stdout.write(`${REPORT_HELP}\n`);
+    return 0;
+  }
+  let url: URL;
+  let failOn: Severity | null;
+  let json: boolean;
+  let token: string | undefined;
+  try {
+    const values = parseFlags(args, {
+      'admin-url': { type: 'string' },
+      'fail-on': { type: 'string' },
+      json: { type: 'boolean' },
+      token: { type: 'string' },
+    });
+    const base = values['admin-url'] ?? defaultAdminUrl(process.env);
+    try {
+      url = new URL('/admin/report', base);
+    } catch {
+      throw new UsageError(`--admin-url: not a URL: "${base}"`);
+    }
+    const level = values['fail-on'];
+    if (level !== undefined && level !== 'warn' && level !== 'error') throw new UsageError(`--fail-on: expected warn or error, got "${level}"`);
+    failOn = level ?? null;
+    json = values.json ?? false;
+    token = values.token ?? (process.env.EM_ADMIN_TOKEN || undefined);
+  } catch (error) {
+    process.stderr.write(`entitlement-mock report: ${(error as Error).message}\n`);
+    return 2;
+  }
+
+  let report: Report;
+  try {
+    const response = await fetch(url, {
+      headers: { Accept: 'application/json', ...(token ? { Authorization: `Bearer ${token}` } : {}) },
+      signal: AbortSignal.timeout(TIMEOUT_MS),
+    });
+    const text = await response.text();
+    if (!response.ok) throw new Error(`HTTP ${response.status}: ${text.slice(0, 300)}`);
+    report = JSON.parse(text) as Report;
+  } catch (error) {
+    const cause = (error as { cause?: { code?: string } }).cause;
+    const reason = cause?.code === 'ECONNREFUSED' ? 'connection refused (is the mock running, on this port?)' : (error as Error).message;
+    process.stderr.write(`entitlement-mock report: cannot get ${url.href}: ${reason}\n`);
+    return 3;
+  }
+  process.stdout.write(json ? `${JSON.stringify(report, null, 2)}\n` : reportAsText(report));
+  return failOn !== null && failsAt(report, failOn) ? 1 : 0;
+}
