@@ -113,17 +113,7 @@ function headerList(plan: Extract<ResponsePlan, { kind: 'json' | 'raw' }>, conte
 async function deliverLater({ req, res, held }: DeliveryContext, plan: ResponsePlan): Promise<void> {
   const socket = req.socket;
   if (plan.delayMs > 0 && !(plan.kind !== 'fault' && plan.delivery === 'slow')) {
-    // A client that gives up (or a shutdown) ends the wait: no timer outlives its socket.
-    const socketClosed = new AbortController();
-    const onClose = () => socketClosed.abort();
-    socket.once('close', onClose);
-    // Timers count from the event loop's cached clock, which lags by however long the current
-    // turn has run: under load a bare setTimeout answered up to a few ms early. Never early.
-    const due = performance.now() + plan.delayMs;
-    for (let left = plan.delayMs; left > 0 && !socketClosed.signal.aborted; left = due - performance.now())
-      await sleep(Math.ceil(left), undefined, { signal: socketClosed.signal }).catch(() => undefined);
-    socket.off('close', onClose);
-    if (socket.destroyed) return;
+    if (!(await waitUntil(socket, performance.now() + plan.delayMs))) return;
   }
   if (plan.kind === 'fault') {
     switch (plan.fault) {
@@ -150,21 +140,47 @@ async function deliverLater({ req, res, held }: DeliveryContext, plan: ResponseP
       res.write(body.subarray(0, Math.floor(body.length / 2)), () => socket.destroy());
       return;
     case 'slow':
-      await dribble(res, body, plan.delayMs);
+      await dribble(res, socket, body, plan.delayMs);
       return;
   }
 }
 
-/** Sends `body` in small chunks spread evenly over `durationMs`. */
-async function dribble(res: ServerResponse, body: Buffer, durationMs: number): Promise<void> {
-  const chunkCount = Math.max(1, Math.min(body.length, Math.ceil(durationMs / 50)));
-  const chunkSize = Math.ceil(body.length / chunkCount);
-  const interval = durationMs / chunkCount;
+/**
+ * Waits until `due` (a performance.now() time); false when the socket closed first. A client that
+ * gives up (or a shutdown) ends the wait: no timer outlives its socket. Timers count from the
+ * event loop's cached clock, which lags by however long the current turn has run: under load a
+ * bare setTimeout answered up to a few ms early, hence the loop. Never early.
+ */
+async function waitUntil(socket: Socket, due: number): Promise<boolean> {
+  if (socket.destroyed) return false;
+  let left = due - performance.now();
+  if (left <= 0) return true;
+  const socketClosed = new AbortController();
+  const onClose = () => socketClosed.abort();
+  socket.once('close', onClose);
+  for (; left > 0 && !socketClosed.signal.aborted; left = due - performance.now())
+    await sleep(Math.ceil(left), undefined, { signal: socketClosed.signal }).catch(() => undefined);
+  socket.off('close', onClose);
+  return !socket.destroyed;
+}
+
+/** About this often a chunk goes out; a body shorter than the delay allows gets one byte a chunk, less often. */
+const DRIBBLE_INTERVAL_MS = 50;
+
+/**
+ * Sends `body` in chunks spread evenly over `durationMs`: the head at once, chunk i of n when
+ * i/n of the duration has passed, so the last byte goes out when the duration is over. Each
+ * chunk is due at a fixed time from the start, so timer lateness does not add up over many chunks.
+ */
+async function dribble(res: ServerResponse, socket: Socket, body: Buffer, durationMs: number): Promise<void> {
+  const chunkCount = Math.max(1, Math.min(body.length, Math.ceil(durationMs / DRIBBLE_INTERVAL_MS)));
+  const started = performance.now();
   res.flushHeaders();
-  for (let offset = 0; offset < body.length; offset += chunkSize) {
-    await sleep(interval);
-    if (res.destroyed) return;
-    res.write(body.subarray(offset, offset + chunkSize));
+  for (let chunk = 1; chunk <= chunkCount; chunk++) {
+    if (!(await waitUntil(socket, started + (durationMs * chunk) / chunkCount)) || res.destroyed) return;
+    const from = Math.floor(((chunk - 1) * body.length) / chunkCount);
+    const to = Math.floor((chunk * body.length) / chunkCount);
+    if (chunk < chunkCount) res.write(body.subarray(from, to));
+    else res.end(body.subarray(from, to));
   }
-  res.end();
 }
