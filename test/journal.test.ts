@@ -122,6 +122,45 @@ test('remembered messageIDs: 100,000 distinct GUIDs stay distinct, the 100,001st
   assert.is(seen.checkAndRecord(ids[2]!), true);
 });
 
+test('filters on customerCookie, messageID, requestType (by string form), scenario and session, exactly', () => {
+  const journal = new Journal(10);
+  const withRequest = (request: Record<string, unknown>, more: Parameters<typeof entry>[0] = {}) =>
+    journal.append(entry({ request: { messageID: 'm', contentID: 'c', ...request }, ...more }));
+  const a = withRequest({ customerCookie: 'cookie-a', requestType: 2, messageID: 'm-a' }, { session: 't1' });
+  const b = withRequest({ customerCookie: 'cookie-b', requestType: 3 }, { scenario: 'other' });
+  const ids = (filter: Parameters<Journal['query']>[0]) => journal.query(filter).map((e) => e.id);
+  assert.equal(ids({ customerCookie: 'cookie-a' }), [a.id]);
+  assert.equal(ids({ customerCookie: 'cookie' }), [], 'exact, not a prefix');
+  assert.equal(ids({ messageID: 'm-a' }), [a.id]);
+  assert.equal(ids({ requestType: '3' }), [b.id], 'the number 3 matches "3"');
+  assert.equal(ids({ scenario: 'other' }), [b.id]);
+  assert.equal(ids({ session: 't1' }), [a.id]);
+  assert.equal(ids({ session: 't1', customerCookie: 'cookie-b' }), [], 'every filter must match');
+  journal.append(entry({ request: null, valid: false }));
+  assert.equal(ids({ customerCookie: 'cookie-a' }), [a.id], 'entries without a parsed request never match a request filter');
+});
+
+test('subscribers hear appends synchronously and clears; unsubscribing inside a notification is safe', () => {
+  const journal = new Journal(10);
+  const heard: string[] = [];
+  const first = journal.subscribe({ appended: (e) => heard.push(`first ${e.id}`), cleared: () => heard.push('first cleared') });
+  const second = journal.subscribe({
+    appended: (e) => {
+      heard.push(`second ${e.id}`);
+      second();
+    },
+  });
+  assert.is(journal.listenerCount, 2);
+  journal.append(entry());
+  journal.append(entry());
+  journal.clear();
+  assert.equal(heard, ['first 1', 'second 1', 'first 2', 'first cleared']);
+  first();
+  assert.is(journal.listenerCount, 0);
+  journal.append(entry());
+  assert.is(heard.length, 4);
+});
+
 test.run();
 
 test('journal subscribers hear each append as it is stored and each clear, until they unsubscribe', () => {

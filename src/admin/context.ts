@@ -1,5 +1,6 @@
 /** What the admin handlers act on. Each handler takes only what it needs from here. */
 import type { Journal } from '../journal/journal.js';
+import type { JournalWaits } from '../journal/waits.js';
 import type { SeenMessageIds } from '../journal/seen-message-ids.js';
 import type { PositionedError } from '../scenario/loaded.js';
 import type { TlsFailureLog } from '../server/tls-failures.js';
@@ -26,6 +27,8 @@ export interface ScenarioCatalog {
 export interface AdminContext {
   startedAt: number;
   journal: Journal;
+  /** Pending waits on the journal (GET /admin/requests?wait=...). */
+  waits: JournalWaits;
   seenMessageIds: SeenMessageIds;
   tlsFailures: TlsFailureLog;
   scenarios: ScenarioCatalog;

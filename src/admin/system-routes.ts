@@ -11,6 +11,7 @@ export function systemRoutes(router: Router, context: AdminContext): void {
     };
   });
   router.post('/admin/reset', async (ctx) => {
+    context.waits.endAll('reset');
     context.journal.clear();
     context.seenMessageIds.clear();
     context.tlsFailures.clear();

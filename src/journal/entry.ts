@@ -42,6 +42,13 @@ export interface JournalEntry {
   valid: boolean;
   problems: string[];
   warnings: string[];
+  /**
+   * The session the request belonged to (its key matched), else null. When the session's
+   * rules answered, `scenario` is null and `rule` names the session's rule; when none of
+   * them matched, the active scenario answered and `scenario` names it.
+   */
+  session: string | null;
+  /** The scenario whose rules answered (or that gave the unmatched/invalid answer); null when a session's rule answered or no rule was asked. */
   scenario: string | null;
   rule: string | null;
   nearMisses?: NearMiss[];

@@ -5,10 +5,19 @@
 import type { JournalEntry, NewJournalEntry } from './entry.js';
 import { BoundedRing } from './ring.js';
 
+/** Every field is optional; an entry must match all that are given. Strings compare exactly. */
 export interface JournalFilter {
   rule?: string;
   contentID?: string;
   clientCN?: string;
+  customerCookie?: string;
+  messageID?: string;
+  /** The request's requestType, compared by its string form (`2` matches 2). */
+  requestType?: string;
+  /** The scenario whose rules were asked (see JournalEntry.scenario). */
+  scenario?: string;
+  /** The session the request belonged to. */
+  session?: string;
   /** `main` or a trouble listener's name. */
   listener?: string;
   valid?: boolean;
@@ -40,7 +49,7 @@ export function entryWeight(bodyChars: number, rawHeaders: readonly string[]): n
   return ENTRY_OVERHEAD_BYTES + 4 * bodyChars + 2 * headerChars;
 }
 
-/** Told about the journal as it changes (the dashboard's live feed). */
+/** Told about the journal as it changes (the dashboard's live feed, waits). */
 export interface JournalListener {
   /** Synchronously after an entry is stored. */
   appended?(entry: JournalEntry): void;
@@ -73,6 +82,11 @@ export class Journal {
     return () => {
       this.listeners = this.listeners.filter((each) => each !== listener);
     };
+  }
+
+  /** How many listeners are subscribed (for tests and leak checks). */
+  get listenerCount(): number {
+    return this.listeners.length;
   }
 
   /** Estimated bytes held (see entryWeight). */
@@ -128,13 +142,24 @@ function requestField(entry: JournalEntry, field: string): unknown {
   return request !== null && typeof request === 'object' ? (request as Record<string, unknown>)[field] : undefined;
 }
 
-function entryMatches(entry: JournalEntry, filter: JournalFilter): boolean {
+/** A request field against a filter value: equal, or equal string forms for a number or boolean. */
+function requestFieldIs(entry: JournalEntry, field: string, wanted: string): boolean {
+  const value = requestField(entry, field);
+  return value === wanted || ((typeof value === 'number' || typeof value === 'boolean') && String(value) === wanted);
+}
+
+export function entryMatches(entry: JournalEntry, filter: JournalFilter): boolean {
   if (filter.since !== undefined && entry.id <= filter.since) return false;
   if (filter.rule !== undefined && entry.rule !== filter.rule) return false;
   if (filter.clientCN !== undefined && entry.clientCN !== filter.clientCN) return false;
   if (filter.listener !== undefined && entry.listener !== filter.listener) return false;
   if (filter.valid !== undefined && entry.valid !== filter.valid) return false;
   if (filter.unmatched !== undefined && (entry.valid && entry.rule === null) !== filter.unmatched) return false;
-  if (filter.contentID !== undefined && requestField(entry, 'contentID') !== filter.contentID) return false;
+  if (filter.scenario !== undefined && entry.scenario !== filter.scenario) return false;
+  if (filter.session !== undefined && entry.session !== filter.session) return false;
+  if (filter.contentID !== undefined && !requestFieldIs(entry, 'contentID', filter.contentID)) return false;
+  if (filter.customerCookie !== undefined && !requestFieldIs(entry, 'customerCookie', filter.customerCookie)) return false;
+  if (filter.messageID !== undefined && !requestFieldIs(entry, 'messageID', filter.messageID)) return false;
+  if (filter.requestType !== undefined && !requestFieldIs(entry, 'requestType', filter.requestType)) return false;
   return true;
 }

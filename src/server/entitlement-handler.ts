@@ -147,6 +147,7 @@ function newEntry(req: IncomingMessage, listener: ListenerName, identity: Client
     valid: false,
     problems: [],
     warnings: [],
+    session: null,
     scenario: null,
     rule: null,
     step: null,

@@ -8,6 +8,7 @@ import { isComplete, keyPairFiles } from '../pki/files.js';
 import { ScenarioRegistry } from '../scenario/registry.js';
 import { defaultSeed, seededRandom } from '../scenario/random.js';
 import { Journal } from '../journal/journal.js';
+import { JournalWaits } from '../journal/waits.js';
 import { SeenMessageIds } from '../journal/seen-message-ids.js';
 import { HeldExchanges } from '../respond/deliver.js';
 import { createEntitlementHandler } from './entitlement-handler.js';
@@ -52,6 +53,7 @@ export async function startMock(options: MockOptions, logger: MockLogger = creat
 
   const seed = options.seed ?? defaultSeed();
   const journal = new Journal(options.journalSize);
+  const waits = new JournalWaits(journal);
   const tlsFailures = new TlsFailureLog(Math.min(options.journalSize, 10_000));
   const metrics = new MockMetrics(journal);
   const scenarios = new ScenarioRegistry({
@@ -90,6 +92,8 @@ export async function startMock(options: MockOptions, logger: MockLogger = creat
   const listeners: RunningListener[] = [];
   const admin = http.createServer();
   const close = async (graceMs = 4000) => {
+    // Pending waits answer first, so their connections are not what holds the shutdown up.
+    waits.endAll('shutdown');
     scenarios.close();
     const servers = [...listeners.map((listener) => listener.server), admin];
     const allClosed = Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
@@ -138,6 +142,7 @@ export async function startMock(options: MockOptions, logger: MockLogger = creat
       createAdminApp({
         startedAt,
         journal,
+        waits,
         seenMessageIds: state.seenMessageIds,
         tlsFailures,
         scenarios,

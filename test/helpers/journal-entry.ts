@@ -19,6 +19,7 @@ export function journalEntry(overrides: Partial<JournalEntry> & { contentID?: st
     valid: true,
     problems: [],
     warnings: [],
+    session: null,
     scenario: 'default',
     rule: 'allow',
     step: null,
