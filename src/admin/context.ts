@@ -5,6 +5,7 @@ import type { SeenMessageIds } from '../journal/seen-message-ids.js';
 import type { PositionedError } from '../scenario/loaded.js';
 import type { TlsFailureLog } from '../server/tls-failures.js';
 import type { MockMetrics } from '../server/metrics.js';
+import type { LiveEvents } from './live-events.js';
 
 export interface ScenarioSummary {
   name: string;
@@ -33,6 +34,8 @@ export interface AdminContext {
   tlsFailures: TlsFailureLog;
   scenarios: ScenarioCatalog;
   metrics: MockMetrics;
+  /** The dashboard's live feed (GET /admin/events). */
+  liveEvents: LiveEvents;
   /** When set, every route but /health needs `Authorization: Bearer <token>`. */
   adminToken: string | null;
 }

@@ -117,7 +117,10 @@ interface View {
   readonly warnings: readonly PositionedError[];
 }
 
-export class ScenarioRegistry extends EventEmitter<{ reload: [ReloadOutcome] }> {
+/** An admin edit of the scenario set, told to `change` listeners (file reloads are told to `reload` listeners). */
+export type ScenarioEdit = 'switch' | 'post' | 'remove';
+
+export class ScenarioRegistry extends EventEmitter<{ reload: [ReloadOutcome]; change: [ScenarioEdit] }> {
   private files = new Map<string, FileState>();
   private readonly posted = new Map<string, ServedScenario>();
   private activeScenarioName: string;
@@ -193,6 +196,7 @@ export class ScenarioRegistry extends EventEmitter<{ reload: [ReloadOutcome] }> 
     scenario.compiled.resetCounters();
     this.activeScenarioName = name;
     this.view = this.build(true);
+    this.emit('change', 'switch');
     return { ok: true };
   }
 
@@ -212,6 +216,7 @@ export class ScenarioRegistry extends EventEmitter<{ reload: [ReloadOutcome] }> 
     this.posted.set(served.name, served);
     if (options.activate) this.activeScenarioName = served.name;
     this.view = this.build(true);
+    this.emit('change', 'post');
     return { ok: true, name: served.name, replaced, warnings: result.warnings };
   }
 
@@ -227,6 +232,7 @@ export class ScenarioRegistry extends EventEmitter<{ reload: [ReloadOutcome] }> 
       }
     }
     this.view = this.build(true);
+    this.emit('change', 'remove');
     return true;
   }
 

@@ -8,6 +8,8 @@ import { systemRoutes } from '../admin/system-routes.js';
 import { journalRoutes } from '../admin/journal-routes.js';
 import { scenarioRoutes } from '../admin/scenario-routes.js';
 import { reportRoutes } from '../admin/report-routes.js';
+import { eventRoutes } from '../admin/event-routes.js';
+import { dashboardFiles } from '../admin/dashboard-files.js';
 
 /**
  * Admin bodies are small JSON objects, or a scenario document (YAML or JSON). YAML
@@ -20,6 +22,7 @@ export function createAdminApp(context: AdminContext): Koa {
   const app = new Koa();
   app.silent = true;
   app.use(jsonErrors);
+  app.use(dashboardFiles());
   if (context.adminToken !== null) app.use(requireBearerToken(context.adminToken, new Set(['/health'])));
   app.use(
     bodyParser({
@@ -35,6 +38,7 @@ export function createAdminApp(context: AdminContext): Koa {
   journalRoutes(router, context);
   scenarioRoutes(router, context);
   reportRoutes(router, context);
+  eventRoutes(router, context);
   app.use(router.routes());
   app.use(router.allowedMethods({ throw: true }));
   app.use((ctx) => {

@@ -14,6 +14,7 @@ import { HeldExchanges } from '../respond/deliver.js';
 import { createEntitlementHandler } from './entitlement-handler.js';
 import { startEntitlementListener, type RunningListener } from './entitlement-listener.js';
 import { createAdminApp } from './admin-app.js';
+import { LiveEvents } from '../admin/live-events.js';
 import { TlsFailureLog } from './tls-failures.js';
 import { MockMetrics } from './metrics.js';
 import { createLogger, type MockLogger } from './logger.js';
@@ -67,6 +68,9 @@ export async function startMock(options: MockOptions, logger: MockLogger = creat
       else log.warn({ errors: outcome.errors.map(formatError) }, 'scenario reload found errors; last good versions kept');
     },
   });
+  const liveEvents = new LiveEvents(journal);
+  scenarios.on('change', (edit) => liveEvents.scenarioChanged(scenarios.activeName(), edit));
+  scenarios.on('reload', (outcome) => liveEvents.scenarioChanged(outcome.active, outcome.trigger === 'reset' ? 'reset' : 'reload'));
   const loaded = await scenarios.load();
   if (!loaded.ok) throw new StartupError(`cannot start: ${loaded.message}\n${loaded.errors.map(formatError).join('\n')}`);
   for (const error of loaded.errors) log.warn({ error: formatError(error) }, 'scenario file skipped');
@@ -79,11 +83,13 @@ export async function startMock(options: MockOptions, logger: MockLogger = creat
     observers: [
       { exchangeEnded: (entry) => logger.exchange(entry) },
       { exchangeEnded: (entry) => metrics.observeExchange(entry) },
+      { exchangeEnded: (entry) => liveEvents.exchangeEnded(entry) },
     ],
   };
   const onTlsFailure = (failure: Parameters<TlsFailureLog['record']>[0]) => {
     tlsFailures.record(failure);
     metrics.observeTlsFailure(failure);
+    liveEvents.tlsFailure(failure);
     log.info({ listener: failure.listener, remote: failure.remote, reason: failure.reason }, 'TLS handshake refused');
   };
 
@@ -95,6 +101,7 @@ export async function startMock(options: MockOptions, logger: MockLogger = creat
     // Pending waits answer first, so their connections are not what holds the shutdown up.
     waits.endAll('shutdown');
     scenarios.close();
+    liveEvents.close();
     const servers = [...listeners.map((listener) => listener.server), admin];
     const allClosed = Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
     state.held.releaseAll();
@@ -147,6 +154,7 @@ export async function startMock(options: MockOptions, logger: MockLogger = creat
         tlsFailures,
         scenarios,
         metrics,
+        liveEvents,
         adminToken: options.adminToken,
       }).callback(),
     );

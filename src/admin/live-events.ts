@@ -1,0 +1,228 @@
+/**
+ * The live feed behind GET /admin/events (the dashboard's request list): journal
+ * entries, journal clears, scenario changes and refused handshakes, as
+ * server-sent events to every open stream.
+ *
+ * - Each entry is one event whose `id:` is its journal id, so a client that
+ *   reconnects with `Last-Event-ID` (or `?since=`) resumes after the last entry it
+ *   saw: the replay and the live entries come from one ordered queue per stream,
+ *   so nothing is missed or sent twice.
+ * - Nothing runs on the request path unless a stream is open: the feed subscribes
+ *   to the journal only while it has streams, and appending only queues a
+ *   reference. Entries are serialised FLUSH_DELAY_MS later, when most exchanges
+ *   are over and their durationMs known; one still going then (a delay, a hang)
+ *   gets an `ended` event with its duration when it ends.
+ * - A stream is written as fast as its socket drains; one whose client falls
+ *   MAX_QUEUED_EVENTS behind is ended, and its client resumes by reconnecting.
+ */
+import { randomBytes } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
+import type { Journal } from '../journal/journal.js';
+import type { JournalEntry } from '../journal/entry.js';
+import type { TlsFailure } from '../server/tls-failures.js';
+
+/** Entries wait this long before they are written, so the exchange has usually ended and its duration is known. */
+export const FLUSH_DELAY_MS = 25;
+/** A comment line this often keeps proxies from timing the stream out and lets the client notice a dead one. */
+export const HEARTBEAT_MS = 15_000;
+/** Events serialised per turn of the event loop, so a replay of a full journal does not stall the listeners. */
+const EVENTS_PER_TURN = 500;
+/** A stream whose client reads so slowly that this many events wait is ended (the client resumes by reconnecting). */
+const MAX_QUEUED_EVENTS = 50_000;
+
+/** Why the active scenario (or its rules) may have changed. */
+export type ScenarioChange = 'switch' | 'post' | 'remove' | 'reload' | 'reset';
+
+type QueuedEvent =
+  | { kind: 'entry'; entry: JournalEntry }
+  | { kind: 'ended'; id: number; durationMs: number | null }
+  | { kind: 'named'; event: string; data: unknown };
+
+export class LiveEvents {
+  private readonly streams = new Set<EventStream>();
+  private unsubscribe: (() => void) | null = null;
+  private heartbeat: NodeJS.Timeout | null = null;
+  /** Changes whenever the journal a client mirrored is gone: per process, plus the count of clears. */
+  private readonly instance = randomBytes(4).toString('hex');
+  private clears = 0;
+  private closed = false;
+
+  constructor(
+    private readonly journal: Journal,
+    private readonly heartbeatMs = HEARTBEAT_MS,
+  ) {}
+
+  /** Identifies the journal's contents: a client that sees it change drops what it holds and replays from 0. */
+  get epoch(): string {
+    return `${this.instance}.${this.clears}`;
+  }
+
+  get openStreams(): number {
+    return this.streams.size;
+  }
+
+  /**
+   * Serve `res` as an event stream: a `hello`, then the kept entries after `since`
+   * (at most the newest `limit`; none when `since` is null), then live events.
+   */
+  open(res: ServerResponse, replay: { since: number | null; limit: number | null }, active: string): void {
+    res.writeHead(200, {
+      'Content-Type': 'text/event-stream; charset=utf-8',
+      'Cache-Control': 'no-cache, no-transform',
+      'X-Accel-Buffering': 'no',
+      // Ending the stream also frees the connection, so shutdown never waits on an idle keep-alive.
+      Connection: 'close',
+    });
+    res.socket?.setNoDelay(true);
+    if (this.closed) return void res.end();
+    const stream = new EventStream(res, () => this.forget(stream));
+    this.streams.add(stream);
+    this.unsubscribe ??= this.journal.subscribe({ appended: (entry) => this.appended(entry), cleared: () => this.cleared() });
+    this.heartbeat ??= setInterval(() => this.beat(), this.heartbeatMs).unref();
+
+    const backlog = replay.since === null ? [] : this.journal.query({ since: replay.since, ...(replay.limit === null ? {} : { limit: replay.limit }) });
+    stream.write(`retry: 2000\n\n`);
+    stream.push({ kind: 'named', event: 'hello', data: { epoch: this.epoch, active, replay: backlog.length, journal: this.journalCounts() } }, 0);
+    for (const entry of backlog) stream.push({ kind: 'entry', entry }, 0);
+  }
+
+  /** The exchange of a journaled entry is over (response sent, fault done, or hung socket closed). */
+  exchangeEnded(entry: JournalEntry): void {
+    for (const stream of this.streams) stream.ended(entry);
+  }
+
+  scenarioChanged(active: string, cause: ScenarioChange): void {
+    this.broadcast('scenario', { active, cause });
+  }
+
+  tlsFailure(failure: TlsFailure): void {
+    this.broadcast('tls-failure', failure);
+  }
+
+  /** End every stream (the mock is shutting down); later ones are ended at once. */
+  close(): void {
+    this.closed = true;
+    for (const stream of [...this.streams]) stream.end();
+  }
+
+  private appended(entry: JournalEntry): void {
+    for (const stream of this.streams) stream.push({ kind: 'entry', entry }, FLUSH_DELAY_MS);
+  }
+
+  private cleared(): void {
+    this.clears++;
+    for (const stream of this.streams) {
+      stream.dropQueuedEntries();
+      stream.push({ kind: 'named', event: 'cleared', data: { epoch: this.epoch, journal: this.journalCounts() } }, 0);
+    }
+  }
+
+  private broadcast(event: string, data: unknown): void {
+    for (const stream of this.streams) stream.push({ kind: 'named', event, data }, 0);
+  }
+
+  private beat(): void {
+    for (const stream of this.streams) stream.write(': heartbeat\n\n');
+  }
+
+  private journalCounts(): { length: number; total: number; dropped: number; capacity: number } {
+    const { length, total, dropped, capacity } = this.journal;
+    return { length, total, dropped, capacity };
+  }
+
+  private forget(stream: EventStream): void {
+    this.streams.delete(stream);
+    if (this.streams.size > 0) return;
+    this.unsubscribe?.();
+    this.unsubscribe = null;
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    this.heartbeat = null;
+  }
+}
+
+/** One client's stream: an ordered queue of events, written in batches as the socket takes them. */
+class EventStream {
+  private queue: QueuedEvent[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private immediate: NodeJS.Immediate | null = null;
+  private waitingForDrain = false;
+  /** Ids of entries sent before their exchange ended: they get an `ended` event. */
+  private readonly unfinished = new Set<number>();
+  private gone = false;
+
+  constructor(
+    private readonly res: ServerResponse,
+    private readonly onGone: () => void,
+  ) {
+    res.once('close', () => this.end());
+  }
+
+  push(event: QueuedEvent, delayMs: number): void {
+    if (this.gone) return;
+    this.queue.push(event);
+    // A client that reads nothing while the journal turns over twice is dropped; it resumes when it reconnects.
+    if (this.queue.length > MAX_QUEUED_EVENTS) return this.end();
+    if (this.immediate || this.waitingForDrain) return;
+    if (delayMs === 0) {
+      if (this.timer) clearTimeout(this.timer);
+      this.timer = null;
+      this.immediate = setImmediate(() => this.flush());
+    } else {
+      this.timer ??= setTimeout(() => this.flush(), delayMs);
+    }
+  }
+
+  ended(entry: JournalEntry): void {
+    if (this.unfinished.delete(entry.id)) this.push({ kind: 'ended', id: entry.id, durationMs: entry.durationMs }, FLUSH_DELAY_MS);
+  }
+
+  /** The journal was cleared: entries not yet sent are no longer in it. */
+  dropQueuedEntries(): void {
+    this.queue = this.queue.filter((event) => event.kind === 'named');
+    this.unfinished.clear();
+  }
+
+  /** Write now, ahead of the queue (the retry hint, heartbeats). */
+  write(text: string): boolean {
+    return this.gone ? false : this.res.write(text);
+  }
+
+  end(): void {
+    if (this.gone) return;
+    this.gone = true;
+    if (this.timer) clearTimeout(this.timer);
+    if (this.immediate) clearImmediate(this.immediate);
+    this.queue = [];
+    this.res.end();
+    this.onGone();
+  }
+
+  private flush(): void {
+    this.timer = null;
+    this.immediate = null;
+    this.waitingForDrain = false;
+    if (this.gone) return;
+    const batch = this.queue.length > EVENTS_PER_TURN ? this.queue.splice(0, EVENTS_PER_TURN) : this.queue;
+    if (batch === this.queue) this.queue = [];
+    let text = '';
+    for (const event of batch) text += this.format(event);
+    if (!this.write(text)) {
+      this.waitingForDrain = true;
+      this.res.once('drain', () => this.flush());
+    } else if (this.queue.length > 0) {
+      this.immediate = setImmediate(() => this.flush());
+    }
+  }
+
+  private format(event: QueuedEvent): string {
+    switch (event.kind) {
+      case 'entry':
+        if (event.entry.durationMs === null) this.unfinished.add(event.entry.id);
+        return `id: ${event.entry.id}\nevent: entry\ndata: ${JSON.stringify(event.entry)}\n\n`;
+      case 'ended':
+        return `event: ended\ndata: ${JSON.stringify({ id: event.id, durationMs: event.durationMs })}\n\n`;
+      case 'named':
+        return `event: ${event.event}\ndata: ${JSON.stringify(event.data)}\n\n`;
+    }
+  }
+}
