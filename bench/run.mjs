@@ -426,7 +426,7 @@ if (missed.length > 0) console.log(`targets missed: ${missed.map((v) => v.name).
 /**
  * The 100k-rule scenario, written in JSON syntax (JSON is YAML, and the file is a .yaml):
  * the loader reads a plain-JSON document with JSON.parse and only re-parses it as YAML
- * to position an error, which is what the README advises for generated scenarios.
+ * to position an error, which is what docs/scenarios.md advises for generated scenarios.
  * (The same rules in YAML flow style take ~4.3 s to load: the positioned YAML parse.)
  */
 function manyRulesYaml() {

@@ -1,5 +1,5 @@
 /**
- * Every key of a scenario response (SPEC section 3), as a license server sees
+ * Every key of a scenario response (docs/scenarios.md, "Responses"), as a license server sees
  * it over real mTLS: one rule per key, selected by the request's contentID.
  */
 import { test } from 'uvu';

@@ -1,4 +1,4 @@
-/** One request as the journal keeps it (GET /admin/requests; docs/admin-api.md). */
+/** One request as the journal keeps it (GET /admin/requests; docs/admin-api.md, "A journal entry"). */
 import type { NearMiss } from '../scenario/engine.js';
 
 /** What the TLS handshake of a connection settled; one frozen object per connection, shared by its journal entries. */

@@ -1,6 +1,6 @@
 /**
  * The messageIDs seen since the last reset, for the "messageID already seen"
- * warning. Bounded: past `capacity` the oldest are forgotten (documented in the README).
+ * warning. Bounded: past `capacity` the oldest are forgotten (documented in docs/protocol.md).
  *
  * Each id is kept as a 64-bit hash in typed arrays — an open-addressing table (linear probing,
  * deletion by backward shift, so no tombstones pile up) and a ring of insertion order to evict

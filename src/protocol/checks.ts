@@ -1,6 +1,6 @@
 /**
  * Protocol checks of an Entitlement Response against the request that was sent
- * (SPEC section 1). Pure: no sockets, no printing. Used by `entitlement-mock request`,
+ * (docs/protocol.md, "Entitlement Response"). Pure: no sockets, no printing. Used by `entitlement-mock request`,
  * which makes it a conformance check for a real entitlement service too.
  *
  * One named check per rule, always all of them and always in the same order, so a

@@ -1,4 +1,4 @@
-/** The Entitlement Request a license server sends (SPEC section 1), after validation. */
+/** The Entitlement Request a license server sends (docs/protocol.md), after validation. */
 export interface EntitlementRequest {
   messageID: string;
   /** Always a number here: a numeric string such as "1" is normalised (with a warning). */
@@ -20,7 +20,7 @@ export interface ClientIdentity {
   authorized: boolean;
 }
 
-/** The response fields of SPEC section 1, for reference by the responder and the `request` probe. */
+/** The Entitlement Response fields (docs/protocol.md), for reference by the responder and the `request` probe. */
 export interface EntitlementResponse {
   messageID: string;
   version: number;

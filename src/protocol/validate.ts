@@ -1,5 +1,5 @@
 /**
- * Parse and validate an Entitlement Request body (SPEC section 3: "Requests the
+ * Parse and validate an Entitlement Request body (docs/protocol.md: "Requests the
  * protocol forbids" and "Warnings"). Pure: no Koa, no sockets, no state.
  */
 import type { EntitlementRequest } from './types.js';

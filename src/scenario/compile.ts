@@ -3,7 +3,7 @@
  * templates, delays and response shapes are all prepared at load; per request only the
  * answer itself is built.
  *
- * Decisions (documented in the README's scenario section):
+ * Decisions (documented in docs/scenarios.md):
  * - Rules are tried in order; the first that matches and is not used up answers. A rule's
  *   name is its `name:` or `rule-<1-based index>`.
  * - One counter per rule counts the requests it answered. `times: N` skips the rule once
@@ -420,7 +420,7 @@ class ScenarioCompiler {
     };
   }
 
-  /** The JSON body's fields in SPEC order, then `extra`, minus `omit`. */
+  /** The JSON body's fields in the protocol's order, then `extra`, minus `omit`. */
   private compileFields(
     response: Response,
     pathOf: (key: string) => ValuePath,

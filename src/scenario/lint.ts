@@ -8,7 +8,7 @@ import type { Match, MatchKey, Matcher, Response, Rule, Scenario } from './forma
 import type { PositionedError } from './loaded.js';
 import type { SourcePositions, ValuePath } from './positions.js';
 
-/** customerCookie is at most this long in a valid request (SPEC section 1). */
+/** customerCookie is at most this long in a valid request (docs/protocol.md). */
 export const CUSTOMER_COOKIE_MAX = 32;
 
 export function lintScenario(definition: Scenario, positions: SourcePositions): PositionedError[] {

@@ -2,7 +2,7 @@
  * Matchers: a scenario's `match:` values compiled once into small test functions
  * that can also explain themselves in words (for near misses and `validate`).
  *
- * Semantics (SPEC section 3):
+ * Semantics (docs/scenarios.md, "Matching"):
  * - a string with `*` or `?` is a glob (anchored: the whole value must match;
  *   `*` any run of characters, `?` exactly one character), any other string is exact;
  * - a number or boolean is equal;

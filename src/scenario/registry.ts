@@ -2,7 +2,7 @@
  * The live set of scenarios the server answers from: file scenarios (hot
  * reloaded), posted scenarios (in memory) and which one is active.
  *
- * Reload semantics (the README documents these):
+ * Reload semantics (docs/scenarios.md documents these):
  * - The request path reads one reference (`active()`); every change builds a
  *   complete new view and assigns it in one statement, so a request sees
  *   either the old or the new scenarios, never a mix. No file I/O happens on

@@ -48,7 +48,7 @@ function randomToken(): string {
   return token;
 }
 
-/** The variable names a template may use, in the order the SPEC lists them. */
+/** The variable names a template may use, in the order docs/scenarios.md lists them. */
 export const TEMPLATE_VARIABLES: readonly string[] = Object.keys(VARIABLES);
 
 const PLACEHOLDER = /\{\{\s*([^{}]*?)\s*\}\}/g;

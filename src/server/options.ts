@@ -1,4 +1,4 @@
-/** Everything `serve` can be told (SPEC section 2), after parsing and defaults. */
+/** Everything `serve` can be told (docs/cli.md), after parsing and defaults. */
 import type { ClientAuthMode } from './entitlement-listener.js';
 import type { LogLevel } from './logger.js';
 import type { KeyType } from '../pki/issue.js';

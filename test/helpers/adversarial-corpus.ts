@@ -1,6 +1,6 @@
 /**
- * Generated malformed Entitlement Requests, each with the answer the README
- * (docs/limits.md) promises for it. Deterministic: the same seed gives the same corpus.
+ * Generated malformed Entitlement Requests, each with the answer docs/limits.md
+ * promises for it. Deterministic: the same seed gives the same corpus.
  */
 import { httpPost } from './raw-tls.js';
 
