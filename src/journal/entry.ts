@@ -1,5 +1,5 @@
 /** One request as the journal keeps it (GET /admin/requests; docs/admin-api.md, "A journal entry"). */
-import type { NearMiss } from '../scenario/engine.js';
+import type { NearMiss, StateTransition } from '../scenario/engine.js';
 
 /** What the TLS handshake of a connection settled; one frozen object per connection, shared by its journal entries. */
 export interface ConnectionTls {
@@ -53,6 +53,8 @@ export interface JournalEntry {
   rule: string | null;
   nearMisses?: NearMiss[];
   step: number | null;
+  /** In a scenario that uses state: the request's state key and its state before and after; else null. */
+  state: StateTransition | null;
   response: JournaledResponse;
   /** Filled in when the exchange ends (for a hang: when the socket closes); null until then. */
   durationMs: number | null;

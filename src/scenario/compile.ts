@@ -50,12 +50,18 @@ import type {
   RandomSource,
   RequestFacts,
   ResponsePlan,
+  StateListing,
+  StateListingEntry,
 } from './engine.js';
 import { MATCH_KEYS, type MatchKey, type Matcher, type Response, type Rule } from './format.js';
 import type { LoadedScenario } from './loaded.js';
 import { compileMatcher, exactStrings, missReason, type CompiledMatcher } from './matchers.js';
 import { parseDelay, pickDelayMs } from './delay.js';
 import { compileTemplate } from './templates.js';
+import { compileKey, type CompiledKey } from './state/key.js';
+import { MAX_STATE_KEYS, StateStore } from './state/store.js';
+import { KeyedCounts } from './state/counts.js';
+import { parseTtl } from './state/ttl.js';
 
 /** The epTokenURL of an allowing response that sets none: the shape ExpressPlay returns for FairPlay. */
 export const DEFAULT_EP_TOKEN_URL = 'https://fp.service.expressplay.com:80/hms/fp/rights/?ExpressPlayToken={{token}}';
@@ -87,6 +93,31 @@ export function compileScenario(loaded: LoadedScenario, random: RandomSource): C
 /** Builds the answer for one request; `problems` only for invalid requests. */
 type PlanBuilder = (facts: RequestFacts, problems: readonly string[]) => ResponsePlan;
 
+/** What a rule's response does to the request's state after answering. */
+type StateChange = { kind: 'set'; state: string } | { kind: 'clear' };
+
+/** A rule's response (respond, a sequence step, a random choice): the answer and its state change. */
+interface RuleResponse {
+  readonly build: PlanBuilder;
+  readonly change: StateChange | null;
+}
+
+/** What a rule answers to one request. */
+interface RuleAnswer {
+  plan: ResponsePlan;
+  step: number | null;
+  change: StateChange | null;
+}
+
+/** A decision, with the state change of the rule that answered (the stateful path applies it; stateless scenarios ignore it). */
+type RuleDecision = Decision & { readonly change?: StateChange | null };
+
+/** The per-key state of a scenario that uses state: whose state, and where it is kept. */
+interface ScenarioState {
+  readonly key: CompiledKey;
+  readonly store: StateStore;
+}
+
 interface Condition {
   readonly key: MatchKey;
   readonly matcher: CompiledMatcher;
@@ -101,8 +132,12 @@ interface CompiledRule {
   readonly conditionsBesideContentID: readonly Condition[];
   /** Infinity without `times:`. */
   readonly times: number;
-  /** The plan and the sequence step for the request that is the rule's `count`-th answer (from 0). */
-  readonly respond: (facts: RequestFacts, count: number) => { plan: ResponsePlan; step: number | null };
+  /** With `perKey:`, the key and its counts; null when the rule counts all requests together. */
+  readonly perKey: { readonly key: CompiledKey; readonly counts: KeyedCounts } | null;
+  /** The rule matches on state or one of its responses sets or clears it. */
+  readonly usesState: boolean;
+  /** The plan, the sequence step and the state change for the request that is the rule's `count`-th answer (from 0). */
+  readonly respond: (facts: RequestFacts, count: number) => RuleAnswer;
 }
 
 /** How each match key is read from a request. Null identity fields count as absent. */
@@ -115,9 +150,11 @@ const READERS: Record<MatchKey, (facts: RequestFacts) => unknown> = {
   clientCN: (facts) => facts.client.cn ?? undefined,
   clientFingerprint: (facts) => facts.client.fingerprint ?? undefined,
   clientAuthorized: (facts) => facts.client.authorized,
+  state: (facts) => facts.state,
 };
 
 const OMITTED = Symbol('omitted');
+const CLEAR_STATE: StateChange = Object.freeze({ kind: 'clear' });
 const NO_CONDITIONS: readonly Condition[] = Object.freeze([]);
 const NO_RULES: readonly CompiledRule[] = Object.freeze([]);
 type FieldValue = (facts: RequestFacts, problems: readonly string[]) => unknown;
@@ -125,9 +162,9 @@ type FieldValue = (facts: RequestFacts, problems: readonly string[]) => unknown;
 class ScenarioCompiler {
   private readonly problems: { path: ValuePath; message: string }[] = [];
   private readonly seenProblems = new Set<string>();
-  private readonly builders = new Map<string, PlanBuilder>();
-  /** `respond:` rules with the same builder share one responder. */
-  private readonly singleResponders = new Map<PlanBuilder, CompiledRule['respond']>();
+  private readonly builders = new Map<string, RuleResponse>();
+  /** `respond:` rules with the same response share one responder. */
+  private readonly singleResponders = new Map<RuleResponse, CompiledRule['respond']>();
   private readonly defaultTokenURL = compileTemplate(DEFAULT_EP_TOKEN_URL, { percentEncode: true });
 
   constructor(
@@ -140,8 +177,30 @@ class ScenarioCompiler {
     const definition = loaded.definition;
     const name = loaded.name;
     // Problems in defaults are reported once, under defaults, before the rules that inherit them.
-    if (definition.defaults) this.compileResponse(definition.defaults, ['defaults'], {});
+    if (definition.defaults) {
+      this.compileResponse(definition.defaults, ['defaults'], {});
+      this.stateChangeOf(definition.defaults, ['defaults']);
+    }
     const rules = (definition.rules ?? []).map((rule, index) => this.compileRule(rule, index));
+    for (const key of ['invalid', 'unmatched'] as const) {
+      for (const field of ['setState', 'clearState'] as const) {
+        if (definition[key]?.[field] !== undefined) {
+          this.problem([key, field], new Error(`${field} applies to the rules' responses (and defaults:), not to ${key}:`));
+        }
+      }
+    }
+    const stateKey = this.compileKeyAt(definition.stateKey ?? 'customerCookie', ['stateKey']);
+    let stateTtlMs: number | null = null;
+    if (definition.stateTtl !== undefined) {
+      try {
+        stateTtlMs = parseTtl(definition.stateTtl);
+      } catch (error) {
+        this.problem(['stateTtl'], error);
+      }
+    }
+    // Scenarios that use no state get no store, and their requests do no state work at all.
+    const scenarioState: ScenarioState | null =
+      stateKey !== null && rules.some((rule) => rule.usesState) ? { key: stateKey, store: new StateStore(stateTtlMs) } : null;
 
     const unmatchedBuilder = this.compileResponse(definition.unmatched ?? {}, ['unmatched'], {
       builtIn: { status: 404, isAllowed: false, error: 404 },
@@ -182,14 +241,30 @@ class ScenarioCompiler {
     const counts = new Float64Array(rules.length);
     const ruleNames = Object.freeze(rules.map((rule) => rule.name));
 
-    const tryRule = (rule: CompiledRule, conditions: readonly Condition[], facts: RequestFacts): Decision | null => {
-      const count = counts[rule.index]!;
-      if (count >= rule.times) return null;
-      for (const condition of conditions) if (!condition.matcher.test(condition.read(facts))) return null;
-      counts[rule.index] = count + 1;
-      const { plan, step } = rule.respond(facts, count);
-      return { scenario: name, rule: rule.name, step, plan };
+    const perKeyRules = rules.filter((rule) => rule.perKey !== null);
+
+    const tryRule = (rule: CompiledRule, conditions: readonly Condition[], facts: RequestFacts): RuleDecision | null => {
+      const perKey = rule.perKey;
+      let count: number;
+      if (perKey === null) {
+        count = counts[rule.index]!;
+        if (count >= rule.times) return null;
+        for (const condition of conditions) if (!condition.matcher.test(condition.read(facts))) return null;
+        counts[rule.index] = count + 1;
+      } else {
+        for (const condition of conditions) if (!condition.matcher.test(condition.read(facts))) return null;
+        const key = perKey.key.of(facts);
+        count = perKey.counts.get(key);
+        if (count >= rule.times) return null;
+        perKey.counts.set(key, count + 1);
+      }
+      const { plan, step, change } = rule.respond(facts, count);
+      return { scenario: name, rule: rule.name, step, plan, change };
     };
+
+    /** How many times a rule answered (for this request's key when it counts per key). */
+    const countFor = (rule: CompiledRule, facts: RequestFacts): number =>
+      rule.perKey === null ? counts[rule.index]! : rule.perKey.counts.get(rule.perKey.key.of(facts));
 
     const nearMisses = (facts: RequestFacts): NearMiss[] => {
       // Fewest failed keys first, ties by rule order; the scan stops once nothing can get closer.
@@ -197,7 +272,7 @@ class ScenarioCompiler {
       for (const rule of rules) {
         const limit = closest.length < NEAR_MISS_COUNT ? Infinity : closest[NEAR_MISS_COUNT - 1]!.failures - 1;
         if (limit < 1) break;
-        let failures = counts[rule.index]! >= rule.times ? 1 : 0;
+        let failures = countFor(rule, facts) >= rule.times ? 1 : 0;
         for (const condition of rule.conditions) {
           if (failures > limit) break;
           if (!condition.matcher.test(condition.read(facts))) failures++;
@@ -210,8 +285,11 @@ class ScenarioCompiler {
       }
       return closest.map(({ rule }) => {
         const failed: NearMiss['failed'] = [];
-        const count = counts[rule.index]!;
-        if (count >= rule.times) failed.push({ key: 'times', reason: `already answered ${count} of times: ${rule.times}` });
+        const count = countFor(rule, facts);
+        if (count >= rule.times) {
+          const whose = rule.perKey === null ? '' : ` for this ${rule.perKey.key.form}`;
+          failed.push({ key: 'times', reason: `already answered ${count}${whose} of times: ${rule.times}` });
+        }
         for (const { key, matcher, read } of rule.conditions) {
           const value = read(facts);
           if (!matcher.test(value)) failed.push({ key, reason: missReason(matcher, value) });
@@ -227,42 +305,7 @@ class ScenarioCompiler {
       ruleNames,
 
       answer(facts: RequestFacts): Decision {
-        const contentID = facts.request.contentID;
-        if (typeof contentID !== 'string') {
-          // Not a valid request after all: no index, every rule in order.
-          for (const rule of rules) {
-            const decision = tryRule(rule, rule.conditions, facts);
-            if (decision) return decision;
-          }
-        } else {
-          // Merge, in rule order, the rules indexed under this contentID, the pattern rules for
-          // its first character, and the rules that could match any contentID.
-          const indexed = byContentID.get(contentID) ?? NO_RULES;
-          const patterns = (contentID.length > 0 && byFirstCharacter.get(contentID[0]!)) || NO_RULES;
-          let i = 0;
-          let p = 0;
-          let u = 0;
-          for (;;) {
-            const fromIndex = i < indexed.length ? indexed[i]! : null;
-            const pattern = p < patterns.length ? patterns[p]! : null;
-            const general = u < unindexed.length ? unindexed[u]! : null;
-            let decision: Decision | null;
-            if (fromIndex !== null && (pattern === null || fromIndex.index < pattern.index) && (general === null || fromIndex.index < general.index)) {
-              i++;
-              decision = tryRule(fromIndex, fromIndex.conditionsBesideContentID, facts);
-            } else if (pattern !== null && (general === null || pattern.index < general.index)) {
-              p++;
-              decision = tryRule(pattern, pattern.conditions, facts);
-            } else if (general !== null) {
-              u++;
-              decision = tryRule(general, general.conditions, facts);
-            } else {
-              break;
-            }
-            if (decision) return decision;
-          }
-        }
-        return { scenario: name, rule: null, step: null, nearMisses: nearMisses(facts), plan: unmatchedBuilder(facts, []) };
+        return scenarioState === null ? decide(facts) : decideWithState(scenarioState, facts);
       },
 
       answerInvalid(facts: InvalidRequestFacts): Decision {
@@ -273,13 +316,121 @@ class ScenarioCompiler {
           rule: null,
           step: null,
           plan: invalidBuilder({ request, client: facts.client }, facts.problems),
+          state: null,
         };
       },
 
       resetCounters(): void {
         counts.fill(0);
+        for (const rule of perKeyRules) rule.perKey!.counts.reset();
+        scenarioState?.store.clear();
+      },
+
+      stateListing(): StateListing {
+        // fromEntries defines each key as its own property, "__proto__" included.
+        const keys: Record<string, StateListingEntry> = Object.fromEntries(
+          [...(scenarioState?.store.entries() ?? [])].map(([key, record]) => [
+            key,
+            {
+              state: record.state,
+              setAt: new Date(record.setAt).toISOString(),
+              expiresAt: record.expiresAt === null ? null : new Date(record.expiresAt).toISOString(),
+            },
+          ]),
+        );
+        return {
+          stateKey: scenarioState?.key.form ?? null,
+          stateTtlMs: scenarioState?.store.ttlMs ?? null,
+          capacity: scenarioState?.store.capacity ?? MAX_STATE_KEYS,
+          forgotten: scenarioState?.store.forgotten ?? 0,
+          keys,
+        };
+      },
+
+      clearState(): number {
+        return scenarioState?.store.clear() ?? 0;
+      },
+
+      keyStats() {
+        return {
+          stateKeys: scenarioState?.store.size ?? 0,
+          stateKeysForgotten: scenarioState?.store.forgotten ?? 0,
+          perKeyRules: perKeyRules.map((rule) => ({ rule: rule.name, keys: rule.perKey!.counts.size, forgotten: rule.perKey!.counts.forgotten })),
+        };
       },
     };
+
+    /**
+     * A stateful request: the rules see the state of its key; the rule that answers may set or
+     * clear it. A request without a key sees no state, and a state change for it is ignored
+     * (with a journal warning): requests without a key never share a state.
+     */
+    function decideWithState({ key: stateKey, store }: ScenarioState, facts: RequestFacts): Decision {
+      const key = stateKey.of(facts);
+      const before = key === null ? null : store.get(key);
+      const seen: RequestFacts = before === null ? facts : { request: facts.request, client: facts.client, state: before };
+      const decision = decide(seen);
+      const change = decision.change ?? null;
+      if (key === null) {
+        if (change !== null) {
+          const missing = stateKey.fields.filter((field) => (field === 'clientCN' ? facts.client.cn === null : facts.request[field] === undefined));
+          decision.warnings = [
+            `${change.kind === 'set' ? `setState: ${change.state}` : 'clearState'} of rule "${decision.rule}" ignored: the request has no ${missing.join(', ')} (stateKey ${stateKey.form})`,
+          ];
+        }
+        decision.state = null;
+        return decision;
+      }
+      let after = before;
+      if (change !== null) {
+        if (change.kind === 'set') store.set(key, (after = change.state));
+        else {
+          store.delete(key);
+          after = null;
+        }
+      }
+      decision.state = { key, before, after };
+      return decision;
+    }
+
+    function decide(facts: RequestFacts): RuleDecision {
+      const contentID = facts.request.contentID;
+      if (typeof contentID !== 'string') {
+        // Not a valid request after all: no index, every rule in order.
+        for (const rule of rules) {
+          const decision = tryRule(rule, rule.conditions, facts);
+          if (decision) return decision;
+        }
+      } else {
+        // Merge, in rule order, the rules indexed under this contentID, the pattern rules for
+        // its first character, and the rules that could match any contentID.
+        const indexed = byContentID.get(contentID) ?? NO_RULES;
+        const patterns = (contentID.length > 0 && byFirstCharacter.get(contentID[0]!)) || NO_RULES;
+        let i = 0;
+        let p = 0;
+        let u = 0;
+        for (;;) {
+          const fromIndex = i < indexed.length ? indexed[i]! : null;
+          const pattern = p < patterns.length ? patterns[p]! : null;
+          const general = u < unindexed.length ? unindexed[u]! : null;
+          let decision: Decision | null;
+          if (fromIndex !== null && (pattern === null || fromIndex.index < pattern.index) && (general === null || fromIndex.index < general.index)) {
+            i++;
+            decision = tryRule(fromIndex, fromIndex.conditionsBesideContentID, facts);
+          } else if (pattern !== null && (general === null || pattern.index < general.index)) {
+            p++;
+            decision = tryRule(pattern, pattern.conditions, facts);
+          } else if (general !== null) {
+            u++;
+            decision = tryRule(general, general.conditions, facts);
+          } else {
+            break;
+          }
+          if (decision) return decision;
+        }
+      }
+      return { scenario: name, rule: null, step: null, nearMisses: nearMisses(facts), plan: unmatchedBuilder(facts, []), state: null };
+    }
   }
 
   private compileRule(rule: Rule, index: number): CompiledRule {
@@ -306,7 +457,8 @@ class ScenarioCompiler {
       const loop = rule.loop === true;
       respond = (facts, count) => {
         const step = loop ? count % steps.length : Math.min(count, last);
-        return { plan: steps[step]!(facts, []), step };
+        const response = steps[step]!;
+        return { plan: response.build(facts, []), step, change: response.change };
       };
     } else if (rule.random) {
       const choices = rule.random.map(({ weight: _weight, ...choice }, i) =>
@@ -320,13 +472,20 @@ class ScenarioCompiler {
         const target = random() * total;
         let choice = 0;
         while (choice < cumulative.length - 1 && cumulative[choice]! <= target) choice++;
-        return { plan: choices[choice]!(facts, []), step: null };
+        const response = choices[choice]!;
+        return { plan: response.build(facts, []), step: null, change: response.change };
       };
     } else {
-      const builder = this.compileRuleResponse(rule.respond ?? {}, defaults, [...path, 'respond']);
-      respond = this.singleResponders.get(builder) ?? ((facts) => ({ plan: builder(facts, []), step: null }));
-      this.singleResponders.set(builder, respond);
+      const response = this.compileRuleResponse(rule.respond ?? {}, defaults, [...path, 'respond']);
+      const { build, change } = response;
+      respond = this.singleResponders.get(response) ?? ((facts) => ({ plan: build(facts, []), step: null, change }));
+      this.singleResponders.set(response, respond);
     }
+    const responses = [rule.respond, ...(rule.sequence ?? []), ...(rule.random ?? [])];
+    const usesState =
+      rule.match?.state !== undefined ||
+      [...responses, defaults].some((response) => response?.setState !== undefined || response?.clearState === true);
+    const perKeyForm = rule.perKey === undefined ? null : this.compileKeyAt(rule.perKey, [...path, 'perKey']);
 
     return {
       index,
@@ -335,12 +494,35 @@ class ScenarioCompiler {
       conditionsBesideContentID:
         conditions.length === 1 && conditions[0]!.key === 'contentID' ? NO_CONDITIONS : conditions.filter((c) => c.key !== 'contentID'),
       times: rule.times ?? Infinity,
+      perKey: perKeyForm === null ? null : { key: perKeyForm, counts: new KeyedCounts() },
+      usesState,
       respond,
     };
   }
 
+  /** A key form (stateKey, perKey) compiled, or null after recording the problem. */
+  private compileKeyAt(form: string, path: ValuePath): CompiledKey | null {
+    try {
+      return compileKey(form);
+    } catch (error) {
+      this.problem(path, error);
+      return null;
+    }
+  }
+
+  /** A response's state change; setState with clearState is a problem. */
+  private stateChangeOf(response: Response, path: ValuePath, pathOf: (key: string) => ValuePath = () => path): StateChange | null {
+    const { setState, clearState } = response;
+    if (setState !== undefined && clearState === true) {
+      this.problem([...pathOf('clearState'), 'clearState'], new Error('setState and clearState cannot be combined: a response sets a state or clears it'));
+      return null;
+    }
+    if (setState !== undefined) return { kind: 'set', state: setState };
+    return clearState === true ? CLEAR_STATE : null;
+  }
+
   /** A rule's response with `defaults:` merged under it; identical results share one builder. */
-  private compileRuleResponse(response: Response, defaults: Response | undefined, path: ValuePath): PlanBuilder {
+  private compileRuleResponse(response: Response, defaults: Response | undefined, path: ValuePath): RuleResponse {
     const merged = defaults === undefined ? response : mergeResponses(defaults, response);
     const pathOf = (key: string): ValuePath => (key in response || defaults === undefined ? path : ['defaults']);
     let cacheKey: string | null = null;
@@ -351,9 +533,9 @@ class ScenarioCompiler {
     }
     const cached = cacheKey === null ? undefined : this.builders.get(cacheKey);
     if (cached) return cached;
-    const builder = this.compileResponse(merged, path, {}, pathOf);
-    if (cacheKey !== null) this.builders.set(cacheKey, builder);
-    return builder;
+    const compiled: RuleResponse = { build: this.compileResponse(merged, path, {}, pathOf), change: this.stateChangeOf(merged, path, pathOf) };
+    if (cacheKey !== null) this.builders.set(cacheKey, compiled);
+    return compiled;
   }
 
   private compileResponse(
@@ -510,6 +692,11 @@ function echoVersion(facts: RequestFacts): number {
 /** `defaults` under `response`: the response's keys win; `extra` and `headers` merge entry by entry. */
 function mergeResponses(defaults: Response, response: Response): Response {
   const merged: Response = { ...defaults, ...response };
+  // setState and clearState are one choice: a response that makes it overrides defaults' either way.
+  if (response.setState !== undefined || response.clearState !== undefined) {
+    if (response.setState === undefined) delete merged.setState;
+    if (response.clearState === undefined) delete merged.clearState;
+  }
   if (defaults.extra && response.extra) merged.extra = { ...defaults.extra, ...response.extra };
   if (defaults.headers && response.headers) {
     const overridden = new Set(Object.keys(response.headers).map((h) => h.toLowerCase()));

@@ -8,6 +8,15 @@ import type { ClientIdentity, EntitlementRequest } from '../protocol/types.js';
 export interface RequestFacts {
   request: EntitlementRequest;
   client: ClientIdentity;
+  /** The state of the request's state key, in scenarios that use state; absent when it has none. */
+  state?: string;
+}
+
+/** What a request saw of its state key and what it left (the journal's `state`). */
+export interface StateTransition {
+  key: string;
+  before: string | null;
+  after: string | null;
 }
 
 /** What the engine sees of a request the protocol forbids (it never reaches the rules). */
@@ -67,6 +76,40 @@ export interface Decision {
   /** Present when no rule matched: the closest rules and which keys failed. */
   nearMisses?: NearMiss[];
   plan: ResponsePlan;
+  /** In a scenario that uses state: the request's key and its state before and after; else null (or absent). */
+  state?: StateTransition | null;
+  /** Things the journal should warn about (e.g. a setState ignored for a request without a key). */
+  warnings?: string[];
+}
+
+/** One state as GET /admin/state lists it. */
+export interface StateListingEntry {
+  state: string;
+  /** RFC 3339. */
+  setAt: string;
+  /** RFC 3339, or null without stateTtl. */
+  expiresAt: string | null;
+}
+
+/** A rule set's per-key state for GET /admin/state. */
+export interface StateListing {
+  /** The key form (stateKey), or null when the rule set uses no state. */
+  stateKey: string | null;
+  stateTtlMs: number | null;
+  /** The most keys kept; past it the key set longest ago is forgotten. */
+  capacity: number;
+  /** Keys forgotten at the capacity since the last reset. */
+  forgotten: number;
+  /** Key → its state, oldest first. */
+  keys: Record<string, StateListingEntry>;
+}
+
+/** Sizes of the bounded per-key structures (for /metrics). */
+export interface KeyStats {
+  stateKeys: number;
+  stateKeysForgotten: number;
+  /** One per perKey rule. */
+  perKeyRules: { rule: string; keys: number; forgotten: number }[];
 }
 
 /** A scenario compiled once per load: matchers, templates, indexes and counters ready. */
@@ -80,8 +123,13 @@ export interface CompiledScenario {
   answer(facts: RequestFacts): Decision;
   /** Decide the answer to a request the protocol forbids (the scenario's `invalid:` response). */
   answerInvalid(facts: InvalidRequestFacts): Decision;
-  /** Reset every times/sequence counter. */
+  /** Reset every times/sequence counter (per-key ones included) and forget every state. */
   resetCounters(): void;
+  /** The per-key states (GET /admin/state). */
+  stateListing(): StateListing;
+  /** Forget every state (DELETE /admin/state); returns how many keys held one. */
+  clearState(): number;
+  keyStats(): KeyStats;
 }
 
 /** Random source for `random:` choices and uniform delays; seeded by --seed. Returns [0, 1). */

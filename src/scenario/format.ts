@@ -73,6 +73,36 @@ export const Matcher = Type.Recursive(
 );
 export type Matcher = Static<typeof Matcher>;
 
+/** The request fields a state key (`stateKey:`, `perKey:`) may be made of. */
+export const KEY_FIELDS = ['customerCookie', 'contentID', 'clientCN', 'messageID', 'requestType', 'version'] as const;
+export type KeyField = (typeof KEY_FIELDS)[number];
+
+/** A state key: one request field, or a template of several (`"{{customerCookie}}/{{contentID}}"`). */
+const keyForm = (description: string) =>
+  Type.Union(
+    [
+      ...KEY_FIELDS.map((field) => Type.Literal(field)),
+      Type.String({ pattern: '\\{\\{', description: 'A template of request fields, e.g. "{{customerCookie}}/{{contentID}}"' }),
+    ],
+    {
+      description: `${description}. A request field (${KEY_FIELDS.join(', ')}) or a template of them such as "{{customerCookie}}/{{contentID}}"; a request missing any of the fields has no key.`,
+      errorMessage: `expected a request field (${KEY_FIELDS.join(', ')}) or a template such as "{{customerCookie}}/{{contentID}}"`,
+    },
+  );
+
+/** A state's lifetime: `500ms`, `30s`, `10m`, `48h`, `7d`, or a number of milliseconds. */
+export const TTL_PATTERN = '^\\s*\\d+(\\.\\d+)?\\s*(ms|s|m|h|d)?\\s*$';
+const Ttl = Type.Union(
+  [
+    Type.Number({ exclusiveMinimum: 0, description: 'Milliseconds' }),
+    Type.String({ pattern: TTL_PATTERN, description: 'e.g. 500ms, 30s, 10m, 48h or 7d' }),
+  ],
+  {
+    description: 'How long a state lasts after its setState (each setState starts it again); no stateTtl: until reset',
+    errorMessage: 'expected a number of ms above 0 or a string like "30s", "10m", "48h" or "7d"',
+  },
+);
+
 /** The request facts a rule can match on. All given keys must match. */
 export const MATCH_KEYS = [
   'contentID',
@@ -83,6 +113,7 @@ export const MATCH_KEYS = [
   'clientCN',
   'clientFingerprint',
   'clientAuthorized',
+  'state',
 ] as const;
 export type MatchKey = (typeof MATCH_KEYS)[number];
 
@@ -95,6 +126,7 @@ const matchDescriptions: Record<MatchKey, string> = {
   clientCN: 'Subject CN of the TLS client certificate; absent when no trusted certificate was presented',
   clientFingerprint: 'SHA-256 of the TLS client certificate, lowercase hex without colons',
   clientAuthorized: 'true when a trusted certificate was presented (false only in --client-auth optional mode)',
+  state: "The state of the request's state key (see stateKey), set by an earlier setState; absent when none (or expired)",
 };
 
 export const Match = Type.Object(
@@ -107,6 +139,7 @@ export const Match = Type.Object(
     clientCN: Type.Optional(Matcher),
     clientFingerprint: Type.Optional(Matcher),
     clientAuthorized: Type.Optional(Matcher),
+    state: Type.Optional(Matcher),
   } satisfies Record<MatchKey, unknown>,
   {
     ...strict,
@@ -221,6 +254,17 @@ const responseProperties = {
     Type.String({ description: 'Raw body sent verbatim instead of JSON (malformed JSON, HTML, an empty string, ...)' }),
   ),
   delay: Type.Optional(Delay),
+  setState: Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 200,
+      description: "After answering, the request's state key holds this state (see stateKey, stateTtl); match it with match: {state: ...}",
+      errorMessage: 'expected a state name: a string of 1 to 200 characters',
+    }),
+  ),
+  clearState: Type.Optional(
+    Type.Boolean({ description: "true: after answering, the request's state key holds no state any more" }),
+  ),
   fault: Type.Optional(
     Type.Union(
       FAULTS.map((f) => Type.Literal(f)),
@@ -274,6 +318,9 @@ export const Rule = Type.Object(
     times: Type.Optional(
       Type.Integer({ minimum: 1, description: 'After this many matches the rule is skipped', errorMessage: 'expected a whole number of at least 1' }),
     ),
+    perKey: Type.Optional(
+      keyForm('Count sequence steps and times: separately for each value of this key, so each cookie gets its own first, second, ... answer'),
+    ),
   },
   { ...strict, description: 'A rule: an optional match block and exactly one of respond, sequence or random' },
 );
@@ -294,6 +341,10 @@ export const Scenario = Type.Object(
     defaults: Type.Optional(Response),
     invalid: Type.Optional(Response),
     unmatched: Type.Optional(Response),
+    stateKey: Type.Optional(
+      keyForm('Whose state match: {state} reads and setState writes (default customerCookie)'),
+    ),
+    stateTtl: Type.Optional(Ttl),
     rules: Type.Optional(Type.Array(Rule, { description: 'Tried in order; the first that matches answers' })),
   },
   { ...strict, title: 'entitlement-mock scenario', description: 'One scenario of entitlement-mock: rules tried in order' },

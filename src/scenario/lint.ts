@@ -7,6 +7,7 @@
 import type { Match, MatchKey, Matcher, Response, Rule, Scenario } from './format.js';
 import type { PositionedError } from './loaded.js';
 import type { SourcePositions, ValuePath } from './positions.js';
+import { stateWarnings } from './state/lint.js';
 
 /** customerCookie is at most this long in a valid request (docs/protocol.md). */
 export const CUSTOMER_COOKIE_MAX = 32;
@@ -25,6 +26,7 @@ export function lintScenario(definition: Scenario, positions: SourcePositions): 
     const mergedOver = path[0] === 'rules' ? definition.defaults : undefined;
     warnings.push(...responseWarnings(response, path, mergedOver, positions));
   }
+  warnings.push(...stateWarnings(definition, positions));
   return warnings;
 }
 

@@ -507,6 +507,9 @@ function placeholder(name: string): ServedScenario {
       throw new Error('no scenario loaded');
     },
     resetCounters: () => undefined,
+    stateListing: () => ({ stateKey: null, stateTtlMs: null, capacity: 0, forgotten: 0, keys: {} }),
+    clearState: () => 0,
+    keyStats: () => ({ stateKeys: 0, stateKeysForgotten: 0, perKeyRules: [] }),
   };
   return { name, file: '', description: '', compiled };
 }

@@ -53,6 +53,11 @@ export const TEMPLATE_VARIABLES: readonly string[] = Object.keys(VARIABLES);
 
 const PLACEHOLDER = /\{\{\s*([^{}]*?)\s*\}\}/g;
 
+/** The variable names a template's placeholders name, in order (unknown names included). */
+export function templateVariableNames(text: string): string[] {
+  return [...text.matchAll(PLACEHOLDER)].map((placeholder) => placeholder[1]!);
+}
+
 /** Compile once; throws TemplateError naming an unknown variable or an unclosed `{{`. */
 export function compileTemplate(text: string, opts: { percentEncode: boolean }): CompiledTemplate {
   if (!text.includes('{{')) return () => text;

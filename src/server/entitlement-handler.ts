@@ -86,6 +86,8 @@ export function createEntitlementHandler({ path, listener, state, bodyTimeoutMs,
         journaled.scenario = decision.scenario;
         journaled.rule = decision.rule;
         journaled.step = decision.step;
+        journaled.state = decision.state ?? null;
+        if (decision.warnings !== undefined) parsed.warnings.push(...decision.warnings);
         journaled.response = describePlan(plan);
         if (parsed.request === null) journaled.rawBody = body.text;
         if (decision.nearMisses) journaled.nearMisses = decision.nearMisses;
@@ -151,6 +153,7 @@ function newEntry(req: IncomingMessage, listener: ListenerName, identity: Client
     scenario: null,
     rule: null,
     step: null,
+    state: null,
     response: NOT_ANSWERED,
   };
 }

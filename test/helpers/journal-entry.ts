@@ -23,6 +23,7 @@ export function journalEntry(overrides: Partial<JournalEntry> & { contentID?: st
     scenario: 'default',
     rule: 'allow',
     step: null,
+    state: null,
     response: { status: 200, body: {}, fault: null, delayMs: 0 },
     durationMs: 1,
     ...rest,
