@@ -34,6 +34,7 @@ test('a failure inside the mock answers a JSON 500, is reported, and the listene
       },
       journal: new Journal(10),
       seenMessageIds: new SeenMessageIds(10),
+      forwarder: null,
       held: new HeldExchanges(),
       observers: [],
     },

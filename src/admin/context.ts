@@ -6,6 +6,7 @@ import type { PositionedError } from '../scenario/loaded.js';
 import type { TlsFailureLog } from '../server/tls-failures.js';
 import type { MockMetrics } from '../server/metrics.js';
 import type { LiveEvents } from './live-events.js';
+import type { Recording } from '../record/recording.js';
 
 export interface ScenarioSummary {
   name: string;
@@ -36,6 +37,8 @@ export interface AdminContext {
   metrics: MockMetrics;
   /** The dashboard's live feed (GET /admin/events). */
   liveEvents: LiveEvents;
+  /** Record mode only (else null). */
+  recording: Pick<Recording, 'status' | 'snapshot' | 'clear' | 'text'> | null;
   /** When set, every route but /health needs `Authorization: Bearer <token>`. */
   adminToken: string | null;
 }

@@ -1,10 +1,13 @@
 /** `entitlement-mock [serve|certs|validate|health|request] …`: dispatch to one file per subcommand. */
-import { readFileSync } from 'node:fs';
+import { version } from '../version.js';
+
+export { version };
 
 type Subcommand = (args: string[]) => Promise<number>;
 
 const SUBCOMMANDS: Record<string, () => Promise<Subcommand>> = {
   serve: async () => (await import('./serve.js')).run,
+  record: async () => (await import('./record.js')).run,
   certs: async () => (await import('./certs.js')).run,
   validate: async () => (await import('./validate.js')).run,
   health: async () => (await import('./health.js')).run,
@@ -16,6 +19,8 @@ export const USAGE = `Usage: entitlement-mock [command] [options]
 
 Commands:
   serve [options]          run the mock (the default command)
+  record --upstream URL --upstream-cert FILE --upstream-key FILE [options]
+                           forward to a real entitlement service and record a scenario
   certs [--out DIR] [--san NAME]... [--key-type ec|rsa]
                            generate the development PKI
   validate PATH...         check scenario files
@@ -25,11 +30,6 @@ Commands:
                            what the license server under test did wrong
 
 Run "entitlement-mock <command> --help" for a command's options.`;
-
-export function version(): string {
-  const packageJson = new URL('../../package.json', import.meta.url);
-  return (JSON.parse(readFileSync(packageJson, 'utf8')) as { version: string }).version;
-}
 
 export async function main(argv: string[]): Promise<number> {
   const [first, ...rest] = argv;

@@ -9,7 +9,7 @@ import { parseSan, splitSanList } from '../pki/san.js';
 
 export { UsageError };
 
-interface OptionSpec {
+export interface OptionSpec {
   env: string;
   type: 'string' | 'boolean';
   multiple?: boolean;
@@ -95,7 +95,7 @@ export const MAX_TIMEOUT_MS = 60 * 60 * 1000;
 const DURATION = /^(\d+(?:\.\d+)?)(ms|s)?$/;
 
 /** A time limit: `10s`, `1.5s`, `500ms`, or a plain number of milliseconds; from 1 ms to one hour. */
-function durationOption(name: string, value: string | undefined, fallback: number): number {
+export function durationOption(name: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;
   const parts = DURATION.exec(value.trim());
   const ms = parts ? Math.round(Number(parts[1]) * (parts[2] === 's' ? 1000 : 1)) : NaN;
@@ -140,7 +140,7 @@ function choiceOption<T extends string>(name: string, value: string, choices: re
   return value as T;
 }
 
-function booleanEnv(name: string, value: string | undefined, fallback: boolean): boolean {
+export function booleanEnv(name: string, value: string | undefined, fallback: boolean): boolean {
   if (value === undefined || value === '') return fallback;
   if (/^(true|1|yes|on)$/i.test(value)) return true;
   if (/^(false|0|no|off)$/i.test(value)) return false;
@@ -148,7 +148,12 @@ function booleanEnv(name: string, value: string | undefined, fallback: boolean):
 }
 
 export function serveHelp(): string {
-  const lines = Object.entries(SERVE_OPTIONS).map(([name, spec]) => {
+  return optionsHelp(SERVE_OPTIONS);
+}
+
+/** One line per option: flag, environment variable, help. */
+export function optionsHelp(options: Record<string, OptionSpec>): string {
+  const lines = Object.entries(options).map(([name, spec]) => {
     const flag = `--${name}${spec.type === 'string' ? ' <value>' : ''}`;
     return `  ${flag.padEnd(28)} ${spec.env.padEnd(21)} ${spec.help}`;
   });

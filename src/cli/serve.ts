@@ -1,6 +1,7 @@
 /** `entitlement-mock [serve] [options]`: run the mock until SIGTERM/SIGINT. */
 import { parseServeOptions, serveHelp, UsageError } from './serve-options.js';
 import { startMock, StartupError } from '../server/mock.js';
+import type { MockOptions } from '../server/options.js';
 import { createLogger } from '../server/logger.js';
 
 /** How long in-flight responses may take to finish after SIGTERM before connections are cut. */
@@ -22,6 +23,11 @@ export async function run(args: string[]): Promise<number> {
     throw error;
   }
 
+  return runUntilSignal(options);
+}
+
+/** Start the mock, run until SIGTERM/SIGINT, stop gracefully. Exit 1 when it cannot start or a recording could not be written. */
+export async function runUntilSignal(options: MockOptions): Promise<number> {
   const logger = createLogger(options.logLevel);
   let mock;
   try {
@@ -40,9 +46,10 @@ export async function run(args: string[]): Promise<number> {
   });
   logger.pino.info({ signal }, 'shutting down');
   await mock.close(SHUTDOWN_GRACE_MS);
+  const recordingLost = mock.recording !== null && mock.recording.status().writeError !== null;
   logger.pino.info('stopped');
   logger.flush();
   // Nothing should be left running; if something is, it must not keep a container from stopping.
-  setTimeout(() => process.exit(0), 500).unref();
-  return 0;
+  setTimeout(() => process.exit(recordingLost ? 1 : 0), 500).unref();
+  return recordingLost ? 1 : 0;
 }

@@ -1,5 +1,6 @@
 /** One request as the journal keeps it (GET /admin/requests; docs/admin-api.md, "A journal entry"). */
 import type { NearMiss, StateTransition } from '../scenario/engine.js';
+import type { JournaledUpstream } from '../record/journaled-upstream.js';
 
 /** What the TLS handshake of a connection settled; one frozen object per connection, shared by its journal entries. */
 export interface ConnectionTls {
@@ -56,6 +57,8 @@ export interface JournalEntry {
   /** In a scenario that uses state: the request's state key and its state before and after; else null. */
   state: StateTransition | null;
   response: JournaledResponse;
+  /** Record mode only: what the real service answered, or why it did not. */
+  upstream?: JournaledUpstream;
   /** Filled in when the exchange ends (for a hang: when the socket closes); null until then. */
   durationMs: number | null;
 }

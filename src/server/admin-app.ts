@@ -10,6 +10,7 @@ import { scenarioRoutes } from '../admin/scenario-routes.js';
 import { reportRoutes } from '../admin/report-routes.js';
 import { eventRoutes } from '../admin/event-routes.js';
 import { dashboardFiles } from '../admin/dashboard-files.js';
+import { recordingRoutes } from '../admin/recording-routes.js';
 
 /**
  * Admin bodies are small JSON objects, or a scenario document (YAML or JSON). YAML
@@ -39,6 +40,7 @@ export function createAdminApp(context: AdminContext): Koa {
   scenarioRoutes(router, context);
   reportRoutes(router, context);
   eventRoutes(router, context);
+  recordingRoutes(router, context);
   app.use(router.routes());
   app.use(router.allowedMethods({ throw: true }));
   app.use((ctx) => {

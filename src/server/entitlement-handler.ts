@@ -74,23 +74,38 @@ export function createEntitlementHandler({ path, listener, state, bodyTimeoutMs,
             ? parseEntitlementRequest(body.text)
             : { valid: false, request: null, problems: ['body is not valid UTF-8'], warnings: [] };
         addTransportWarnings(parsed, req, state);
-        const scenario = state.scenarios.active();
-        const decision: Decision = parsed.valid
-          ? scenario.answer({ request: parsed.request, client: identity })
-          : scenario.answerInvalid({ request: parsed.request, problems: parsed.problems, client: identity });
-        plan = decision.plan;
         journaled.request = parsed.request;
         journaled.valid = parsed.valid;
         journaled.problems = parsed.valid ? [] : parsed.problems;
         journaled.warnings = parsed.warnings;
-        journaled.scenario = decision.scenario;
-        journaled.rule = decision.rule;
-        journaled.step = decision.step;
-        journaled.state = decision.state ?? null;
-        if (decision.warnings !== undefined) parsed.warnings.push(...decision.warnings);
-        journaled.response = describePlan(plan);
         if (parsed.request === null) journaled.rawBody = body.text;
-        if (decision.nearMisses) journaled.nearMisses = decision.nearMisses;
+        if (state.forwarder === null) {
+          const scenario = state.scenarios.active();
+          const decision: Decision = parsed.valid
+            ? scenario.answer({ request: parsed.request, client: identity })
+            : scenario.answerInvalid({ request: parsed.request, problems: parsed.problems, client: identity });
+          plan = decision.plan;
+          journaled.scenario = decision.scenario;
+          journaled.rule = decision.rule;
+          journaled.step = decision.step;
+          journaled.state = decision.state ?? null;
+          if (decision.warnings !== undefined) parsed.warnings.push(...decision.warnings);
+          journaled.response = describePlan(plan);
+          if (decision.nearMisses) journaled.nearMisses = decision.nearMisses;
+        } else {
+          // Record mode: every POST to the endpoint goes to the real service, valid or not (it judges).
+          const forwarded = await state.forwarder.forward(body.text, req.headers, parsed);
+          plan = forwarded.plan;
+          journaled.response = forwarded.response;
+          journaled.upstream = forwarded.upstream;
+          if (res.destroyed) {
+            // The client left while the service was asked: journaled, nothing to send.
+            journaled.warnings.push('client closed the connection before the upstream answered');
+            journaled.durationMs = Math.round(performance.now() - startedAt);
+            state.journal.append(journaled, entryWeight(body.text.length, req.rawHeaders));
+            return;
+          }
+        }
         entry = state.journal.append(journaled, entryWeight(body.text.length, req.rawHeaders));
       }
     }

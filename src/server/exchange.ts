@@ -7,6 +7,7 @@ import type { Journal } from '../journal/journal.js';
 import type { JournalEntry } from '../journal/entry.js';
 import type { SeenMessageIds } from '../journal/seen-message-ids.js';
 import type { HeldExchanges } from '../respond/deliver.js';
+import type { Recording } from '../record/recording.js';
 
 export interface ScenarioSource {
   /** The scenario answering right now (a single reference: swapped atomically on reload or switch). */
@@ -24,4 +25,6 @@ export interface ExchangeState {
   seenMessageIds: SeenMessageIds;
   held: HeldExchanges;
   observers: ExchangeObserver[];
+  /** Record mode: requests are forwarded to the real service instead of answered by scenarios. */
+  forwarder: Pick<Recording, 'forward'> | null;
 }

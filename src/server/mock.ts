@@ -20,6 +20,8 @@ import { MockMetrics } from './metrics.js';
 import { createLogger, type MockLogger } from './logger.js';
 import type { MockOptions } from './options.js';
 import type { ExchangeState } from './exchange.js';
+import { Recording, RecordingSetupError, type SnapshotResult } from '../record/recording.js';
+import { version } from '../version.js';
 
 export interface RunningMock {
   readonly entitlementUrl: string;
@@ -31,6 +33,8 @@ export interface RunningMock {
   readonly seed: number;
   readonly journal: Journal;
   readonly scenarios: ScenarioRegistry;
+  /** Record mode only (else null): the recording, its status and snapshots. */
+  readonly recording: Recording | null;
   /** Stop accepting, end held exchanges, let in-flight ones finish (at most `graceMs`), then close. */
   close(graceMs?: number): Promise<void>;
 }
@@ -75,6 +79,16 @@ export async function startMock(options: MockOptions, logger: MockLogger = creat
   if (!loaded.ok) throw new StartupError(`cannot start: ${loaded.message}\n${loaded.errors.map(formatError).join('\n')}`);
   for (const error of loaded.errors) log.warn({ error: formatError(error) }, 'scenario file skipped');
 
+  let recording: Recording | null = null;
+  if (options.record) {
+    try {
+      recording = await Recording.start(options.record, version());
+    } catch (error) {
+      if (error instanceof RecordingSetupError) throw new StartupError(`cannot start: ${error.message}`);
+      throw error;
+    }
+  }
+
   const state: ExchangeState = {
     scenarios,
     journal,
@@ -85,6 +99,7 @@ export async function startMock(options: MockOptions, logger: MockLogger = creat
       { exchangeEnded: (entry) => metrics.observeExchange(entry) },
       { exchangeEnded: (entry) => liveEvents.exchangeEnded(entry) },
     ],
+    forwarder: recording,
   };
   const onTlsFailure = (failure: Parameters<TlsFailureLog['record']>[0]) => {
     tlsFailures.record(failure);
@@ -96,6 +111,8 @@ export async function startMock(options: MockOptions, logger: MockLogger = creat
   const onInternalError = (error: unknown) => log.error({ err: error }, 'internal error while answering an entitlement request');
 
   const listeners: RunningListener[] = [];
+  /** Set once every listener is up: a mock that failed to start writes no recording. */
+  let serving = false;
   const admin = http.createServer();
   const close = async (graceMs = 4000) => {
     // Pending waits answer first, so their connections are not what holds the shutdown up.
@@ -109,6 +126,10 @@ export async function startMock(options: MockOptions, logger: MockLogger = creat
     const timer = setTimeout(() => servers.forEach((server) => server.closeAllConnections()), graceMs);
     await allClosed;
     clearTimeout(timer);
+    if (recording) {
+      recording.close();
+      if (serving) await writeFinalRecording(recording, log);
+    }
     logger.flush();
   };
 
@@ -155,6 +176,7 @@ export async function startMock(options: MockOptions, logger: MockLogger = creat
         scenarios,
         metrics,
         liveEvents,
+        recording,
         adminToken: options.adminToken,
       }).callback(),
     );
@@ -187,10 +209,12 @@ export async function startMock(options: MockOptions, logger: MockLogger = creat
       clientAuth: options.clientAuth,
       seed,
       ...(listeners.length > 1 ? { troublePorts } : {}),
+      ...(recording ? { recording: { upstream: recording.status().upstream, out: recording.status().out } } : {}),
       startupMs: Math.round(performance.now() - startedAt),
     },
-    `entitlement-mock listening on ${entitlementUrl} (admin ${adminUrl})`,
+    `entitlement-mock listening on ${entitlementUrl} (admin ${adminUrl})${recording ? `, recording ${recording.status().upstream}` : ''}`,
   );
+  serving = true;
 
   return {
     entitlementUrl,
@@ -201,8 +225,21 @@ export async function startMock(options: MockOptions, logger: MockLogger = creat
     seed,
     journal,
     scenarios,
+    recording,
     close,
   };
+}
+
+/** At stop, after the last forwarded exchange ended: the recording goes to --out (a failure is logged, not thrown). */
+async function writeFinalRecording(recording: Recording, log: MockLogger['pino']): Promise<SnapshotResult | null> {
+  try {
+    const written = await recording.snapshot();
+    log.info(written, `recorded ${written.recorded} answers in ${written.rules} rules to ${written.file}`);
+    return written;
+  } catch (error) {
+    log.error({ err: error, file: recording.status().out }, 'could not write the recording');
+    return null;
+  }
 }
 
 function formatError(error: { file: string; line: number; column: number; message: string }): string {

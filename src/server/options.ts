@@ -2,6 +2,7 @@
 import type { ClientAuthMode } from './entitlement-listener.js';
 import type { LogLevel } from './logger.js';
 import type { KeyType } from '../pki/issue.js';
+import type { RecordOptions } from '../record/recording.js';
 
 export interface MockOptions {
   /** A folder of *.yaml / *.yml files, or one file. */
@@ -37,6 +38,8 @@ export interface MockOptions {
   bodyTimeoutMs: number;
   /** Concurrent connections per entitlement listener; further ones are closed at once and recorded. */
   maxConnections: number;
+  /** Record mode (`entitlement-mock record`): forward every request to a real service and record its answers. */
+  record?: RecordOptions;
 }
 
 /** Request headers larger than this are refused with 431 (Node's default, stated here so it is documented). */

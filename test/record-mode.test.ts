@@ -1,0 +1,253 @@
+/**
+ * Record mode against a second mock playing the real service (its own PKI, real mTLS):
+ * answers pass through unchanged and are journaled with the upstream exchange; the written
+ * scenario validates and, served by a plain mock with the upstream gone, answers the same
+ * requests the same way (allow, deny, sequences, extra fields, cookies, templated tokens).
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { readFileSync } from 'node:fs';
+import { loadScenarioPath, defaultNameOf } from '../src/scenario/load.js';
+import { entitlementRequest, startTestMock, type EntitlementReply, type TestMock } from './helpers/mock.js';
+import { startRecorder, startUpstream } from './helpers/upstream.js';
+
+const SERVICE = `
+rules:
+  - name: allow
+    match: { contentID: movie-allowed }
+    respond: { isAllowed: true }
+  - name: deny
+    match: { contentID: movie-denied }
+    respond: { isAllowed: false, error: -2033, errorText: "not entitled to {{contentID}}" }
+  - name: steps
+    match: { contentID: movie-steps }
+    sequence:
+      - { isAllowed: false, error: 403, errorText: first }
+      - { isAllowed: true, epTokenURL: "https://fp.example.com/rights/?ExpressPlayToken=fixed-1" }
+      - { isAllowed: true, epTokenURL: "https://fp.example.com/rights/?ExpressPlayToken=fixed-2" }
+  - name: odd-fields
+    match: { contentID: movie-odd }
+    respond:
+      messageID: echo-not
+      epTokenURL: plain
+      extra: { errorText: "{{not a template}}", hint: { n: 3 } }
+      omit: [version]
+      headers: { Content-Type: application/json; charset=utf-8 }
+  - name: type-two
+    match: { contentID: movie-types, requestType: 2 }
+    respond: { isAllowed: false, errorText: register first }
+  - name: other-types
+    match: { contentID: movie-types }
+    respond: { isAllowed: true, epTokenURL: "https://fp.example.com/t" }
+  - name: cookie-a
+    match: { contentID: movie-cookies, customerCookie: cookie-a }
+    respond: { isAllowed: true, epTokenURL: "https://fp.example.com/a" }
+  - name: cookie-other
+    match: { contentID: movie-cookies }
+    respond: { isAllowed: false, errorText: unknown cookie }
+`;
+
+interface Comparable {
+  status: number;
+  contentType: unknown;
+  body: unknown;
+}
+
+function comparable(reply: EntitlementReply): Comparable {
+  return { status: reply.status, contentType: reply.headers['content-type'], body: reply.json };
+}
+
+async function sendAll(mock: TestMock, requests: Record<string, unknown>[]): Promise<EntitlementReply[]> {
+  const replies: EntitlementReply[] = [];
+  for (const request of requests) replies.push(await mock.entitle(request));
+  return replies;
+}
+
+/** Served by a plain mock from the file alone (the upstream already stopped): the same answers to the same requests. */
+async function replay(file: string, requests: Record<string, unknown>[]): Promise<Comparable[]> {
+  const mock = await startTestMock({ scenarios: file, scenario: defaultNameOf(file) });
+  try {
+    return (await sendAll(mock, requests)).map(comparable);
+  } finally {
+    await mock.close();
+  }
+}
+
+function assertValidates(file: string): void {
+  const loaded = loadScenarioPath(file);
+  assert.equal(loaded.errors, [], 'no errors');
+  assert.equal(loaded.warnings, [], 'no warnings');
+  assert.is(loaded.scenarios.length, 1);
+}
+
+test('answers pass through unchanged, are journaled with the upstream exchange, and replay identically offline', async () => {
+  const upstream = await startUpstream(SERVICE);
+  const recorder = await startRecorder(upstream.target());
+  const requests = [
+    entitlementRequest({ contentID: 'movie-allowed', requestType: 1 }),
+    entitlementRequest({ contentID: 'movie-allowed', requestType: 1 }),
+    entitlementRequest({ contentID: 'movie-denied', requestType: 1 }),
+    entitlementRequest({ contentID: 'movie-denied', requestType: 1 }),
+    ...[1, 2, 3, 4, 5].map(() => entitlementRequest({ contentID: 'movie-steps' })),
+    entitlementRequest({ contentID: 'movie-odd', version: 2 }),
+    entitlementRequest({ contentID: 'movie-types', requestType: 2 }),
+    entitlementRequest({ contentID: 'movie-types', requestType: 3 }),
+    entitlementRequest({ contentID: 'movie-types' }),
+  ];
+  let recorded: EntitlementReply[];
+  try {
+    recorded = await sendAll(recorder, requests);
+    // Unchanged: the bytes the service sent (its journal has the JSON it serialised).
+    const served = upstream.mock.journal.query({});
+    assert.is(served.length, requests.length, 'every request reached the service');
+    recorded.forEach((reply, index) => {
+      assert.is(reply.bodyText, JSON.stringify(served[index]!.response.body), `body of request ${index}`);
+      assert.is(reply.status, 200);
+    });
+    assert.is(recorded[0]!.json.isAllowed, true);
+    assert.ok(recorded[0]!.json.epTokenURL !== recorded[1]!.json.epTokenURL, 'two fresh tokens');
+    assert.equal(recorded[2]!.json, { messageID: requests[2]!.messageID, version: 1, isAllowed: false, epTokenURL: '', error: -2033, errorText: 'not entitled to movie-denied' });
+    assert.is(recorded[9]!.headers['content-type'], 'application/json; charset=utf-8');
+    assert.equal(recorded[9]!.json, { messageID: 'echo-not', isAllowed: true, epTokenURL: 'plain', errorText: '{{not a template}}', hint: { n: 3 } });
+
+    const journal = recorder.journal.query({});
+    assert.is(journal.length, requests.length);
+    const first = journal[0]!;
+    assert.is(first.valid, true);
+    assert.is(first.rule, null);
+    assert.equal(first.response.body, recorded[0]!.json);
+    assert.ok(first.upstream?.outcome === 'answered');
+    assert.is(first.upstream.url, upstream.mock.entitlementUrl);
+    assert.is(first.upstream.status, 200);
+    assert.equal(first.upstream.body, recorded[0]!.json);
+    assert.ok(first.upstream.ms >= 0 && first.upstream.ms < 5000, `ms ${first.upstream.ms}`);
+
+    const status = await recorder.admin('GET', '/admin/recording');
+    assert.is(status.status, 200);
+    assert.is(status.json.forwarded, requests.length);
+    assert.is(status.json.failed, 0);
+    assert.is(status.json.recorded, requests.length);
+    assert.is(status.json.rules, 7);
+  } finally {
+    await recorder.close();
+    await upstream.mock.close();
+  }
+
+  const file = recorder.recording!.status().out;
+  const text = readFileSync(file, 'utf8');
+  assert.match(text, /^# Recorded by entitlement-mock \d+\.\d+\.\d+/);
+  assert.ok(text.includes(`# from ${upstream.mock.entitlementUrl}`));
+  assertValidates(file);
+  const [scenario] = loadScenarioPath(file).scenarios;
+  const rules = scenario!.definition.rules!;
+  assert.equal(
+    rules.map((rule) => [rule.name, rule.respond ? 'respond' : `sequence of ${rule.sequence!.length}`]),
+    [
+      ['movie-allowed type 1', 'sequence of 2'],
+      ['movie-denied type 1', 'respond'],
+      ['movie-steps no requestType', 'sequence of 3'],
+      ['movie-odd no requestType', 'respond'],
+      ['movie-types type 2', 'respond'],
+      ['movie-types type 3', 'respond'],
+      ['movie-types no requestType', 'respond'],
+    ],
+  );
+  assert.equal(rules[2]!.match, { contentID: 'movie-steps', requestType: { exists: false } });
+  assert.equal(rules[1]!.respond, { isAllowed: false, epTokenURL: '', error: -2033, errorText: 'not entitled to movie-denied' }, 'messageID and version echo');
+
+  assert.equal(await replay(file, requests), recorded.map(comparable));
+});
+
+test('--template-tokens makes repeated allows one rule with fresh tokens; --match-cookie records a rule per cookie', async () => {
+  const upstream = await startUpstream(SERVICE);
+  const recorder = await startRecorder(upstream.target(), { templateTokens: true, matchCookie: true });
+  const requests = [
+    ...[1, 2, 3].map(() => entitlementRequest({ contentID: 'movie-allowed', requestType: 1 })),
+    entitlementRequest({ contentID: 'movie-cookies', requestType: 3, customerCookie: 'cookie-a' }),
+    entitlementRequest({ contentID: 'movie-cookies', requestType: 3, customerCookie: 'cookie-b' }),
+    entitlementRequest({ contentID: 'movie-cookies', requestType: 3 }),
+  ];
+  let recorded: EntitlementReply[];
+  try {
+    recorded = await sendAll(recorder, requests);
+  } finally {
+    await recorder.close();
+    await upstream.mock.close();
+  }
+  const file = recorder.recording!.status().out;
+  assertValidates(file);
+  const rules = loadScenarioPath(file).scenarios[0]!.definition.rules!;
+  assert.is(rules.length, 4);
+  assert.equal(rules[0]!.respond, { isAllowed: true, epTokenURL: 'https://fp.service.expressplay.com:80/hms/fp/rights/?ExpressPlayToken={{token}}' });
+  assert.equal(rules[0]!.match, { contentID: 'movie-allowed', requestType: 1, customerCookie: { exists: false } });
+  assert.equal(rules[1]!.match, { contentID: 'movie-cookies', requestType: 3, customerCookie: 'cookie-a' });
+  assert.equal(rules[2]!.match, { contentID: 'movie-cookies', requestType: 3, customerCookie: 'cookie-b' });
+
+  const replayed = await replay(file, requests);
+  const withoutToken = (reply: Comparable) => ({
+    ...reply,
+    body: { ...(reply.body as object), epTokenURL: String((reply.body as { epTokenURL: string }).epTokenURL).replace(/ExpressPlayToken=[\w-]+/, 'ExpressPlayToken=T') },
+  });
+  assert.equal(replayed.map(withoutToken), recorded.map(comparable).map(withoutToken));
+  assert.ok(replayed[0]!.body !== replayed[1]!.body);
+  assert.not.equal(replayed[0]!.body, replayed[1]!.body, 'a fresh token per answer');
+});
+
+test('recording admin routes: status, the scenario so far, snapshot to --out, clear; 404 when not recording', async () => {
+  const upstream = await startUpstream(SERVICE);
+  const recorder = await startRecorder(upstream.target());
+  const plain = await startTestMock();
+  try {
+    await recorder.entitle(entitlementRequest({ contentID: 'movie-denied', requestType: 1 }));
+    const preview = await recorder.admin('GET', '/admin/recording/scenario');
+    assert.is(preview.status, 200);
+    assert.match(preview.headers.get('content-type') ?? '', /yaml/);
+    assert.match(preview.text, /name: movie-denied type 1/);
+
+    const snapshot = await recorder.admin('POST', '/admin/recording/snapshot');
+    assert.is(snapshot.status, 200);
+    assert.is(snapshot.json.rules, 1);
+    assert.is(snapshot.json.file, recorder.recording!.status().out);
+    assert.match(readFileSync(snapshot.json.file, 'utf8'), /name: movie-denied type 1/);
+    assert.is((await recorder.admin('GET', '/admin/recording')).json.writtenAt, snapshot.json.writtenAt);
+
+    const cleared = await recorder.admin('DELETE', '/admin/recording');
+    assert.is(cleared.status, 200);
+    assert.is(cleared.json.rules, 0);
+    assert.is(cleared.json.recorded, 0);
+
+    for (const [method, path] of [['GET', '/admin/recording'], ['POST', '/admin/recording/snapshot'], ['GET', '/admin/recording/scenario']] as const) {
+      const answer = await plain.admin(method, path);
+      assert.is(answer.status, 404, `${method} ${path}`);
+      assert.match(answer.json.message, /not recording/);
+    }
+  } finally {
+    await Promise.all([recorder.close(), plain.close(), upstream.mock.close()]);
+  }
+});
+
+test('an --out file that exists is not overwritten without --overwrite', async () => {
+  const upstream = await startUpstream(SERVICE);
+  const first = await startRecorder(upstream.target());
+  const out = first.recording!.status().out;
+  await first.entitle(entitlementRequest({ contentID: 'movie-denied', requestType: 1 }));
+  await first.close();
+  const before = readFileSync(out, 'utf8');
+  try {
+    await startRecorder(upstream.target(), { out }).then(
+      async (mock) => {
+        await mock.close();
+        assert.unreachable('started');
+      },
+      (error: Error) => assert.match(error.message, /exists; choose another file or pass --overwrite/),
+    );
+    assert.is(readFileSync(out, 'utf8'), before, 'left alone');
+    const second = await startRecorder(upstream.target(), { out, overwrite: true });
+    await second.close();
+    assert.match(readFileSync(out, 'utf8'), /rules: \[\]/);
+  } finally {
+    await upstream.mock.close();
+  }
+});
+
+test.run();
