@@ -313,12 +313,14 @@ test('every bundled scenario loads with no errors and no warnings', () => {
   assert.equal(loaded.warnings, []);
   assert.equal(loaded.scenarios.map((scenario) => scenario.name).sort(), [
     'default',
+    'device-binding',
+    'device-binding-expiring',
     'flaky-backend',
     'protocol-violations',
     'showcase',
     'token-formats',
   ]);
-  for (const file of ['default', 'showcase', 'token-formats', 'protocol-violations', 'flaky-backend']) {
+  for (const file of ['default', 'device-binding', 'device-binding-expiring', 'showcase', 'token-formats', 'protocol-violations', 'flaky-backend']) {
     const text = readFileSync(`scenarios/${file}.yaml`, 'utf8');
     assert.ok(text.startsWith('# yaml-language-server: $schema=../schema/scenario.schema.json\n'), `${file}.yaml names the schema`);
   }

@@ -500,6 +500,83 @@ test('protocol-violations: hang, reset, close and partial as the connection show
   }
 });
 
+// --- device-binding.yaml and device-binding-expiring.yaml ------------------------------
+
+const TOKEN_URL_START = `^https://fp\\.service\\.expressplay\\.com:80/hms/fp/rights/\\?ExpressPlayToken=${TOKEN}`;
+
+test('device-binding: type 3 before registration is denied; type 2 registers the cookie; then type 3 is device-bound; another cookie stays unregistered', async () => {
+  await use('device-binding');
+  const early = await observe({ contentID: 'movie-1', requestType: 3, customerCookie: 'cookie-A' });
+  assert.is(early.status, 200);
+  assert.equal([early.json.isAllowed, early.json.epTokenURL, early.json.error, early.json.errorText], [false, '', -2034, 'ExpressPlay: device not registered for customerCookie cookie-A']);
+  const registration = await observe({ contentID: 'movie-1', requestType: 2, customerCookie: 'cookie-A' });
+  assertAllowed(registration);
+  assert.match(registration.json.epTokenURL, new RegExp(`${TOKEN_URL_START}&customerCookie=cookie-A$`));
+  const bound = await observe({ contentID: 'movie-2', requestType: 3, customerCookie: 'cookie-A' });
+  assertAllowed(bound);
+  assert.match(bound.json.epTokenURL, new RegExp(`${TOKEN_URL_START}&deviceBound=true&customerCookie=cookie-A$`));
+  const other = await observe({ contentID: 'movie-1', requestType: 3, customerCookie: 'cookie-B' });
+  assert.equal([other.json.isAllowed, other.json.error], [false, -2034]);
+
+  const journaled = await Promise.all([early, registration, bound, other].map(entryOf));
+  assert.equal(
+    journaled.map((entry) => [entry.rule, entry.state]),
+    [
+      ['device-not-registered', { key: 'cookie-A', before: null, after: null }],
+      ['register-device', { key: 'cookie-A', before: null, after: 'registered' }],
+      ['device-bound', { key: 'cookie-A', before: 'registered', after: 'registered' }],
+      ['device-not-registered', { key: 'cookie-B', before: null, after: null }],
+    ],
+  );
+  const { scenario } = (await mock.admin('GET', '/admin/state')).json;
+  assert.equal([scenario.name, scenario.stateKey, scenario.stateTtlMs, Object.keys(scenario.keys)], ['device-binding', 'customerCookie', null, ['cookie-A']]);
+  assert.equal([scenario.keys['cookie-A'].state, scenario.keys['cookie-A'].expiresAt], ['registered', null]);
+});
+
+test('device-binding: a registration without a cookie is denied; type 1 is a 48-hour rental; no requestType gets a plain token URL', async () => {
+  const cookieless = await observe({ contentID: 'movie-1', requestType: 2 });
+  assert.equal([cookieless.json.isAllowed, cookieless.json.error, cookieless.json.errorText], [false, -2031, 'ExpressPlay: device registration needs a customerCookie']);
+  const rental = await observe({ contentID: 'movie-1', requestType: 1 });
+  assertAllowed(rental);
+  assert.match(rental.json.epTokenURL, new RegExp(`${TOKEN_URL_START}&rightsType=Rental&rental\\.periodEndTime=%2B172800$`));
+  assert.is(rental.json.rentalExpiresInSeconds, 172800);
+  const untyped = await observe({ contentID: 'movie-1', customerCookie: 'cookie-A' });
+  assertAllowed(untyped);
+  assert.match(untyped.json.epTokenURL, FAIRPLAY_URL);
+  assert.equal(await Promise.all([cookieless, rental, untyped].map(ruleOf)), ['register-without-cookie', 'time-based-rental', 'untyped']);
+  assert.is((await entryOf(cookieless)).state, null, 'no cookie, no state key');
+});
+
+test('device-binding-expiring: a registration expires one minute after it was set; each step answers as the comments say', async () => {
+  await use('device-binding-expiring');
+  const early = await observe({ contentID: 'movie-1', requestType: 3, customerCookie: 'cookie-A' });
+  assert.equal([early.json.isAllowed, early.json.error], [false, -2034]);
+  assert.match(early.json.errorText, /registrations last 1 minute/);
+  const registration = await observe({ contentID: 'movie-1', requestType: 2, customerCookie: 'cookie-A' });
+  assertAllowed(registration);
+  const bound = await observe({ contentID: 'movie-1', requestType: 3, customerCookie: 'cookie-A' });
+  assertAllowed(bound);
+  assert.match(bound.json.epTokenURL, /&deviceBound=true&customerCookie=cookie-A$/);
+  const { scenario } = (await mock.admin('GET', '/admin/state')).json;
+  assert.equal([scenario.name, scenario.stateTtlMs], ['device-binding-expiring', 60_000]);
+  const { setAt, expiresAt } = scenario.keys['cookie-A'];
+  assert.is(Date.parse(expiresAt) - Date.parse(setAt), 60_000);
+  const cookieless = await observe({ contentID: 'movie-1', requestType: 2 });
+  assert.is(cookieless.json.error, -2031);
+  const rental = await observe({ contentID: 'movie-1', requestType: 1 });
+  assert.is(rental.json.rentalExpiresInSeconds, 172800);
+  const untyped = await observe({ contentID: 'movie-1' });
+  assertAllowed(untyped);
+  assert.equal(await Promise.all([early, registration, bound, cookieless, rental, untyped].map(ruleOf)), [
+    'registration-expired-or-missing',
+    'register-device',
+    'device-bound',
+    'register-without-cookie',
+    'time-based-rental',
+    'untyped',
+  ]);
+});
+
 // --- flaky-backend.yaml ------------------------------------------------------------
 
 test('flaky-backend: recovers resets, then 503 busy with Retry-After, then allows for good', async () => {
@@ -594,7 +671,15 @@ test('showcase: the long answers started earlier arrived as promised', async () 
 test('every rule of every bundled scenario was exercised by a request', async () => {
   const { scenarios } = (await mock.admin('GET', '/admin/scenarios')).json;
   const { requests } = (await mock.admin('GET', '/admin/requests')).json;
-  assert.equal(scenarios.map((s: any) => s.name).sort(), ['default', 'flaky-backend', 'protocol-violations', 'showcase', 'token-formats']);
+  assert.equal(scenarios.map((s: any) => s.name).sort(), [
+    'default',
+    'device-binding',
+    'device-binding-expiring',
+    'flaky-backend',
+    'protocol-violations',
+    'showcase',
+    'token-formats',
+  ]);
   for (const scenario of scenarios) {
     const used = new Set(requests.filter((e: any) => e.scenario === scenario.name).map((e: any) => e.rule));
     const missing = scenario.rules.filter((rule: string) => !used.has(rule));

@@ -22,7 +22,7 @@ test.after.each(() => rmSync(folder, { recursive: true, force: true }));
 test('the bundled scenarios validate: exit 0 and a one-line summary', async () => {
   const { code, out, err } = await validate('scenarios');
   assert.is(code, 0);
-  assert.is(out, 'ok: 5 scenarios (default, flaky-backend, protocol-violations, showcase, token-formats)\n');
+  assert.is(out, 'ok: 7 scenarios (default, device-binding-expiring, device-binding, flaky-backend, protocol-violations, showcase, token-formats)\n');
   assert.is(err, '');
 });
 

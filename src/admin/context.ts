@@ -3,6 +3,7 @@ import type { Journal } from '../journal/journal.js';
 import type { JournalWaits } from '../journal/waits.js';
 import type { SeenMessageIds } from '../journal/seen-message-ids.js';
 import type { PositionedError } from '../scenario/loaded.js';
+import type { StateListing } from '../scenario/engine.js';
 import type { TlsFailureLog } from '../server/tls-failures.js';
 import type { MockMetrics } from '../server/metrics.js';
 import type { LiveEvents } from './live-events.js';
@@ -24,6 +25,10 @@ export interface ScenarioCatalog {
   remove(name: string): boolean;
   /** Re-read files from disk (keeping the active scenario) and reset every counter. */
   reload(): Promise<void>;
+  /** The active scenario's per-key states (GET /admin/state). */
+  stateListing(): { name: string } & StateListing;
+  /** Forget the active scenario's states; how many keys held one. */
+  clearState(): number;
 }
 
 export interface AdminContext {

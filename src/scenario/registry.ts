@@ -31,7 +31,7 @@ import { EventEmitter } from 'node:events';
 import { watch, type FSWatcher } from 'node:fs';
 import { dirname } from 'node:path';
 import { compileScenario } from './compile.js';
-import type { CompiledScenario, RandomSource } from './engine.js';
+import type { CompiledScenario, RandomSource, StateListing } from './engine.js';
 import type { LoadedScenario, PositionedError } from './loaded.js';
 import { defaultNameOf, duplicateNameError, listScenarioFiles, noFilesError, readScenarioText } from './load.js';
 import { parseScenarioText, type ParseResult } from './parse.js';
@@ -234,6 +234,17 @@ export class ScenarioRegistry extends EventEmitter<{ reload: [ReloadOutcome]; ch
     this.view = this.build(true);
     this.emit('change', 'remove');
     return true;
+  }
+
+  /** The active scenario's per-key states. */
+  stateListing(): { name: string } & StateListing {
+    const active = this.current().active;
+    return { name: active.name, ...active.compiled.stateListing() };
+  }
+
+  /** Forget the active scenario's states (its counters stay); how many keys held one. */
+  clearState(): number {
+    return this.active().clearState();
   }
 
   /** Reset every counter of every scenario. */

@@ -7,6 +7,7 @@ import { requireBearerToken } from '../admin/auth.js';
 import { systemRoutes } from '../admin/system-routes.js';
 import { journalRoutes } from '../admin/journal-routes.js';
 import { scenarioRoutes } from '../admin/scenario-routes.js';
+import { stateRoutes } from '../admin/state-routes.js';
 import { reportRoutes } from '../admin/report-routes.js';
 import { eventRoutes } from '../admin/event-routes.js';
 import { dashboardFiles } from '../admin/dashboard-files.js';
@@ -41,6 +42,7 @@ export function createAdminApp(context: AdminContext): Koa {
   reportRoutes(router, context);
   eventRoutes(router, context);
   recordingRoutes(router, context);
+  stateRoutes(router, context);
   app.use(router.routes());
   app.use(router.allowedMethods({ throw: true }));
   app.use((ctx) => {

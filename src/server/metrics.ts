@@ -10,6 +10,13 @@ import client from 'prom-client';
 import type { JournalEntry, ListenerName } from '../journal/entry.js';
 import type { TlsFailure } from './tls-failures.js';
 import type { Journal } from '../journal/journal.js';
+import type { KeyStats } from '../scenario/engine.js';
+
+/** The per-key structures of one rule set (the active scenario; sessions may add theirs), for the state gauges. */
+export interface RuleSetKeyStats {
+  scenario: string;
+  stats: KeyStats;
+}
 
 const LATENCY_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 const LATENCY_METRIC = 'entitlement_mock_response_duration_seconds';
@@ -96,6 +103,7 @@ export class MockMetrics {
   private readonly latency = new LatencyHistogram();
   private readonly handshakeFailures: client.Counter<'reason' | 'listener'>;
   private readonly reloads: client.Counter<'outcome'>;
+  private keyStats: () => RuleSetKeyStats[] = () => [];
 
   constructor(journal: Journal) {
     const registers = [this.registry];
@@ -131,6 +139,47 @@ export class MockMetrics {
         this.set(journal.length);
       },
     });
+    const keyStats = () => this.keyStats();
+    new client.Gauge({
+      name: 'entitlement_mock_state_keys',
+      help: 'Keys holding a state (match: {state}, setState), per scenario; at most 100,000, past which the key set longest ago is forgotten',
+      labelNames: ['scenario'],
+      registers,
+      collect() {
+        this.reset();
+        for (const { scenario, stats } of keyStats()) if (stats.stateKeys > 0 || stats.stateKeysForgotten > 0) this.set({ scenario }, stats.stateKeys);
+      },
+    });
+    new client.Gauge({
+      name: 'entitlement_mock_state_keys_forgotten',
+      help: 'Keys whose state was forgotten at the cap (oldest first) since the scenario was loaded or reset',
+      labelNames: ['scenario'],
+      registers,
+      collect() {
+        this.reset();
+        for (const { scenario, stats } of keyStats()) if (stats.stateKeys > 0 || stats.stateKeysForgotten > 0) this.set({ scenario }, stats.stateKeysForgotten);
+      },
+    });
+    new client.Gauge({
+      name: 'entitlement_mock_per_key_counters',
+      help: 'Key values counted by a perKey rule; at most 100,000 per rule, past which the key counted longest ago is forgotten',
+      labelNames: ['scenario', 'rule'],
+      registers,
+      collect() {
+        this.reset();
+        for (const { scenario, stats } of keyStats()) for (const { rule, keys } of stats.perKeyRules) this.set({ scenario, rule }, keys);
+      },
+    });
+    new client.Gauge({
+      name: 'entitlement_mock_per_key_counters_forgotten',
+      help: 'Key values a perKey rule forgot at the cap (oldest first) since the scenario was loaded or reset',
+      labelNames: ['scenario', 'rule'],
+      registers,
+      collect() {
+        this.reset();
+        for (const { scenario, stats } of keyStats()) for (const { rule, forgotten } of stats.perKeyRules) this.set({ scenario, rule }, forgotten);
+      },
+    });
     new client.Gauge({
       name: 'entitlement_mock_journal_dropped',
       help: 'Requests dropped from the journal (oldest first) since the last reset',
@@ -139,6 +188,11 @@ export class MockMetrics {
         this.set(journal.dropped);
       },
     });
+  }
+
+  /** Where the state gauges read from (the running mock's scenarios), read at each scrape. */
+  watchKeyStats(source: () => RuleSetKeyStats[]): void {
+    this.keyStats = source;
   }
 
   /** Called once per exchange when it ends. */

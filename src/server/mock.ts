@@ -77,6 +77,7 @@ export async function startMock(options: MockOptions, logger: MockLogger = creat
   scenarios.on('reload', (outcome) => liveEvents.scenarioChanged(outcome.active, outcome.trigger === 'reset' ? 'reset' : 'reload'));
   const loaded = await scenarios.load();
   if (!loaded.ok) throw new StartupError(`cannot start: ${loaded.message}\n${loaded.errors.map(formatError).join('\n')}`);
+  metrics.watchKeyStats(() => [{ scenario: scenarios.activeName(), stats: scenarios.active().keyStats() }]);
   for (const error of loaded.errors) log.warn({ error: formatError(error) }, 'scenario file skipped');
 
   let recording: Recording | null = null;
