@@ -32,6 +32,7 @@ test('a failure inside the mock answers a JSON 500, is reported, and the listene
           } as unknown as CompiledScenario;
         },
       },
+      sessions: { find: () => null },
       journal: new Journal(10),
       seenMessageIds: new SeenMessageIds(10),
       forwarder: null,

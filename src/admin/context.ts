@@ -1,6 +1,7 @@
 /** What the admin handlers act on. Each handler takes only what it needs from here. */
 import type { Journal } from '../journal/journal.js';
 import type { JournalWaits } from '../journal/waits.js';
+import type { SessionStore } from '../session/store.js';
 import type { SeenMessageIds } from '../journal/seen-message-ids.js';
 import type { PositionedError } from '../scenario/loaded.js';
 import type { StateListing } from '../scenario/engine.js';
@@ -39,6 +40,7 @@ export interface AdminContext {
   seenMessageIds: SeenMessageIds;
   tlsFailures: TlsFailureLog;
   scenarios: ScenarioCatalog;
+  sessions: SessionStore;
   metrics: MockMetrics;
   /** The dashboard's live feed (GET /admin/events). */
   liveEvents: LiveEvents;

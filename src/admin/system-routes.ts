@@ -13,6 +13,7 @@ export function systemRoutes(router: Router, context: AdminContext): void {
   router.post('/admin/reset', async (ctx) => {
     context.waits.endAll('reset');
     context.journal.clear();
+    context.sessions.clear();
     context.seenMessageIds.clear();
     context.tlsFailures.clear();
     await context.scenarios.reload();

@@ -1,7 +1,7 @@
 /**
  * Waiting on the journal instead of polling it: a wait ends as soon as `count` entries match
  * its filter (those already recorded count too), or when its time runs out, or at once when
- * the journal is cleared, the mock is reset or shut down.
+ * the journal is cleared, the mock is reset or shut down, or the session it filters on ends.
  *
  * New entries are matched one at a time as they are appended (Journal.subscribe), never by
  * rescanning the journal; the journal is subscribed to only while some wait is pending, so a
@@ -16,9 +16,9 @@ export const MAX_WAIT_MS = 60_000;
 /**
  * Why a wait ended: `matched` (enough entries), `timeout` (the time ran out first), `cleared`
  * (DELETE /admin/requests emptied the journal), `reset` (POST /admin/reset), `shutdown` (the
- * mock is stopping).
+ * mock is stopping), `session-ended` (the wait filtered on a session that was deleted or expired).
  */
-export type WaitEndReason = 'matched' | 'timeout' | 'cleared' | 'reset' | 'shutdown';
+export type WaitEndReason = 'matched' | 'timeout' | 'cleared' | 'reset' | 'shutdown' | 'session-ended';
 
 export interface WaitOutcome {
   /** True when `count` matching entries were there: the reason is then `matched`. */
@@ -88,8 +88,13 @@ export class JournalWaits {
   }
 
   /** End every pending wait now (reset, shutdown). */
-  endAll(reason: Exclude<WaitEndReason, 'matched' | 'timeout'>): void {
+  endAll(reason: 'cleared' | 'reset' | 'shutdown'): void {
     for (const wait of [...this.pending]) wait.finish(reason);
+  }
+
+  /** End the waits filtered on this session (it was deleted or expired: nothing more will match). */
+  endSession(id: string): void {
+    for (const wait of [...this.pending]) if (wait.filter.session === id) wait.finish('session-ended');
   }
 
   private startListening(): void {

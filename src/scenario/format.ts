@@ -351,4 +351,4 @@ export const Scenario = Type.Object(
 );
 export type Scenario = Static<typeof Scenario>;
 
-export { NAME_PATTERN, HEADER_NAME_PATTERN };
+export { NAME_PATTERN, HEADER_NAME_PATTERN, Duration };

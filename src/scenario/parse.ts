@@ -14,7 +14,8 @@
  *  - MAX_REPORTED_ERRORS (100): the rest are summarised in one line.
  */
 import { Composer, LineCounter, Parser, visit, type CST, type Document } from 'yaml';
-import { TypeCompiler } from '@sinclair/typebox/compiler';
+import type { TSchema } from '@sinclair/typebox';
+import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import { Value } from '@sinclair/typebox/value';
 import { MATCH_KEYS, NAME_PATTERN, RESPONSE_FIELDS, Scenario, type Response } from './format.js';
 import type { LoadedScenario, PositionedError } from './loaded.js';
@@ -44,6 +45,13 @@ export interface ParseOptions {
    * compiled scenario.
    */
   compile?: (loaded: LoadedScenario) => CompiledScenario;
+  /**
+   * The definition the whole document must fit instead of Scenario: one that holds a
+   * scenario's `rules` and `defaults` plus keys of its own (a session document).
+   */
+  schema?: TSchema;
+  /** Checks of those keys of its own beyond the schema, positioned like the rest (run once the schema fits). */
+  check?: (value: unknown, positions: SourcePositions) => PositionedError[];
 }
 
 export interface ParseResult {
@@ -56,7 +64,7 @@ export interface ParseResult {
   compiled?: CompiledScenario;
 }
 
-const checkScenario = TypeCompiler.Compile(Scenario);
+const checkers = new WeakMap<TSchema, TypeCheck<TSchema>>([[Scenario, TypeCompiler.Compile(Scenario)]]);
 
 export function parseScenarioText(text: string, file: string, options: ParseOptions = {}): ParseResult {
   const fail = (errors: PositionedError[], warnings: PositionedError[] = []): ParseResult => ({
@@ -147,11 +155,12 @@ function checkDefinition(
   });
   const at = (line: number, column: number, message: string): PositionedError => ({ file, line, column, message });
 
-  const schemaErrors = validateAgainstSchema(value, positions, file);
+  const schemaErrors = validateAgainstSchema(value, positions, options.schema ?? Scenario);
   if (schemaErrors.length > 0) return fail(schemaErrors, warnings);
   const definition = value as Scenario;
 
   const errors = semanticErrors(definition, positions);
+  if (options.check) errors.push(...options.check(value, positions));
   const name = definition.name ?? options.defaultName;
   if (name === undefined) {
     errors.push(at(1, 1, 'name: required here (there is no file name to take it from)'));
@@ -222,12 +231,14 @@ function nestingDepth(root: object, limit: number): number {
 }
 
 /** The schema check: readable messages from the walker; TypeBox has the last word. */
-function validateAgainstSchema(value: unknown, positions: SourcePositions, file: string): PositionedError[] {
-  if (checkScenario.Check(value)) return [];
-  const issues = schemaIssues(Scenario, value, { unknownKeyHint });
+function validateAgainstSchema(value: unknown, positions: SourcePositions, schema: TSchema): PositionedError[] {
+  let checker = checkers.get(schema);
+  if (checker === undefined) checkers.set(schema, (checker = TypeCompiler.Compile(schema)));
+  if (checker.Check(value)) return [];
+  const issues = schemaIssues(schema, value, { unknownKeyHint });
   if (issues.length > 0) return issues.map((issue) => positions.error(issue.path, issue.message, { key: issue.atKey }));
   // The walker found nothing TypeBox objects to: report TypeBox's own words rather than let it through.
-  return [...Value.Errors(Scenario, value)].slice(0, MAX_REPORTED_ERRORS).map((error) => {
+  return [...Value.Errors(schema, value)].slice(0, MAX_REPORTED_ERRORS).map((error) => {
     const path = error.path.split('/').slice(1).map(decodePointer);
     return positions.error(path, error.message);
   });

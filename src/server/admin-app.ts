@@ -8,6 +8,7 @@ import { systemRoutes } from '../admin/system-routes.js';
 import { journalRoutes } from '../admin/journal-routes.js';
 import { scenarioRoutes } from '../admin/scenario-routes.js';
 import { stateRoutes } from '../admin/state-routes.js';
+import { sessionRoutes } from '../admin/session-routes.js';
 import { reportRoutes } from '../admin/report-routes.js';
 import { eventRoutes } from '../admin/event-routes.js';
 import { dashboardFiles } from '../admin/dashboard-files.js';
@@ -39,6 +40,7 @@ export function createAdminApp(context: AdminContext): Koa {
   systemRoutes(router, context);
   journalRoutes(router, context);
   scenarioRoutes(router, context);
+  sessionRoutes(router, context);
   reportRoutes(router, context);
   eventRoutes(router, context);
   recordingRoutes(router, context);

@@ -1,7 +1,7 @@
 /**
  * The request handler behind each entitlement listener: reads the body, validates the
- * Entitlement Request, asks the active scenario for an answer, journals it, and hands the
- * plan to the responder.
+ * Entitlement Request, asks the rules of the session it belongs to (if any) and then the
+ * active scenario for an answer, journals it, and hands the plan to the responder.
  *
  * A plain Node request listener, not a Koa app: the endpoint uses none of Koa's context (the
  * responder writes to the socket itself), and Koa's per-request context and finish tracking
@@ -80,12 +80,18 @@ export function createEntitlementHandler({ path, listener, state, bodyTimeoutMs,
         journaled.warnings = parsed.warnings;
         if (parsed.request === null) journaled.rawBody = body.text;
         if (state.forwarder === null) {
+          const session = state.sessions.find(parsed.request, identity);
+          const fromSession = session !== null && parsed.valid ? session.rules.answer({ request: parsed.request, client: identity }) : null;
+          const answeredBySession = fromSession !== null && fromSession.rule !== null;
           const scenario = state.scenarios.active();
-          const decision: Decision = parsed.valid
-            ? scenario.answer({ request: parsed.request, client: identity })
-            : scenario.answerInvalid({ request: parsed.request, problems: parsed.problems, client: identity });
+          const decision: Decision = answeredBySession
+            ? fromSession
+            : parsed.valid
+              ? scenario.answer({ request: parsed.request, client: identity })
+              : scenario.answerInvalid({ request: parsed.request, problems: parsed.problems, client: identity });
           plan = decision.plan;
-          journaled.scenario = decision.scenario;
+          journaled.session = session === null ? null : session.id;
+          journaled.scenario = answeredBySession ? null : decision.scenario;
           journaled.rule = decision.rule;
           journaled.step = decision.step;
           journaled.state = decision.state ?? null;

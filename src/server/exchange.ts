@@ -8,10 +8,17 @@ import type { JournalEntry } from '../journal/entry.js';
 import type { SeenMessageIds } from '../journal/seen-message-ids.js';
 import type { HeldExchanges } from '../respond/deliver.js';
 import type { Recording } from '../record/recording.js';
+import type { ClientIdentity } from '../protocol/types.js';
+import type { SessionMatch } from '../session/store.js';
 
 export interface ScenarioSource {
   /** The scenario answering right now (a single reference: swapped atomically on reload or switch). */
   active(): CompiledScenario;
+}
+
+export interface SessionSource {
+  /** The session a request (valid or not: any parsed JSON, or null) belongs to, or null. */
+  find(request: unknown, client: ClientIdentity): SessionMatch | null;
 }
 
 export interface ExchangeObserver {
@@ -21,6 +28,7 @@ export interface ExchangeObserver {
 
 export interface ExchangeState {
   scenarios: ScenarioSource;
+  sessions: SessionSource;
   journal: Journal;
   seenMessageIds: SeenMessageIds;
   held: HeldExchanges;

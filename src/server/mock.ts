@@ -9,6 +9,7 @@ import { ScenarioRegistry } from '../scenario/registry.js';
 import { defaultSeed, seededRandom } from '../scenario/random.js';
 import { Journal } from '../journal/journal.js';
 import { JournalWaits } from '../journal/waits.js';
+import { SessionStore } from '../session/store.js';
 import { SeenMessageIds } from '../journal/seen-message-ids.js';
 import { HeldExchanges } from '../respond/deliver.js';
 import { createEntitlementHandler } from './entitlement-handler.js';
@@ -35,6 +36,7 @@ export interface RunningMock {
   readonly scenarios: ScenarioRegistry;
   /** Record mode only (else null): the recording, its status and snapshots. */
   readonly recording: Recording | null;
+  readonly sessions: SessionStore;
   /** Stop accepting, end held exchanges, let in-flight ones finish (at most `graceMs`), then close. */
   close(graceMs?: number): Promise<void>;
 }
@@ -90,8 +92,12 @@ export async function startMock(options: MockOptions, logger: MockLogger = creat
     }
   }
 
+  const sessions = new SessionStore(seed);
+  // A wait on the journal of a session that ended would never be satisfied: it ends too.
+  sessions.on('ended', ({ id }) => waits.endSession(id));
   const state: ExchangeState = {
     scenarios,
+    sessions,
     journal,
     seenMessageIds: new SeenMessageIds(100_000),
     held: new HeldExchanges(),
@@ -120,6 +126,7 @@ export async function startMock(options: MockOptions, logger: MockLogger = creat
     waits.endAll('shutdown');
     scenarios.close();
     liveEvents.close();
+    sessions.close();
     const servers = [...listeners.map((listener) => listener.server), admin];
     const allClosed = Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
     state.held.releaseAll();
@@ -175,6 +182,7 @@ export async function startMock(options: MockOptions, logger: MockLogger = creat
         seenMessageIds: state.seenMessageIds,
         tlsFailures,
         scenarios,
+        sessions,
         metrics,
         liveEvents,
         recording,
@@ -227,6 +235,7 @@ export async function startMock(options: MockOptions, logger: MockLogger = creat
     journal,
     scenarios,
     recording,
+    sessions,
     close,
   };
 }

@@ -1,0 +1,61 @@
+/**
+ * The session document of POST /admin/sessions: which requests belong to the session (`key`),
+ * how long it lives (`ttl`), and its rules in the scenario rule format. One definition for the
+ * types (Static<>), the validation (through the scenario loader, with positions) and docs.
+ */
+import { Type, type Static } from '@sinclair/typebox';
+import { Duration, Response, Rule } from '../scenario/format.js';
+import { MAX_PATTERN_LENGTH } from '../scenario/matchers.js';
+
+const strict = { additionalProperties: false } as const;
+
+/** The request fields a session key can name. */
+export const SESSION_KEY_FIELDS = ['contentID', 'customerCookie', 'clientCN'] as const;
+export type SessionKeyField = (typeof SESSION_KEY_FIELDS)[number];
+
+/** Session ids go into URLs (`/admin/sessions/ID`, `?session=ID`): letters, digits and `._~-`. */
+export const SESSION_ID_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$';
+
+const KeyValue = Type.String({
+  minLength: 1,
+  maxLength: MAX_PATTERN_LENGTH,
+  description: 'The exact value, or a glob when it contains * (any run of characters) or ? (one character)',
+  errorMessage: `expected a non-empty string (an exact value, or a glob with * or ?) of at most ${MAX_PATTERN_LENGTH} characters`,
+});
+
+export const SessionKey = Type.Object(
+  {
+    contentID: Type.Optional(KeyValue),
+    customerCookie: Type.Optional(KeyValue),
+    clientCN: Type.Optional(KeyValue),
+  } satisfies Record<SessionKeyField, unknown>,
+  {
+    ...strict,
+    description: 'Which requests belong to the session: exactly one request field and its value or glob, e.g. {contentID: "abc-*"}',
+    errorMessage: 'expected a mapping with one of contentID, customerCookie, clientCN, e.g. {contentID: "abc-*"}',
+  },
+);
+export type SessionKey = Static<typeof SessionKey>;
+
+export const SessionDefinition = Type.Object(
+  {
+    id: Type.Optional(
+      Type.String({
+        pattern: SESSION_ID_PATTERN,
+        description: 'The session id (default: a generated one); used in /admin/sessions/ID and ?session=ID',
+        errorMessage: 'expected an id of 1 to 128 letters, digits, ".", "_", "~" or "-", starting with a letter or digit',
+      }),
+    ),
+    key: SessionKey,
+    ttl: Type.Optional(Duration),
+    description: Type.Optional(Type.String({ description: 'Shown by GET /admin/sessions' })),
+    defaults: Type.Optional(Response),
+    rules: Type.Optional(Type.Array(Rule, { description: "Tried in order before the active scenario's rules" })),
+  },
+  {
+    ...strict,
+    title: 'entitlement-mock session',
+    description: "A session: requests matching its key are answered by its rules first, then by the active scenario's",
+  },
+);
+export type SessionDefinition = Static<typeof SessionDefinition>;
