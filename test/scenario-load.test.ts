@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { parseScenarioText, MAX_NESTING_DEPTH, MAX_SCENARIO_BYTES } from '../src/scenario/parse.js';
 import { loadScenarioPath } from '../src/scenario/load.js';
 import { schemaIssues } from '../src/scenario/schema-errors.js';
+import { regexMinLength } from '../src/scenario/matchers.js';
 import type { PositionedError } from '../src/scenario/loaded.js';
 import { renderJsonSchema, SCHEMA_FILE } from '../scripts/gen-schema.js';
 
@@ -135,6 +136,64 @@ test('duplicate rule names, including an automatic name, are errors at the later
   assertAt(find(errors, 'rules[3].name: "rule-2" is also the automatic name of the unnamed rules[1]'), 7, 11);
 });
 
+test('one pass: type errors hide no semantic error elsewhere, and all come in position order', () => {
+  const text = [
+    'rules:',
+    '  - name: same',
+    '    match: {contentID: {regex: "[z-a]"}}',
+    '    respond: {}',
+    '  - name: same',
+    '    respond: {status: 700}',
+    '    sequence: [{delay: 5s}]',
+    '  - times: two',
+    '    respond: {delay: soon, errorText: "{{nope}}"}',
+    '  - match: {customerCookie: [{regx: a}, {regex: "(a+)+$"}]}',
+    '    respond: {delay: {min: 2s, max: 1s}}',
+  ].join('\n');
+  const { scenario, errors } = parse(text);
+  assert.is(scenario, null);
+  assert.equal(
+    errors.map((error) => `${error.line}:${error.column}: ${error.message.replace(/:.*$/, '')}`),
+    [
+      '3:32: rules[0].match.contentID.regex',
+      '5:11: rules[1].name',
+      '6:23: rules[1].respond.status',
+      '7:5: rules[1].sequence',
+      '8:12: rules[2].times',
+      '9:22: rules[2].respond.delay',
+      '9:39: rules[2].respond.errorText',
+      '10:31: rules[3].match.customerCookie[0].regx',
+      '10:49: rules[3].match.customerCookie[1].regex',
+      '11:22: rules[3].respond.delay',
+    ],
+  );
+  assert.match(find(errors, 'rules[1].name').message, /duplicate rule name "same"/);
+  assert.match(find(errors, 'rules[1].sequence').message, /respond and sequence cannot be combined/);
+  assert.match(find(errors, 'rules[2].respond.errorText').message, /unknown template variable \{\{nope\}\}/);
+  assert.match(find(errors, 'rules[3].match.customerCookie[1].regex').message, /catastrophic backtracking/);
+});
+
+test('one pass: the state checks too (key forms, stateTtl, setState with clearState, state in unmatched:)', () => {
+  const text = [
+    'stateKey: "{{customerCookie}}-{{now}}"',
+    'stateTtl: 400d',
+    'unmatched: {setState: x}',
+    'rules:',
+    '  - perKey: "{{uuid}}"',
+    '    respond: {setState: a, clearState: true, status: 700}',
+  ].join('\n');
+  assert.equal(
+    parse(text).errors.map((error) => `${error.line}:${error.column}: ${error.message.replace(/:.*$/, '')}`),
+    ['1:11: stateKey', '2:11: stateTtl', '3:23: unmatched.setState', '5:13: rules[0].perKey', '6:40: rules[0].respond.clearState', '6:54: rules[0].respond.status'],
+  );
+});
+
+test('one pass: warnings of well-typed parts come with the errors of others', () => {
+  const { errors, warnings } = parse('rules:\n  - respond: {status: 700}\n  - match: {requestType: 4}\n    respond: {}\n');
+  assertAt(find(errors, 'rules[0].respond.status'), 2, 23);
+  assertAt(find(warnings, 'rules[1].match.requestType: never matches'), 3, 26);
+});
+
 test('YAML syntax errors and duplicate keys are positioned', () => {
   const broken = parse('rules:\n  - respond: {isAllowed: true\n  - x: 1\n');
   assert.ok(broken.errors.length >= 1);
@@ -247,6 +306,47 @@ test('warnings: customerCookie patterns that need more than 32 characters, impos
   assertAt(cookieWarnings[0] as PositionedError, 3, 24);
   assert.match(cookieWarnings[0]?.message ?? '', /never matches: a customerCookie is at most 32 characters and this value has 33/);
   assertAt(find(warnings, 'rules[0].match.requestType: never matches'), 4, 20);
+});
+
+test('the shortest match of a regex is a lower bound: exact where it can be, never more', () => {
+  const cases: [string, number | null][] = [
+    ['abc', 3],
+    ['^[a-f0-9]{40}$', 40],
+    ['x{33}', 33],
+    ['x{2,}y+z*w?', 3],
+    ['(abc|defg){11}', 33],
+    ['a{33}|b', 1],
+    ['(?:ab)+(?<name>cd)?', 2],
+    ['(?=a{40})', 0],
+    ['(?<!x{40})y', 1],
+    ['\\bword\\b', 4],
+    ['\\u0041{32}\\x41\\cA\\d\\.', 36],
+    ['a{,5}', 5], // not a quantifier: the five characters themselves
+    ['(a)\\1{50}', 1],
+    ['[]]', 2], // an empty class (which never matches) and a literal ]: counted as one character each
+    ['[a-z', null], // not a regex
+  ];
+  for (const [source, expected] of cases) assert.is(regexMinLength(source), expected, source);
+});
+
+test('warnings: a customerCookie regex that surely needs more than 32 characters; no rules at all', () => {
+  const text = [
+    'rules:',
+    '  - match: {customerCookie: {regex: "^[a-f0-9]{40}$"}}',
+    '    respond: {}',
+    '  - match: {customerCookie: {regex: "[a-f0-9]{32}|x{40}"}}',
+    '    respond: {}',
+    '  - match: {contentID: {regex: "^[a-f0-9]{40}$"}}',
+    '    respond: {}',
+  ].join('\n');
+  const { errors, warnings } = parse(text);
+  assert.equal(errors, []);
+  assert.is(warnings.length, 1);
+  assertAt(find(warnings, 'rules[0].match.customerCookie.regex: never matches: a customerCookie is at most 32 characters and this regex needs at least 40'), 2, 37);
+  const empty = parse('description: nothing yet\nrules: []\n');
+  assertAt(find(empty.warnings, 'rules: no rules: every request gets the unmatched: answer'), 2, 1);
+  assertAt(find(parse('description: nothing yet\n').warnings, '(scenario): no rules'), 1, 1);
+  assert.equal(parse('rules: []\nunmatched: {status: 503}\n').warnings, [], 'an explicit unmatched: answer for everything is a choice');
 });
 
 test('warnings: keys that have no effect', () => {

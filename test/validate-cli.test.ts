@@ -19,11 +19,58 @@ test.before.each(() => {
 });
 test.after.each(() => rmSync(folder, { recursive: true, force: true }));
 
-test('the bundled scenarios validate: exit 0 and a one-line summary', async () => {
+test('the bundled scenarios validate: exit 0 and "ok: FILE" for each', async () => {
   const { code, out, err } = await validate('scenarios');
   assert.is(code, 0);
-  assert.is(out, 'ok: 7 scenarios (default, device-binding-expiring, device-binding, flaky-backend, protocol-violations, showcase, token-formats)\n');
+  assert.is(
+    out,
+    ['default', 'device-binding-expiring', 'device-binding', 'flaky-backend', 'protocol-violations', 'showcase', 'token-formats']
+      .map((name) => `ok: ${join('scenarios', `${name}.yaml`)} (scenario ${name})\n`)
+      .join(''),
+  );
   assert.is(err, '');
+});
+
+test('a clean file: "ok: FILE (scenario NAME)", exit 0; next to a broken one it still gets its line', async () => {
+  const clean = join(folder, 'clean.yaml');
+  writeFileSync(clean, 'name: tidy\nrules:\n  - respond: {isAllowed: true}\n');
+  assert.equal(await validate(clean), { code: 0, out: `ok: ${clean} (scenario tidy)\n`, err: '' });
+  const broken = join(folder, 'broken.yaml');
+  writeFileSync(broken, 'rules:\n  - respond: {status: 700}\n');
+  const both = await validate(clean, broken);
+  assert.is(both.code, 1);
+  assert.equal(both.out.trimEnd().split('\n'), [
+    `${broken}:2:23: rules[0].respond.status: expected an HTTP status: a whole number from 100 to 599, got 700`,
+    `ok: ${clean} (scenario tidy)`,
+    '1 error, 0 warnings; 1 scenario loaded',
+  ]);
+});
+
+test('one pass: a type error, a bad regex, duplicate rule names and respond+sequence, in position order', async () => {
+  const file = join(folder, 'many.yaml');
+  writeFileSync(
+    file,
+    [
+      'rules:',
+      '  - name: twice',
+      '    times: many',
+      '    respond: {}',
+      '  - name: twice',
+      '    match: {contentID: {regex: "(x"}}',
+      '    respond: {}',
+      '    sequence: [{}]',
+      '',
+    ].join('\n'),
+  );
+  const { code, out } = await validate(file);
+  assert.is(code, 1);
+  assert.equal(out.trimEnd().split('\n'), [
+    `${file}:3:12: rules[0].times: expected a whole number of at least 1, got the string "many"`,
+    `${file}:5:11: rules[1].name: duplicate rule name "twice" (first used by rules[0], line 2)`,
+    `${file}:6:32: rules[1].match.contentID.regex: invalid regex "(x": Unterminated group`,
+    `${file}:8:5: rules[1].sequence: respond and sequence cannot be combined: a rule has exactly one of respond, sequence or random`,
+    '4 errors, 0 warnings; 0 scenarios loaded',
+  ]);
 });
 
 test('each problem is printed as file:line:column: message, warnings marked; exit 1', async () => {

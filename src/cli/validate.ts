@@ -1,18 +1,22 @@
 /**
  * `entitlement-mock validate PATH…`: check scenario folders or files the way
- * the mock loads them. Prints `file:line:column: message` per problem
- * (warnings as `file:line:column: warning: message`), then a summary.
+ * the mock loads them, every problem in one pass. Prints, file by file,
+ * `file:line:column: message` per problem (warnings as
+ * `file:line:column: warning: message`) or `ok: file (scenario NAME)` for a
+ * file without any, then a summary when there were problems.
  * Exit 0 when there is no problem at all, 1 when there is any error or
  * warning, 2 for a usage error.
  */
 import { loadScenarioPath } from '../scenario/load.js';
-import type { PositionedError } from '../scenario/loaded.js';
+import type { LoadedScenario, PositionedError } from '../scenario/loaded.js';
 
 export const VALIDATE_USAGE = `Usage: entitlement-mock validate PATH...
 
 Check scenario files: each PATH is a folder (every *.yaml and *.yml in it) or one file.
-Prints file:line:column: message for each problem; warnings (a rule that can never
-answer, a pattern that can never match, a key that has no effect) start with "warning:".
+Every problem of every file is reported in one pass, in file, line and column order:
+file:line:column: message for each; warnings (a rule that can never answer, a pattern
+that can never match, a key that has no effect, no rules at all) start with "warning:".
+A file without problems gets "ok: FILE (scenario NAME)".
 Exit status: 0 no problems, 1 errors or warnings, 2 usage error.`;
 
 interface Output {
@@ -37,29 +41,29 @@ export async function run(args: string[], out: Output = process.stdout, err: Out
     return 2;
   }
 
-  const names: string[] = [];
+  const scenarios: LoadedScenario[] = [];
   const problems: { problem: PositionedError; warning: boolean }[] = [];
   for (const path of paths) {
     const loaded = loadScenarioPath(path);
-    names.push(...loaded.scenarios.map((scenario) => scenario.name));
+    scenarios.push(...loaded.scenarios);
     problems.push(...loaded.errors.map((problem) => ({ problem, warning: false })));
     problems.push(...loaded.warnings.map((problem) => ({ problem, warning: true })));
   }
-  problems.sort(
-    (a, b) =>
-      compareText(a.problem.file, b.problem.file) || a.problem.line - b.problem.line || a.problem.column - b.problem.column,
-  );
-  for (const { problem, warning } of problems) {
-    out.write(`${problem.file}:${problem.line}:${problem.column}: ${warning ? 'warning: ' : ''}${problem.message}\n`);
+  const filesWithProblems = new Set(problems.map(({ problem }) => problem.file));
+  const lines: { file: string; line: number; column: number; text: string }[] = problems.map(({ problem, warning }) => ({
+    ...problem,
+    text: `${problem.file}:${problem.line}:${problem.column}: ${warning ? 'warning: ' : ''}${problem.message}`,
+  }));
+  for (const { file, name } of scenarios) {
+    if (!filesWithProblems.has(file)) lines.push({ file, line: 0, column: 0, text: `ok: ${file} (scenario ${name})` });
   }
+  lines.sort((a, b) => compareText(a.file, b.file) || a.line - b.line || a.column - b.column);
+  for (const { text } of lines) out.write(`${text}\n`);
 
+  if (problems.length === 0) return 0;
   const errorCount = problems.filter((entry) => !entry.warning).length;
   const warningCount = problems.length - errorCount;
-  if (problems.length === 0) {
-    out.write(`ok: ${plural(names.length, 'scenario')} (${names.join(', ')})\n`);
-    return 0;
-  }
-  out.write(`${plural(errorCount, 'error')}, ${plural(warningCount, 'warning')}; ${plural(names.length, 'scenario')} loaded\n`);
+  out.write(`${plural(errorCount, 'error')}, ${plural(warningCount, 'warning')}; ${plural(scenarios.length, 'scenario')} loaded\n`);
   return 1;
 }
 

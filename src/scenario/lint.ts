@@ -4,30 +4,59 @@
  * keys that will be ignored. Cheap static checks over the definition; each is
  * positioned at the place to fix.
  */
-import type { Match, MatchKey, Matcher, Response, Rule, Scenario } from './format.js';
+import type { Match, MatchKey, Matcher, Response } from './format.js';
 import type { PositionedError } from './loaded.js';
 import type { SourcePositions, ValuePath } from './positions.js';
+import type { CheckableParts, RulePart } from './checkable-parts.js';
+import { regexMinLength } from './matchers.js';
 import { stateWarnings } from './state/lint.js';
 
 /** customerCookie is at most this long in a valid request (docs/protocol.md). */
 export const CUSTOMER_COOKIE_MAX = 32;
 
-export function lintScenario(definition: Scenario, positions: SourcePositions): PositionedError[] {
+export interface LintOptions {
+  /** A scenario's rules answer alone (no rules: everything is unmatched); a session's come before the active scenario's. */
+  rulesAnswerAlone: boolean;
+}
+
+/** Warnings about every part of the definition that fits the format (other parts have errors instead). */
+export function lintScenario(parts: CheckableParts, positions: SourcePositions, options: LintOptions): PositionedError[] {
   const warnings: PositionedError[] = [];
-  const rules = definition.rules ?? [];
-  warnings.push(...unreachableRules(rules, positions));
-  rules.forEach((rule, index) => {
-    for (const [key, matcher] of Object.entries(rule.match ?? {}) as [MatchKey, Matcher | undefined][]) {
-      if (matcher !== undefined) warnings.push(...matcherWarnings(key, matcher, ['rules', index, 'match', key], positions));
+  const rules = parts.rules();
+  if (options.rulesAnswerAlone) warnings.push(...noRules(parts, positions));
+  warnings.push(...unreachableRules(parts, rules, positions));
+  for (const rule of rules) {
+    for (const { key, matcher, path, negated } of parts.matchers(rule)) {
+      if (!negated) warnings.push(...matcherWarnings(key, matcher, path, positions));
     }
-  });
-  for (const { response, path } of responsesOf(definition)) {
-    // invalid: and unmatched: are not merged over defaults: (compile.ts), rule responses are.
-    const mergedOver = path[0] === 'rules' ? definition.defaults : undefined;
-    warnings.push(...responseWarnings(response, path, mergedOver, positions));
   }
-  warnings.push(...stateWarnings(definition, positions));
+  const defaults = parts.fields?.defaults;
+  for (const part of parts.responses()) {
+    if (!parts.fitsResponse(part)) continue;
+    // invalid: and unmatched: are not merged over defaults: (compile.ts), rule responses are.
+    const mergedOver = part.path[0] === 'rules' && parts.fits('Response', defaults) ? defaults : undefined;
+    warnings.push(...responseWarnings(part.response, part.path, mergedOver, positions));
+  }
+  // The state lint reasons across rules: only when every part fits.
+  const whole = parts.whole();
+  if (whole) warnings.push(...stateWarnings(whole, positions));
   return warnings;
+}
+
+/** No rules and no unmatched: answer chosen: every request gets the built-in 404. */
+function noRules(parts: CheckableParts, positions: SourcePositions): PositionedError[] {
+  const fields = parts.fields;
+  if (!fields || fields.unmatched !== undefined) return [];
+  const rules = fields.rules;
+  if (rules !== undefined && !(Array.isArray(rules) && rules.length === 0)) return [];
+  const where = rules === undefined ? [] : ['rules'];
+  return [
+    positions.error(
+      where,
+      'no rules: every request gets the unmatched: answer (HTTP 404, isAllowed false); add rules, or set unmatched: if that is the point',
+      { key: true },
+    ),
+  ];
 }
 
 /** Request fields that every valid request has, and what they hold. */
@@ -37,39 +66,37 @@ const STRING_FIELDS: ReadonlySet<MatchKey> = new Set(['contentID', 'messageID', 
 /**
  * A rule after one that answers every request for good (no match, or only
  * matchers every valid request passes, and no `times:`) can never answer;
- * so can a rule with exactly the match of an earlier unlimited rule.
+ * so can a rule with exactly the match of an earlier unlimited rule. A rule
+ * whose match: or times: does not fit the format is neither.
  */
-function unreachableRules(rules: readonly Rule[], positions: SourcePositions): PositionedError[] {
+function unreachableRules(parts: CheckableParts, rules: readonly RulePart[], positions: SourcePositions): PositionedError[] {
   const warnings: PositionedError[] = [];
   let catchAll: number | null = null;
   const seenMatches = new Map<string, number>();
+  const nameOf = new Map(rules.map((part) => [part.index, part.rule.name]));
   const label = (at: number) => {
-    const earlier = rules[at] as Rule;
+    const name = nameOf.get(at);
     const { line } = positions.of(['rules', at]);
-    return `rules[${at}]${earlier.name ? ` ("${earlier.name}")` : ''} at line ${line}`;
+    return `rules[${at}]${typeof name === 'string' ? ` ("${name}")` : ''} at line ${line}`;
   };
-  rules.forEach((rule, index) => {
+  for (const { rule, index, path } of rules) {
     if (catchAll !== null) {
       warnings.push(
-        positions.error(
-          ['rules', index],
-          `unreachable: ${label(catchAll)} matches every request and has no times: limit, so this rule never answers`,
-        ),
+        positions.error(path, `unreachable: ${label(catchAll)} matches every request and has no times: limit, so this rule never answers`),
       );
-      return;
+      continue;
     }
     const match = rule.match ?? {};
+    if (!parts.fits('Match', match)) continue;
     const key = canonical(match);
     const twin = seenMatches.get(key);
     if (twin !== undefined) {
-      warnings.push(
-        positions.error(['rules', index], `unreachable: ${label(twin)} has the same match and no times: limit, so this rule never answers`),
-      );
+      warnings.push(positions.error(path, `unreachable: ${label(twin)} has the same match and no times: limit, so this rule never answers`));
     }
-    if (rule.times !== undefined) return;
+    if (rule.times !== undefined) continue;
     if (matchesEverything(match)) catchAll = index;
     else if (twin === undefined) seenMatches.set(key, index);
-  });
+  }
   return warnings;
 }
 
@@ -114,9 +141,23 @@ function matcherWarnings(key: MatchKey, matcher: Matcher, path: ValuePath, posit
   if (typeof matcher === 'object' && matcher !== null) {
     if ('equals' in matcher) return literalWarnings(key, matcher.equals, false, [...path, 'equals'], positions);
     if ('glob' in matcher) return literalWarnings(key, matcher.glob, true, [...path, 'glob'], positions);
-    return []; // regex: not analysed; not: whatever its inner matcher cannot match, the not matches
+    if ('regex' in matcher) return regexWarnings(key, matcher.regex, [...path, 'regex'], positions);
+    return []; // not: whatever its inner matcher cannot match, the not matches
   }
   return literalWarnings(key, matcher, typeof matcher === 'string' && /[*?]/.test(matcher), path, positions);
+}
+
+function regexWarnings(key: MatchKey, source: string, path: ValuePath, positions: SourcePositions): PositionedError[] {
+  if (key !== 'customerCookie') return [];
+  const shortest = regexMinLength(source);
+  if (shortest === null || shortest <= CUSTOMER_COOKIE_MAX) return [];
+  return [
+    positions.error(
+      path,
+      `never matches: a customerCookie is at most ${CUSTOMER_COOKIE_MAX} characters and this regex needs at least ${shortest}` +
+        ' (a longer cookie is a protocol violation: such requests get the invalid: response)',
+    ),
+  ];
 }
 
 function literalWarnings(
@@ -150,20 +191,6 @@ function literalWarnings(
     return [positions.error(path, 'never matches: clientFingerprint is lowercase hex without colons (as shown in the journal)')];
   }
   return [];
-}
-
-function responsesOf(definition: Scenario): { response: Response; path: ValuePath }[] {
-  const responses: { response: Response; path: ValuePath }[] = [];
-  for (const key of ['defaults', 'invalid', 'unmatched'] as const) {
-    const response = definition[key];
-    if (response) responses.push({ response, path: [key] });
-  }
-  (definition.rules ?? []).forEach((rule, index) => {
-    if (rule.respond) responses.push({ response: rule.respond, path: ['rules', index, 'respond'] });
-    rule.sequence?.forEach((response, step) => responses.push({ response, path: ['rules', index, 'sequence', step] }));
-    rule.random?.forEach((response, choice) => responses.push({ response, path: ['rules', index, 'random', choice] }));
-  });
-  return responses;
 }
 
 const JSON_KEYS = ['messageID', 'version', 'isAllowed', 'epTokenURL', 'error', 'errorText', 'extra', 'omit'] as const;

@@ -371,6 +371,7 @@ export function enableRegexBacktrackFallback(): void {
 }
 
 type Quantifier = { min: number; max: number; end: number };
+const BRACES = /\{(\d+)(,(\d*))?\}/y;
 
 /** A quantifier at `at` (`*`, `+`, `?`, `{n}`, `{n,}`, `{n,m}`, each optionally lazy), or null. */
 function quantifierAt(source: string, at: number): Quantifier | null {
@@ -380,7 +381,8 @@ function quantifierAt(source: string, at: number): Quantifier | null {
   else if (ch === '+') q = { min: 1, max: Infinity, end: at + 1 };
   else if (ch === '?') q = { min: 0, max: 1, end: at + 1 };
   else if (ch === '{') {
-    const braces = /^\{(\d+)(,(\d*))?\}/.exec(source.slice(at, at + 40));
+    BRACES.lastIndex = at;
+    const braces = BRACES.exec(source);
     if (braces) {
       const min = Number(braces[1]);
       const max = braces[2] === undefined ? min : braces[3] === '' ? Infinity : Number(braces[3]);
@@ -473,6 +475,100 @@ function backtrackingDanger(source: string): string | null {
   };
   parseSequence(0, 0);
   return danger;
+}
+
+/**
+ * The fewest characters (UTF-16 units, as a request field's length is counted) a
+ * string must have for the regex to match somewhere in it; never more than the
+ * truth: anchors, lookarounds, word boundaries and back-references count 0, a
+ * class, `.` or character escape 1. Null when the source is not a valid regex,
+ * or when the pattern is beyond what this reads with certainty.
+ */
+export function regexMinLength(source: string): number | null {
+  if (source.length > MAX_PATTERN_LENGTH) return null;
+  try {
+    new RegExp(source);
+  } catch {
+    return null;
+  }
+  const unsure = new Error('unsure');
+  let i = 0;
+  const alternatives = (depth: number): number => {
+    if (depth > MAX_GROUP_DEPTH) throw unsure;
+    let shortest = sequence(depth);
+    while (source[i] === '|') {
+      i++;
+      shortest = Math.min(shortest, sequence(depth));
+    }
+    return shortest;
+  };
+  const sequence = (depth: number): number => {
+    let total = 0;
+    while (i < source.length && source[i] !== '|' && source[i] !== ')') {
+      const atom = atomLength(depth);
+      const q = quantifierAt(source, i);
+      if (q) i = q.end;
+      total += q ? (q.min === 0 ? 0 : atom * q.min) : atom;
+    }
+    return total;
+  };
+  const atomLength = (depth: number): number => {
+    const ch = source[i];
+    if (ch === '(') {
+      let inner = i + 1;
+      let counts = true;
+      if (source[inner] === '?') {
+        const kind = source.slice(inner + 1, inner + 3);
+        if (kind[0] === '=' || kind[0] === '!') [inner, counts] = [inner + 2, false];
+        else if (kind === '<=' || kind === '<!') [inner, counts] = [inner + 3, false];
+        else if (kind[0] === '<') inner = source.indexOf('>', inner) + 1;
+        else if (kind[0] === ':') inner += 2;
+        else throw unsure; // modifiers and whatever comes next
+      }
+      i = inner;
+      const length = alternatives(depth + 1);
+      if (source[i] !== ')') throw unsure;
+      i++;
+      return counts ? length : 0;
+    }
+    if (ch === '[') {
+      i = classEnd(source, i);
+      return 1;
+    }
+    if (ch === '^' || ch === '$') {
+      i++;
+      return 0;
+    }
+    if (ch !== '\\') {
+      i++;
+      return 1;
+    }
+    const next = source[i + 1] ?? '';
+    if (next === 'b' || next === 'B') {
+      i += 2;
+      return 0;
+    }
+    if (/\d/.test(next)) {
+      // A back-reference or a legacy octal escape: count nothing.
+      i += 1;
+      while (/\d/.test(source[i] ?? '')) i++;
+      return 0;
+    }
+    if (next === 'k' && source[i + 2] === '<' && source.includes('>', i)) {
+      i = source.indexOf('>', i) + 1; // a named back-reference (or a literal "k<…>" in a pattern without named groups)
+      return 0;
+    }
+    const escape = /^(x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|c[A-Za-z])/.exec(source.slice(i + 1, i + 6));
+    i += 1 + (escape ? escape[0].length : 1);
+    return 1;
+  };
+  try {
+    const length = alternatives(0);
+    return i === source.length ? length : null;
+  } catch (error) {
+    if (error === unsure) return null;
+    throw error;
+  }
 }
 
 /** The index just after the `]` closing the class that opens at `at` (`[]` is empty, `[^]` any). */

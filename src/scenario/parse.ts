@@ -1,9 +1,11 @@
 /**
  * One scenario source (a file's text, or a POST body) → a LoadedScenario, or
  * positioned errors. YAML with positions (JSON is YAML too), defended against
- * hostile input, validated against format.ts with readable messages, then
+ * hostile input, validated against format.ts with readable messages, and
  * checked for what a schema cannot say (regexes, delays, templates, one of
- * respond/sequence/random, duplicate rule names). Nothing here touches files.
+ * respond/sequence/random, duplicate rule names) and linted, in one pass: those
+ * checks run on every part that fits the format even when others do not
+ * (checkable-parts.ts), so one report has every problem. Nothing here touches files.
  *
  * Limits (hostile input gets a positioned error, never a hung or crashed process):
  *  - MAX_SCENARIO_BYTES (8 MiB): a larger document is refused before parsing;
@@ -17,7 +19,10 @@ import { Composer, LineCounter, Parser, visit, type CST, type Document } from 'y
 import type { TSchema } from '@sinclair/typebox';
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import { Value } from '@sinclair/typebox/value';
-import { MATCH_KEYS, NAME_PATTERN, RESPONSE_FIELDS, Scenario, type Response } from './format.js';
+import { MATCH_KEYS, NAME_PATTERN, RESPONSE_FIELDS, Rule, Scenario } from './format.js';
+import { CheckableParts, type Fields, type RulePart } from './checkable-parts.js';
+import { compileKey } from './state/key.js';
+import { parseTtl } from './state/ttl.js';
 import type { LoadedScenario, PositionedError } from './loaded.js';
 import { SourcePositions, type ValuePath } from './positions.js';
 import { schemaIssues } from './schema-errors.js';
@@ -140,7 +145,11 @@ export function parseScenarioText(text: string, file: string, options: ParseOpti
   return checkDefinition(value, positions, file, options, warnings);
 }
 
-/** From a parsed value on: schema, semantic checks, compilation, lint. */
+/**
+ * From a parsed value on: schema, semantic checks, compilation, lint. The
+ * semantic checks and the lint run on every part that fits the format even
+ * when other parts do not, so one pass reports every problem.
+ */
 function checkDefinition(
   value: unknown,
   positions: SourcePositions,
@@ -156,19 +165,22 @@ function checkDefinition(
   const at = (line: number, column: number, message: string): PositionedError => ({ file, line, column, message });
 
   const schemaErrors = validateAgainstSchema(value, positions, options.schema ?? Scenario);
-  if (schemaErrors.length > 0) return fail(schemaErrors, warnings);
-  const definition = value as Scenario;
-
-  const errors = semanticErrors(definition, positions);
-  if (options.check) errors.push(...options.check(value, positions));
-  const name = definition.name ?? options.defaultName;
-  if (name === undefined) {
+  const parts = new CheckableParts(value, schemaErrors.length === 0);
+  const errors = [...schemaErrors, ...semanticErrors(parts, positions)];
+  if (options.check && schemaErrors.length === 0) errors.push(...options.check(value, positions));
+  const written = parts.fields?.name;
+  const name = typeof written === 'string' ? written : options.defaultName;
+  // (A document that is not a mapping has its schema error and no name: to look for.)
+  const nameless = parts.fields !== null && written === undefined;
+  if (nameless && name === undefined) {
     errors.push(at(1, 1, 'name: required here (there is no file name to take it from)'));
-  } else if (definition.name === undefined && !new RegExp(NAME_PATTERN).test(name)) {
+  } else if (nameless && !new RegExp(NAME_PATTERN).test(name as string)) {
     errors.push(at(1, 1, `the file name "${name}" is not a usable scenario name; set name:`));
   }
+  warnings.push(...lintScenario(parts, positions, { rulesAnswerAlone: options.schema === undefined }));
   if (errors.length > 0) return fail(errors, warnings);
 
+  const definition = value as Scenario;
   const scenario: LoadedScenario = { name: name as string, file, definition };
   let compiled: CompiledScenario | undefined;
   if (options.compile) {
@@ -183,7 +195,6 @@ function checkDefinition(
     }
   }
 
-  warnings.push(...lintScenario(definition, positions));
   return {
     scenario,
     errors: [],
@@ -251,6 +262,7 @@ function decodePointer(segment: string): string | number {
 
 const RESPONSE_KEYS: readonly string[] = [...RESPONSE_FIELDS, 'extra', 'omit', 'status', 'headers', 'body', 'delay', 'fault'];
 const MATCH_KEY_LIST: readonly string[] = MATCH_KEYS;
+const RULE_KEYS: ReadonlySet<string> = new Set(Object.keys(Rule.properties));
 
 /** Keys written one level off: `isAllowed` directly on a rule, `contentID` in respond. */
 function unknownKeyHint(key: string, path: ValuePath): string | undefined {
@@ -270,21 +282,18 @@ function unknownKeyHint(key: string, path: ValuePath): string | undefined {
   return undefined;
 }
 
-/** What JSON Schema cannot say: run the compiler's own pieces over every matcher, delay and template. */
-function semanticErrors(definition: Scenario, positions: SourcePositions): PositionedError[] {
+/** What JSON Schema cannot say: run the compiler's own pieces over every matcher, delay and template that fits the format. */
+function semanticErrors(parts: CheckableParts, positions: SourcePositions): PositionedError[] {
   const errors: PositionedError[] = [];
-  const responses: { response: Response; path: ValuePath }[] = [];
-  for (const key of ['defaults', 'invalid', 'unmatched'] as const) {
-    const response = definition[key];
-    if (response) responses.push({ response, path: [key] });
-  }
-
   const namedAt = new Map<string, number>();
-  const rules = definition.rules ?? [];
-  rules.forEach((rule, index) => {
-    const rulePath: ValuePath = ['rules', index];
+  const rules = parts.rules();
+  const unnamed = new Set(rules.filter(({ rule }) => rule.name === undefined).map(({ index }) => index));
+  for (const part of rules) {
+    const { rule, path: rulePath, index } = part;
     const ways = (['respond', 'sequence', 'random'] as const).filter((way) => rule[way] !== undefined);
-    if (ways.length === 0) {
+    // An unknown key (respnd:, a response field one level up) has its own error, with a suggestion.
+    const misspelt = Object.keys(rule).some((key) => !RULE_KEYS.has(key));
+    if (ways.length === 0 && !misspelt) {
       errors.push(positions.error(rulePath, 'a rule needs one of respond, sequence or random'));
     } else if (ways.length > 1) {
       errors.push(
@@ -296,7 +305,7 @@ function semanticErrors(definition: Scenario, positions: SourcePositions): Posit
     if (rule.loop !== undefined && rule.sequence === undefined) {
       errors.push(positions.error([...rulePath, 'loop'], 'loop only applies to a sequence:', { key: true }));
     }
-    if (rule.name !== undefined) {
+    if (typeof rule.name === 'string') {
       const first = namedAt.get(rule.name);
       if (first !== undefined) {
         const { line } = positions.of(['rules', first, 'name']);
@@ -306,8 +315,7 @@ function semanticErrors(definition: Scenario, positions: SourcePositions): Posit
       }
       const automatic = /^rule-([1-9]\d*)$/.exec(rule.name);
       const namesakeIndex = automatic ? Number(automatic[1]) - 1 : -1;
-      const namesake = rules[namesakeIndex];
-      if (namesake && namesake.name === undefined) {
+      if (unnamed.has(namesakeIndex)) {
         errors.push(
           positions.error(
             [...rulePath, 'name'],
@@ -316,26 +324,62 @@ function semanticErrors(definition: Scenario, positions: SourcePositions): Posit
         );
       }
     }
-    for (const [key, matcher] of Object.entries(rule.match ?? {})) {
-      if (matcher === undefined) continue;
+    for (const { matcher, path } of parts.matchers(part)) {
       try {
         compileMatcher(matcher);
       } catch (error) {
-        errors.push(positions.error([...rulePath, 'match', key, ...errorPath(error)], errorMessage(error)));
+        errors.push(positions.error([...path, ...errorPath(error)], errorMessage(error)));
       }
     }
-    if (rule.respond) responses.push({ response: rule.respond, path: [...rulePath, 'respond'] });
-    rule.sequence?.forEach((response, step) => responses.push({ response, path: [...rulePath, 'sequence', step] }));
-    rule.random?.forEach((response, choice) => responses.push({ response, path: [...rulePath, 'random', choice] }));
-  });
+  }
 
-  for (const { response, path } of responses) errors.push(...responseErrors(response, path, positions));
+  for (const { response, path } of parts.responses()) errors.push(...responseErrors(parts, response, path, positions));
+  errors.push(...stateErrors(parts, rules, positions));
   return errors;
 }
 
-function responseErrors(response: Response, path: ValuePath, positions: SourcePositions): PositionedError[] {
+/** The compiler's state checks (state/key.ts, state/ttl.ts), on whatever fits the format. */
+function stateErrors(parts: CheckableParts, rules: readonly RulePart[], positions: SourcePositions): PositionedError[] {
   const errors: PositionedError[] = [];
-  if (response.delay !== undefined) {
+  const fields = parts.fields;
+  const keyForms: { form: unknown; path: ValuePath }[] = [
+    { form: fields?.stateKey, path: ['stateKey'] },
+    ...rules.map(({ rule, path }) => ({ form: rule.perKey, path: [...path, 'perKey'] })),
+  ];
+  for (const { form, path } of keyForms) {
+    if (typeof form !== 'string') continue;
+    try {
+      compileKey(form);
+    } catch (error) {
+      errors.push(positions.error(path, errorMessage(error)));
+    }
+  }
+  const ttl = fields?.stateTtl;
+  if (typeof ttl === 'string' || (typeof ttl === 'number' && ttl > 0)) {
+    try {
+      parseTtl(ttl);
+    } catch (error) {
+      errors.push(positions.error(['stateTtl'], errorMessage(error)));
+    }
+  }
+  for (const { response, path } of parts.responses()) {
+    const where = path[0];
+    if (where === 'invalid' || where === 'unmatched') {
+      for (const field of ['setState', 'clearState'] as const) {
+        if (response[field] !== undefined) {
+          errors.push(positions.error([...path, field], `${field} applies to the rules' responses (and defaults:), not to ${where}:`));
+        }
+      }
+    } else if (response.setState !== undefined && response.clearState === true) {
+      errors.push(positions.error([...path, 'clearState'], 'setState and clearState cannot be combined: a response sets a state or clears it'));
+    }
+  }
+  return errors;
+}
+
+function responseErrors(parts: CheckableParts, response: Fields, path: ValuePath, positions: SourcePositions): PositionedError[] {
+  const errors: PositionedError[] = [];
+  if (response.delay !== undefined && parts.fits('Delay', response.delay)) {
     try {
       parseDelay(response.delay);
     } catch (error) {
