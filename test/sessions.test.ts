@@ -222,4 +222,32 @@ test('a bad session gets 400 with every problem positioned (line:column) in the 
   assert.equal((await mock.admin('GET', '/admin/sessions')).json.sessions, [], 'nothing was created');
 });
 
+test('a session keeps its own per-key state, listed under sessions by GET /admin/state and forgotten with it', async () => {
+  const session = {
+    id: 'stateful',
+    key: { contentID: 'st-*' },
+    stateKey: 'customerCookie',
+    rules: [
+      { name: 'register', match: { requestType: 2 }, respond: { errorText: 'registered', setState: 'registered' } },
+      { name: 'bound', match: { requestType: 3, state: 'registered' }, respond: { errorText: 'bound' } },
+      { name: 'unbound', match: { requestType: 3 }, respond: { isAllowed: false, errorText: 'not registered' } },
+    ],
+  };
+  assert.is((await mock.admin('POST', '/admin/sessions', session)).status, 201);
+  assert.is(await said('st-1', { requestType: 3, customerCookie: 'A' }), 'not registered');
+  assert.is(await said('st-1', { requestType: 2, customerCookie: 'A' }), 'registered');
+  assert.is(await said('st-1', { requestType: 3, customerCookie: 'A' }), 'bound');
+  assert.is(await said('st-1', { requestType: 3, customerCookie: 'B' }), 'not registered');
+  const listed = (await mock.admin('GET', '/admin/state')).json;
+  assert.equal(Object.keys(listed.sessions), ['stateful']);
+  assert.equal(Object.keys(listed.sessions.stateful.keys), ['A']);
+  assert.equal(listed.scenario.keys, {}, "the scenario's state is apart");
+  const entry = (await mock.admin('GET', '/admin/requests?session=stateful&limit=1')).json.requests[0];
+  assert.equal(entry.state, { key: 'B', before: null, after: null }, "the journal shows the session's state");
+
+  await mock.admin('DELETE', '/admin/sessions/stateful');
+  assert.is((await mock.admin('POST', '/admin/sessions', session)).status, 201);
+  assert.is(await said('st-1', { requestType: 3, customerCookie: 'A' }), 'not registered', 'a new session starts without state');
+});
+
 test.run();

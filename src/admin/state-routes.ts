@@ -1,13 +1,12 @@
-/** GET /admin/state, DELETE /admin/state: the per-key states of the active scenario (and, once they exist, of each session). */
+/** GET /admin/state, DELETE /admin/state: the per-key states of the active scenario and of each session. */
 import type Router from '@koa/router';
 import type { AdminContext } from './context.js';
 
-export function stateRoutes(router: Router, { scenarios }: AdminContext): void {
+export function stateRoutes(router: Router, { scenarios, sessions }: AdminContext): void {
   router.get('/admin/state', (ctx) => {
-    // `sessions` (session id -> the same listing) is filled in when sessions own rule sets.
-    ctx.body = { scenario: scenarios.stateListing(), sessions: {} };
+    ctx.body = { scenario: scenarios.stateListing(), sessions: sessions.stateListings() };
   });
   router.delete('/admin/state', (ctx) => {
-    ctx.body = { cleared: scenarios.clearState() };
+    ctx.body = { cleared: scenarios.clearState() + sessions.clearStates() };
   });
 }

@@ -1,10 +1,11 @@
 /**
  * The session document of POST /admin/sessions: which requests belong to the session (`key`),
- * how long it lives (`ttl`), and its rules in the scenario rule format. One definition for the
+ * how long it lives (`ttl`), and its rules in the scenario rule format (with `defaults`, and
+ * `stateKey`/`stateTtl` for per-key state, as in a scenario). One definition for the
  * types (Static<>), the validation (through the scenario loader, with positions) and docs.
  */
 import { Type, type Static } from '@sinclair/typebox';
-import { Duration, Response, Rule } from '../scenario/format.js';
+import { Duration, Scenario } from '../scenario/format.js';
 import { MAX_PATTERN_LENGTH } from '../scenario/matchers.js';
 
 const strict = { additionalProperties: false } as const;
@@ -48,9 +49,13 @@ export const SessionDefinition = Type.Object(
     ),
     key: SessionKey,
     ttl: Type.Optional(Duration),
-    description: Type.Optional(Type.String({ description: 'Shown by GET /admin/sessions' })),
-    defaults: Type.Optional(Response),
-    rules: Type.Optional(Type.Array(Rule, { description: "Tried in order before the active scenario's rules" })),
+    // A scenario's keys that make sense for rules answered before the active scenario's
+    // (not invalid:/unmatched: — what the session's rules do not answer, the scenario does).
+    description: Scenario.properties.description,
+    defaults: Scenario.properties.defaults,
+    stateKey: Scenario.properties.stateKey,
+    stateTtl: Scenario.properties.stateTtl,
+    rules: Type.Optional(Type.Array(Scenario.properties.rules.items, { description: "Tried in order before the active scenario's rules" })),
   },
   {
     ...strict,

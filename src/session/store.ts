@@ -2,8 +2,8 @@
  * The live sessions: created and removed through the admin API, looked up per request.
  *
  * - A session owns a rule set compiled by the scenario compiler (its own sequence, `times` and
- *   random counters; its own random source, seeded from the mock's seed and the session id), so
- *   removing the session removes what it counted.
+ *   random counters, its own per-key state; its own random source, seeded from the mock's seed
+ *   and the session id), so removing the session removes what it counted.
  * - Keys never overlap (see key.ts), so a request belongs to at most one session.
  * - A session with a ttl expires that long after its creation: lookups stop finding it at once
  *   (checked on lookup), and an unref'd timer removes it even when no request comes.
@@ -14,7 +14,7 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { ClientIdentity } from '../protocol/types.js';
 import { compileScenario } from '../scenario/compile.js';
-import type { CompiledScenario } from '../scenario/engine.js';
+import type { CompiledScenario, StateListing } from '../scenario/engine.js';
 import type { PositionedError } from '../scenario/loaded.js';
 import { seededRandom } from '../scenario/random.js';
 import type { SessionDefinition, SessionKey, SessionKeyField } from './format.js';
@@ -123,7 +123,8 @@ export class SessionStore extends EventEmitter<{ ended: [{ id: string; reason: S
     let id = '';
     const parsed = parseSession(text, (definition) => {
       id = definition.id ?? this.freshId();
-      return compileScenario({ name: id, file: SESSION_FILE, definition: { defaults: definition.defaults, rules: definition.rules } }, seededRandom(this.seed ^ hash(id)));
+      const { id: _id, key: _key, ttl: _ttl, ...ruleSet } = definition;
+      return compileScenario({ name: id, file: SESSION_FILE, definition: ruleSet }, seededRandom(this.seed ^ hash(id)));
     });
     if (!parsed.ok) return { kind: 'invalid', errors: parsed.errors };
     if (this.sessions.has(id)) {
@@ -159,6 +160,19 @@ export class SessionStore extends EventEmitter<{ ended: [{ id: string; reason: S
   list(): SessionSummary[] {
     this.removeExpired();
     return [...this.sessions.values()].map((session) => session.summary());
+  }
+
+  /** Each session's per-key states (GET /admin/state), by id. */
+  stateListings(): Record<string, StateListing> {
+    this.removeExpired();
+    return Object.fromEntries([...this.sessions.values()].map((session) => [session.id, session.rules.stateListing()]));
+  }
+
+  /** Forget every session's states (DELETE /admin/state); how many keys held one. */
+  clearStates(): number {
+    let cleared = 0;
+    for (const session of this.sessions.values()) cleared += session.rules.clearState();
+    return cleared;
   }
 
   /** Remove a session and what it counted; false when there is none with that id. */
