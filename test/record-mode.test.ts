@@ -67,7 +67,11 @@ async function sendAll(mock: TestMock, requests: Record<string, unknown>[]): Pro
 async function replay(file: string, requests: Record<string, unknown>[]): Promise<Comparable[]> {
   const mock = await startTestMock({ scenarios: file, scenario: defaultNameOf(file) });
   try {
-    return (await sendAll(mock, requests)).map(comparable);
+    const replies = (await sendAll(mock, requests)).map(comparable);
+    // No rule catches everything: what was not recorded is not answered as if it had been.
+    const unrecorded = await mock.entitle(entitlementRequest({ contentID: 'never-recorded', requestType: 1 }));
+    assert.is(unrecorded.status, 404);
+    return replies;
   } finally {
     await mock.close();
   }

@@ -47,6 +47,17 @@ export async function startMock(options: MockOptions, logger: MockLogger = creat
   const log = logger.pino;
   const startedAt = performance.now();
 
+  // Before anything is generated or opened: a recording that cannot begin stops the start.
+  let recording: Recording | null = null;
+  if (options.record) {
+    try {
+      recording = await Recording.start(options.record, version());
+    } catch (error) {
+      if (error instanceof RecordingSetupError) throw new StartupError(`cannot start: ${error.message}`);
+      throw error;
+    }
+  }
+
   // The X.509 generator (and its dependencies: ~25 MiB and ~0.1 s) is loaded only when something must be generated.
   const serverPairExists = isComplete(await keyPairFiles(options.certs, 'server'));
   const generated = serverPairExists
@@ -81,16 +92,6 @@ export async function startMock(options: MockOptions, logger: MockLogger = creat
   if (!loaded.ok) throw new StartupError(`cannot start: ${loaded.message}\n${loaded.errors.map(formatError).join('\n')}`);
   metrics.watchKeyStats(() => [{ scenario: scenarios.activeName(), stats: scenarios.active().keyStats() }]);
   for (const error of loaded.errors) log.warn({ error: formatError(error) }, 'scenario file skipped');
-
-  let recording: Recording | null = null;
-  if (options.record) {
-    try {
-      recording = await Recording.start(options.record, version());
-    } catch (error) {
-      if (error instanceof RecordingSetupError) throw new StartupError(`cannot start: ${error.message}`);
-      throw error;
-    }
-  }
 
   const sessions = new SessionStore(seed);
   // A wait on the journal of a session that ended would never be satisfied: it ends too.
