@@ -1,9 +1,10 @@
 /**
  * Writes schema/scenario.schema.json from the format definition (src/scenario/format.ts),
- * for editors (`# yaml-language-server: $schema=../schema/scenario.schema.json`).
+ * for editors (`# yaml-language-server: $schema=../schema/scenario.schema.json`), and
+ * schema/admin-api.openapi.json from the admin route definitions (src/admin/api/).
  *
- *   npx tsx scripts/gen-schema.ts          write the file
- *   npx tsx scripts/gen-schema.ts --check  exit 1 if the file is out of date
+ *   npm run schema                          write both files
+ *   npx tsx scripts/gen-schema.ts --check   exit 1 if either is out of date
  *
  * TypeBox schemas are JSON Schema already; this drops TypeBox's symbol keys, moves the
  * schemas that carry an `$id` (Matcher, Response) into `definitions` once, and points
@@ -12,47 +13,27 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Scenario } from '../src/scenario/format.js';
+import { hoistIdentified, sortedByName, type JsonObject } from '../src/admin/api/hoist.js';
+import { renderOpenApiDocument } from '../src/admin/api/openapi.js';
 
 export const SCHEMA_FILE = fileURLToPath(new URL('../schema/scenario.schema.json', import.meta.url));
+export const OPENAPI_FILE = fileURLToPath(new URL('../schema/admin-api.openapi.json', import.meta.url));
 export const SCHEMA_ID = 'urn:entitlement-mock:schema:scenario';
 
-type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-
-export function buildJsonSchema(): Record<string, Json> {
+export function buildJsonSchema(): JsonObject {
   // A JSON round trip drops the symbol keys (Kind, Hint, Optional) and copies everything.
-  const plain = JSON.parse(JSON.stringify(Scenario)) as Record<string, Json>;
-  const definitions: Record<string, Json> = {};
-
-  const hoist = (node: Json, atRoot: boolean): Json => {
-    if (Array.isArray(node)) return node.map((item) => hoist(item, false));
-    if (node === null || typeof node !== 'object') return node;
-    if (typeof node.$ref === 'string' && !node.$ref.startsWith('#')) {
-      return { ...node, $ref: `#/definitions/${node.$ref}` };
-    }
-    if (!atRoot && typeof node.$id === 'string') {
-      const id = node.$id;
-      if (!(id in definitions)) {
-        definitions[id] = {}; // reserve first: the schema may refer to itself
-        const { $id: _id, ...rest } = node;
-        definitions[id] = hoist(rest, false);
-      }
-      return { $ref: `#/definitions/${id}` };
-    }
-    const copy: Record<string, Json> = {};
-    for (const [key, value] of Object.entries(node)) copy[key] = hoist(value, false);
-    return copy;
-  };
-
-  const body = hoist(plain, true) as Record<string, Json>;
+  const plain = JSON.parse(JSON.stringify(Scenario)) as JsonObject;
+  const definitions: JsonObject = {};
+  const body: JsonObject = {};
+  for (const [key, value] of Object.entries(plain)) body[key] = hoistIdentified(value, definitions, '#/definitions/');
   const { title, description, ...rest } = body;
-  const sortedDefinitions = Object.fromEntries(Object.entries(definitions).sort(([a], [b]) => (a < b ? -1 : 1)));
   return {
     $schema: 'http://json-schema.org/draft-07/schema#',
     $id: SCHEMA_ID,
     title: title ?? 'entitlement-mock scenario',
     ...(description !== undefined ? { description } : {}),
     ...rest,
-    definitions: sortedDefinitions,
+    definitions: sortedByName(definitions),
   };
 }
 
@@ -60,22 +41,32 @@ export function renderJsonSchema(): string {
   return `${JSON.stringify(buildJsonSchema(), null, 2)}\n`;
 }
 
+/** Every generated file and what it should hold now. */
+const GENERATED: readonly { file: string; render: () => string }[] = [
+  { file: SCHEMA_FILE, render: renderJsonSchema },
+  { file: OPENAPI_FILE, render: renderOpenApiDocument },
+];
+
 function main(args: string[]): number {
-  const text = renderJsonSchema();
-  if (args.includes('--check')) {
+  let exitCode = 0;
+  for (const { file, render } of GENERATED) {
+    const text = render();
+    if (!args.includes('--check')) {
+      writeFileSync(file, text);
+      process.stdout.write(`wrote ${file}\n`);
+      continue;
+    }
     let current = '';
     try {
-      current = readFileSync(SCHEMA_FILE, 'utf8');
+      current = readFileSync(file, 'utf8');
     } catch {
       // missing counts as out of date
     }
-    if (current === text) return 0;
-    process.stderr.write(`${SCHEMA_FILE} is out of date: run npx tsx scripts/gen-schema.ts\n`);
-    return 1;
+    if (current === text) continue;
+    process.stderr.write(`${file} is out of date: run npm run schema\n`);
+    exitCode = 1;
   }
-  writeFileSync(SCHEMA_FILE, text);
-  process.stdout.write(`wrote ${SCHEMA_FILE}\n`);
-  return 0;
+  return exitCode;
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) process.exitCode = main(process.argv.slice(2));

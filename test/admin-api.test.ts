@@ -68,7 +68,8 @@ test('bad filters get a 400 naming the filter', async () => {
   assert.match(badLimit.json.message, /limit/);
   const unknown = await mock.admin('GET', '/admin/requests?colour=red');
   assert.is(unknown.status, 400);
-  assert.match(unknown.json.message, /unknown filter "colour"/);
+  assert.match(unknown.json.message, /unknown query parameter "colour"; known: rule, contentID/);
+  assert.is(unknown.json.field, 'colour');
   const badBool = await mock.admin('GET', '/admin/requests/count?valid=yes');
   assert.is(badBool.status, 400);
 });

@@ -109,10 +109,10 @@ test('bad wait and count values get a 400 that says what was expected', async ()
   const cases: [string, RegExp][] = [
     ['wait=soon', /wait must be a duration such as 500ms, 2s or 1500 \(milliseconds\), at most 60s; got "soon"/],
     ['wait=61s', /at most 60s; got "61s"/],
-    ['wait=1s&count=0', /count must be a whole number of at least 1, got "0"/],
+    ['wait=1s&count=0', /query parameter "count": expected integer to be greater or equal to 1, got 0/],
     ['count=2', /count needs wait/],
     ['wait=1s&wait=2s', /wait given more than once/],
-    ['wait=1s&colour=red', /unknown filter "colour"; known: .*wait, count/],
+    ['wait=1s&colour=red', /unknown query parameter "colour"; known: .*wait, count/],
   ];
   for (const [query, message] of cases) {
     const reply = await mock.admin('GET', `/admin/requests?${query}`);

@@ -10,12 +10,9 @@ import type { MockMetrics } from '../server/metrics.js';
 import type { LiveEvents } from './live-events.js';
 import type { Recording } from '../record/recording.js';
 
-export interface ScenarioSummary {
-  name: string;
-  file: string;
-  description: string;
-  rules: string[];
-}
+import type { ScenarioSummary } from './api/scenarios.js';
+
+export type { ScenarioSummary };
 
 /** The scenario operations of the admin API (implemented by the scenario registry). */
 export interface ScenarioCatalog {

@@ -1,113 +1,69 @@
 /** GET /admin/requests, GET /admin/requests/count (both can wait for entries), DELETE /admin/requests. */
 import type Koa from 'koa';
 import type Router from '@koa/router';
-import type { JournalFilter } from '../journal/journal.js';
+import type { Static } from '@sinclair/typebox';
 import { MAX_WAIT_MS, type WaitOutcome } from '../journal/waits.js';
 import { parseDelay } from '../scenario/delay.js';
 import type { AdminContext } from './context.js';
-import { badRequest } from './errors.js';
+import type { JournalFilter } from '../journal/journal.js';
+import { route } from './api/register.js';
+import * as api from './api/journal.js';
 
 export function journalRoutes(router: Router, { journal, waits }: AdminContext): void {
-  /** The `waited` part of an answer when the query asked to wait; undefined when the client went away. */
-  const waitIfAsked = async (ctx: Koa.Context, query: JournalQuery): Promise<{ waited?: WaitOutcome } | undefined> => {
+  /** The `waited` part of an answer when the query asked to wait (none when the client went away meanwhile). */
+  const waitIfAsked = async (ctx: Koa.Context, query: ParsedQuery): Promise<{ waited?: WaitOutcome }> => {
     if (query.wait === null) return {};
     const gone = new AbortController();
     const onClose = () => gone.abort();
     ctx.res.once('close', onClose);
     const waited = await waits.wait({ filter: query.filter, ...query.wait, signal: gone.signal });
     ctx.res.off('close', onClose);
-    if (waited === null) return undefined;
+    if (waited === null) return {};
     // The server is closing: do not leave this connection open for a next request.
     if (waited.reason === 'shutdown') ctx.set('Connection', 'close');
     return { waited };
   };
 
-  router.get('/admin/requests', async (ctx) => {
-    const query = parseJournalQuery(ctx.query);
-    if (typeof query === 'string') return badRequest(ctx, query);
-    const waited = await waitIfAsked(ctx, query);
-    if (waited === undefined) return;
-    ctx.body = { total: journal.total, dropped: journal.dropped, requests: journal.query(query.filter), ...waited };
+  route(router, api.listRequests, async ({ query }, ctx) => {
+    const parsed = parseJournalQuery(query);
+    if (typeof parsed === 'string') return { status: 400, body: { error: 'bad request', message: parsed } };
+    const waited = await waitIfAsked(ctx, parsed);
+    return { status: 200, body: { total: journal.total, dropped: journal.dropped, requests: journal.query(parsed.filter), ...waited } };
   });
-  router.get('/admin/requests/count', async (ctx) => {
-    const query = parseJournalQuery(ctx.query);
-    if (typeof query === 'string') return badRequest(ctx, query);
-    const waited = await waitIfAsked(ctx, query);
-    if (waited === undefined) return;
-    ctx.body = { count: journal.count(query.filter), ...waited };
+  route(router, api.countRequests, async ({ query }, ctx) => {
+    const parsed = parseJournalQuery(query);
+    if (typeof parsed === 'string') return { status: 400, body: { error: 'bad request', message: parsed } };
+    const waited = await waitIfAsked(ctx, parsed);
+    return { status: 200, body: { count: journal.count(parsed.filter), ...waited } };
   });
-  router.delete('/admin/requests', (ctx) => {
+  route(router, api.clearRequests, () => {
     journal.clear();
-    ctx.body = { cleared: true };
+    return { status: 200, body: { cleared: true } };
   });
 }
 
-type Query = Record<string, string | string[] | undefined>;
-
-export interface JournalQuery {
+interface ParsedQuery {
   filter: JournalFilter;
   /** Set when the query has `wait`: answer once `count` entries match, or after `timeoutMs`. */
   wait: { timeoutMs: number; count: number } | null;
 }
 
-const STRING_FILTERS = ['rule', 'contentID', 'clientCN', 'customerCookie', 'messageID', 'requestType', 'scenario', 'session', 'listener'] as const;
-const FILTER_KEYS = new Set<string>([...STRING_FILTERS, 'valid', 'unmatched', 'since', 'limit']);
-const QUERY_KEYS = [...FILTER_KEYS, 'wait', 'count'];
-
-/** The filter and the wait from a query string, or the words for what is wrong with it. */
-export function parseJournalQuery(query: Query): JournalQuery | string {
-  const { wait: waitText, count: countText, ...rest } = query;
-  const filter = parseFilter(rest);
-  if (typeof filter === 'string') return filter;
-  if (Array.isArray(waitText)) return 'wait given more than once';
-  if (Array.isArray(countText)) return 'count given more than once';
-  if (waitText === undefined) return countText === undefined ? { filter, wait: null } : 'count needs wait: count is how many matching entries to wait for';
-  const timeoutMs = parseWait(waitText);
-  if (typeof timeoutMs === 'string') return timeoutMs;
-  let count = 1;
-  if (countText !== undefined) {
-    count = Number(countText);
-    if (!/^\d+$/.test(countText) || !Number.isSafeInteger(count) || count < 1)
-      return `count must be a whole number of at least 1, got "${countText}"`;
-  }
-  return { filter, wait: { timeoutMs, count } };
+/** The filter and the wait from a checked query, or the words for what is wrong with the wait. */
+function parseJournalQuery({ wait, count, ...filter }: Static<typeof api.JournalQuery>): ParsedQuery | string {
+  if (wait === undefined)
+    return count === undefined ? { filter, wait: null } : 'query parameter "count" needs wait: count is how many matching entries to wait for';
+  const timeoutMs = parseWait(wait);
+  if (timeoutMs === null)
+    return `query parameter "wait" must be a duration such as 500ms, 2s or 1500 (milliseconds), at most ${MAX_WAIT_MS / 1000}s; got "${wait}"`;
+  return { filter, wait: { timeoutMs, count: count ?? 1 } };
 }
 
-/** `wait=` as milliseconds: "500ms", "2s", "1.5s" or "1500" (ms), at most MAX_WAIT_MS. */
-function parseWait(text: string): number | string {
-  const expected = `wait must be a duration such as 500ms, 2s or 1500 (milliseconds), at most ${MAX_WAIT_MS / 1000}s; got "${text}"`;
+/** `wait=` as milliseconds: "500ms", "2s", "1.5s" or "1500" (ms), at most MAX_WAIT_MS; null when it is none of those. */
+function parseWait(text: string): number | null {
   try {
     const delay = parseDelay(text);
-    return delay.kind === 'fixed' && delay.ms <= MAX_WAIT_MS ? delay.ms : expected;
+    return delay.kind === 'fixed' && delay.ms <= MAX_WAIT_MS ? delay.ms : null;
   } catch {
-    return expected;
+    return null;
   }
-}
-
-/** The journal filter from a query string, or the words for what is wrong with it. */
-export function parseFilter(query: Query): JournalFilter | string {
-  const filter: JournalFilter = {};
-  for (const [key, raw] of Object.entries(query)) {
-    if (!FILTER_KEYS.has(key)) return `unknown filter "${key}"; known: ${QUERY_KEYS.join(', ')}`;
-    if (Array.isArray(raw)) return `filter "${key}" given more than once`;
-    if (raw === undefined) continue;
-    switch (key) {
-      case 'valid':
-      case 'unmatched':
-        if (raw !== 'true' && raw !== 'false') return `filter "${key}" must be true or false, got "${raw}"`;
-        filter[key] = raw === 'true';
-        break;
-      case 'since':
-      case 'limit': {
-        const value = Number(raw);
-        if (!/^\d+$/.test(raw) || !Number.isSafeInteger(value))
-          return `filter "${key}" must be a non-negative integer, got "${raw}"`;
-        filter[key] = value;
-        break;
-      }
-      default:
-        filter[key as (typeof STRING_FILTERS)[number]] = raw;
-    }
-  }
-  return filter;
 }

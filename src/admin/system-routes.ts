@@ -1,16 +1,19 @@
-/** GET /health, POST /admin/reset, GET /admin/tls-failures, GET /metrics. */
+/** GET /health, POST /admin/reset, GET /admin/tls-failures, GET /metrics, GET /admin/openapi.json. */
 import type Router from '@koa/router';
 import type { AdminContext } from './context.js';
+import { route } from './api/register.js';
+import * as api from './api/system.js';
 
 export function systemRoutes(router: Router, context: AdminContext): void {
-  router.get('/health', (ctx) => {
-    ctx.body = {
+  route(router, api.health, () => ({
+    status: 200,
+    body: {
       status: 'ok',
       scenario: context.scenarios.activeName(),
       uptimeSeconds: Math.round((performance.now() - context.startedAt) / 10) / 100,
-    };
-  });
-  router.post('/admin/reset', async (ctx) => {
+    },
+  }));
+  route(router, api.reset, async () => {
     context.waits.endAll('reset');
     context.journal.clear();
     context.sessions.clear();
@@ -18,13 +21,14 @@ export function systemRoutes(router: Router, context: AdminContext): void {
     context.tlsFailures.clear();
     await context.scenarios.reload();
     const { active, errors } = context.scenarios.list();
-    ctx.body = { reset: true, active, errors };
+    return { status: 200, body: { reset: true, active, errors } };
   });
-  router.get('/admin/tls-failures', (ctx) => {
-    ctx.body = context.tlsFailures.toJSON();
-  });
-  router.get('/metrics', async (ctx) => {
-    ctx.type = context.metrics.contentType;
-    ctx.body = await context.metrics.render();
+  route(router, api.tlsFailures, () => ({ status: 200, body: context.tlsFailures.toJSON() }));
+  route(router, api.metrics, async () => ({ status: 200, body: await context.metrics.render(), contentType: context.metrics.contentType }));
+  let openApiDocument: object | null = null;
+  route(router, api.openapi, async () => {
+    // Built on first use: nothing on the start-up path needs it.
+    openApiDocument ??= (await import('./api/openapi.js')).buildOpenApiDocument();
+    return { status: 200, body: openApiDocument as Record<string, unknown> };
   });
 }

@@ -1,66 +1,97 @@
-/** One request as the journal keeps it (GET /admin/requests; docs/admin-api.md, "A journal entry"). */
-import type { NearMiss, StateTransition } from '../scenario/engine.js';
-import type { JournaledUpstream } from '../record/journaled-upstream.js';
+/**
+ * One request as the journal keeps it: a TypeBox definition, so the admin API's
+ * answers, the typed client and the OpenAPI document share it (add new fields here).
+ */
+import { Type, type Static } from '@sinclair/typebox';
+import { JournaledUpstream } from '../record/journaled-upstream.js';
 
-/** What the TLS handshake of a connection settled; one frozen object per connection, shared by its journal entries. */
-export interface ConnectionTls {
-  /** Numbered from 1 per process: entries with the same number came over one (keep-alive) connection. */
-  readonly connection: number;
-  /** `TLSv1.2`, `TLSv1.3`, … as negotiated. */
-  readonly version: string | null;
-  /** The client resumed an earlier TLS session (an abbreviated handshake). */
-  readonly resumed: boolean;
-}
+export const ListenerName = Type.Union(
+  [Type.Literal('main'), Type.Literal('expired'), Type.Literal('wrong-host'), Type.Literal('untrusted-ca'), Type.Literal('self-signed')],
+  { description: '`main`, or the trouble listener that took the request' },
+);
+export type ListenerName = Static<typeof ListenerName>;
 
-export type ListenerName = 'main' | 'expired' | 'wrong-host' | 'untrusted-ca' | 'self-signed';
+export const ConnectionTls = Type.Object(
+  {
+    connection: Type.Integer({ minimum: 1, description: 'Numbered from 1 per process: entries with the same number came over one (keep-alive) connection' }),
+    version: Type.Union([Type.String(), Type.Null()], { description: '`TLSv1.2`, `TLSv1.3`, … as negotiated' }),
+    resumed: Type.Boolean({ description: 'The client resumed an earlier TLS session (an abbreviated handshake)' }),
+  },
+  { additionalProperties: false, description: 'What the TLS handshake of a connection settled; one frozen object per connection, shared by its journal entries' },
+);
+export type ConnectionTls = Readonly<Static<typeof ConnectionTls>>;
 
-export interface JournaledResponse {
-  /** HTTP status sent, or null when a fault sent no response. */
-  status: number | null;
-  /** The body as sent: the JSON object, the raw string, or null when nothing was sent. */
-  body: unknown;
-  fault: string | null;
-  delayMs: number;
-}
+export const NearMiss = Type.Object(
+  {
+    rule: Type.String(),
+    failed: Type.Array(Type.Object({ key: Type.String(), reason: Type.String() }, { additionalProperties: false }), {
+      description: 'The keys that failed, e.g. `{key: "contentID", reason: "wanted glob \\"denied-*\\", got \\"abc\\""}`',
+    }),
+  },
+  { $id: 'NearMiss', additionalProperties: false, description: 'A rule that almost matched, and which of its keys did not' },
+);
+export type NearMiss = Static<typeof NearMiss>;
 
-export interface JournalEntry {
-  id: number;
-  time: string;
-  remote: string;
-  listener: ListenerName;
-  clientCN: string | null;
-  clientFingerprint: string | null;
-  clientAuthorized: boolean;
-  /** The connection's TLS facts (null when it never completed a handshake the mock saw, e.g. in unit tests). */
-  tls: ConnectionTls | null;
-  method: string;
-  path: string;
-  headers: Record<string, string | string[] | undefined>;
-  /** Parsed JSON, or null when the body was not valid JSON. */
-  request: unknown;
-  /** The body as received when it was not valid JSON (else absent). */
-  rawBody?: string;
-  valid: boolean;
-  problems: string[];
-  warnings: string[];
-  /**
-   * The session the request belonged to (its key matched), else null. When the session's
-   * rules answered, `scenario` is null and `rule` names the session's rule; when none of
-   * them matched, the active scenario answered and `scenario` names it.
-   */
-  session: string | null;
-  /** The scenario whose rules answered (or that gave the unmatched/invalid answer); null when a session's rule answered or no rule was asked. */
-  scenario: string | null;
-  rule: string | null;
-  nearMisses?: NearMiss[];
-  step: number | null;
-  /** In a scenario that uses state: the request's state key and its state before and after; else null. */
-  state: StateTransition | null;
-  response: JournaledResponse;
-  /** Record mode only: what the real service answered, or why it did not. */
-  upstream?: JournaledUpstream;
-  /** Filled in when the exchange ends (for a hang: when the socket closes); null until then. */
-  durationMs: number | null;
-}
+export const StateTransition = Type.Object(
+  { key: Type.String(), before: Type.Union([Type.String(), Type.Null()]), after: Type.Union([Type.String(), Type.Null()]) },
+  { additionalProperties: false, description: "In a scenario that uses state: the request's state key and its state before and after" },
+);
+export type StateTransition = Static<typeof StateTransition>;
+
+export const JournaledResponse = Type.Object(
+  {
+    status: Type.Union([Type.Integer(), Type.Null()], { description: 'HTTP status sent, or null when a fault sent no response' }),
+    body: Type.Unknown({ description: 'The body as sent: the JSON object, the raw string, or null when nothing was sent' }),
+    fault: Type.Union([Type.String(), Type.Null()]),
+    delayMs: Type.Number(),
+  },
+  { additionalProperties: false },
+);
+export type JournaledResponse = Static<typeof JournaledResponse>;
+
+const nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T, description?: string) =>
+  Type.Union([schema, Type.Null()], description === undefined ? {} : { description });
+
+export const JournalEntry = Type.Object(
+  {
+    id: Type.Integer({ minimum: 1, description: 'Grows by one per request; keeps growing across clears' }),
+    time: Type.String({ description: 'ISO 8601 time the request arrived' }),
+    remote: Type.String({ description: 'Client address and port' }),
+    listener: ListenerName,
+    clientCN: nullable(Type.String(), 'Common name of the client certificate, null without one'),
+    clientFingerprint: nullable(Type.String(), 'SHA-256 of the client certificate, lowercase hex'),
+    clientAuthorized: Type.Boolean(),
+    tls: nullable(ConnectionTls, 'The connection\'s TLS facts (null when it never completed a handshake the mock saw)'),
+    method: Type.String(),
+    path: Type.String(),
+    // Node's IncomingHttpHeaders type allows undefined values; none is ever present, so JSON shows string | string[].
+    headers: Type.Unsafe<Record<string, string | string[] | undefined>>(
+      Type.Record(Type.String(), Type.Union([Type.String(), Type.Array(Type.String())]), { description: 'Request headers, names in lower case' }),
+    ),
+    request: Type.Unknown({ description: 'The parsed JSON body, or null when the body was not valid JSON' }),
+    rawBody: Type.Optional(Type.String({ description: 'The body as received when it was not valid JSON (else absent)' })),
+    valid: Type.Boolean(),
+    problems: Type.Array(Type.String()),
+    warnings: Type.Array(Type.String()),
+    session: nullable(
+      Type.String(),
+      'The session the request belonged to (its key matched), else null. When the session\'s rules answered, `scenario` is null ' +
+        'and `rule` names the session\'s rule; when none of them matched, the active scenario answered and `scenario` names it',
+    ),
+    scenario: nullable(
+      Type.String(),
+      'The scenario whose rules answered (or that gave the unmatched/invalid answer); null when a session\'s rule answered or no rule was asked',
+    ),
+    rule: nullable(Type.String(), 'The rule that answered, null when none did'),
+    nearMisses: Type.Optional(Type.Array(NearMiss)),
+    step: nullable(Type.Integer({ minimum: 0 }), 'Sequence step (from 0) when the rule has a sequence'),
+    state: nullable(StateTransition, "In a scenario that uses state: the request's state key and its state before and after; else null"),
+    response: JournaledResponse,
+    upstream: Type.Optional(JournaledUpstream),
+    durationMs: nullable(Type.Number(), 'Filled in when the exchange ends (for a hang: when the socket closes); null until then'),
+  },
+  { $id: 'JournalEntry', additionalProperties: false, description: 'One request as the journal keeps it' },
+);
+export type JournalEntry = Static<typeof JournalEntry>;
 
 export type NewJournalEntry = Omit<JournalEntry, 'id'>;

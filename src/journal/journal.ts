@@ -2,31 +2,35 @@
  * The bounded request journal: a ring of the newest entries, with a count of
  * what it dropped. Appending is O(1) and copies nothing.
  */
+import { Type, type Static } from '@sinclair/typebox';
 import type { JournalEntry, NewJournalEntry } from './entry.js';
 import { BoundedRing } from './ring.js';
 
-/** Every field is optional; an entry must match all that are given. Strings compare exactly. */
-export interface JournalFilter {
-  rule?: string;
-  contentID?: string;
-  clientCN?: string;
-  customerCookie?: string;
-  messageID?: string;
-  /** The request's requestType, compared by its string form (`2` matches 2). */
-  requestType?: string;
-  /** The scenario whose rules were asked (see JournalEntry.scenario). */
-  scenario?: string;
-  /** The session the request belonged to. */
-  session?: string;
-  /** `main` or a trouble listener's name. */
-  listener?: string;
-  valid?: boolean;
-  unmatched?: boolean;
-  /** Entries with an id larger than this. */
-  since?: number;
-  /** Only the newest N of the matching entries. */
-  limit?: number;
-}
+const exact = (description: string) => Type.Optional(Type.String({ description }));
+
+/**
+ * Which entries a query wants: every field is optional; an entry must match all that are given.
+ * Strings compare exactly. Also the filter part of GET /admin/requests and /count.
+ */
+export const JournalFilter = Type.Object(
+  {
+    rule: exact('Name of the rule that answered'),
+    contentID: exact("The request's contentID"),
+    clientCN: exact('Common name of the client certificate'),
+    customerCookie: exact("The request's customerCookie"),
+    messageID: exact("The request's messageID"),
+    requestType: exact("The request's requestType, compared by its string form (`2` matches 2)"),
+    scenario: exact('The scenario whose rules were asked (see JournalEntry.scenario)'),
+    session: exact('The session the request belonged to'),
+    listener: exact("`main` or a trouble listener's name"),
+    valid: Type.Optional(Type.Boolean({ description: 'Whether the request passed validation' })),
+    unmatched: Type.Optional(Type.Boolean({ description: 'Valid requests no rule matched' })),
+    since: Type.Optional(Type.Integer({ minimum: 0, description: 'Entries with an id larger than this' })),
+    limit: Type.Optional(Type.Integer({ minimum: 0, description: 'Only the newest N of the matching entries' })),
+  },
+  { additionalProperties: false },
+);
+export type JournalFilter = Static<typeof JournalFilter>;
 
 /**
  * What the journal may hold in all, estimated from what each request brought

@@ -7,6 +7,7 @@
  * rescanning the journal; the journal is subscribed to only while some wait is pending, so a
  * mock nobody waits on pays nothing per request.
  */
+import { Type, type Static } from '@sinclair/typebox';
 import { entryMatches, type Journal, type JournalFilter } from './journal.js';
 import type { JournalEntry } from './entry.js';
 
@@ -18,15 +19,26 @@ export const MAX_WAIT_MS = 60_000;
  * (DELETE /admin/requests emptied the journal), `reset` (POST /admin/reset), `shutdown` (the
  * mock is stopping), `session-ended` (the wait filtered on a session that was deleted or expired).
  */
-export type WaitEndReason = 'matched' | 'timeout' | 'cleared' | 'reset' | 'shutdown' | 'session-ended';
+export const WaitEndReason = Type.Union([
+  Type.Literal('matched'),
+  Type.Literal('timeout'),
+  Type.Literal('cleared'),
+  Type.Literal('reset'),
+  Type.Literal('shutdown'),
+  Type.Literal('session-ended'),
+]);
+export type WaitEndReason = Static<typeof WaitEndReason>;
 
-export interface WaitOutcome {
-  /** True when `count` matching entries were there: the reason is then `matched`. */
-  satisfied: boolean;
-  reason: WaitEndReason;
-  /** How long the wait lasted, in whole milliseconds. */
-  waitedMs: number;
-}
+/** How a wait ended (the `waited` part of a journal answer that asked to wait). */
+export const WaitOutcome = Type.Object(
+  {
+    satisfied: Type.Boolean({ description: 'True when `count` matching entries were there: the reason is then `matched`' }),
+    reason: WaitEndReason,
+    waitedMs: Type.Integer({ minimum: 0, description: 'How long the wait lasted, in whole milliseconds' }),
+  },
+  { $id: 'WaitOutcome', additionalProperties: false, description: 'How a wait ended: matched, timeout, cleared, reset, shutdown or session-ended' },
+);
+export type WaitOutcome = Static<typeof WaitOutcome>;
 
 export interface WaitRequest {
   filter: JournalFilter;

@@ -5,18 +5,10 @@
  * too large or too slow). Bounded, with counts that survive until reset.
  */
 import { BoundedRing } from '../journal/ring.js';
-import type { ListenerName } from '../journal/entry.js';
+import type { TlsFailure } from '../admin/api/system.js';
 import { MAX_HEADER_BYTES } from './options.js';
 
-export interface TlsFailure {
-  time: string;
-  remote: string;
-  listener: ListenerName;
-  /** In words: `no certificate`, `unknown CA`, `expired certificate`, `not TLS (plain HTTP)`, `connection limit reached`, `HTTP request malformed`, … */
-  reason: string;
-  /** OpenSSL or Node error code when there is one. */
-  code: string | null;
-}
+export type { TlsFailure };
 
 export class TlsFailureLog {
   private readonly ring: BoundedRing<TlsFailure>;

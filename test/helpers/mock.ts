@@ -12,6 +12,7 @@ import { DEFAULT_OPTIONS, type MockOptions } from '../../src/server/options.js';
 import { createLogger } from '../../src/server/logger.js';
 import { testPki, type TestPki } from './pki.js';
 import { tempDir } from './temp.js';
+import { assertAnswerMatchesOpenApi } from './openapi.js';
 
 export interface TestMock extends RunningMock {
   pki: TestPki;
@@ -117,6 +118,7 @@ export async function startTestMock(overrides: Partial<MockOptions> = {}): Promi
     }
     const response = await fetch(`${adminBase}${path}`, init);
     const text = await response.text();
+    assertAnswerMatchesOpenApi(method, path, response.status, response.headers.get('content-type'), text);
     let json: unknown = null;
     try {
       json = JSON.parse(text);

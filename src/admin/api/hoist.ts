@@ -1,0 +1,31 @@
+/** Shared by the OpenAPI document and the scenario JSON Schema: named TypeBox schemas become references. */
+
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+export type JsonObject = { [key: string]: Json };
+
+/**
+ * Moves every schema that carries an `$id` into `definitions` (once) and points each use, and
+ * TypeBox's `$ref: "<id>"` (Type.Recursive's `This`), at `<refPrefix><id>`. Takes a JSON copy
+ * of TypeBox schemas (a JSON round trip drops TypeBox's symbol keys).
+ */
+export function hoistIdentified(node: Json, definitions: JsonObject, refPrefix: string): Json {
+  if (Array.isArray(node)) return node.map((item) => hoistIdentified(item, definitions, refPrefix));
+  if (node === null || typeof node !== 'object') return node;
+  if (typeof node.$ref === 'string' && !node.$ref.startsWith('#')) return { ...node, $ref: `${refPrefix}${node.$ref}` };
+  if (typeof node.$id === 'string') {
+    const id = node.$id;
+    if (!(id in definitions)) {
+      definitions[id] = {}; // reserve first: the schema may refer to itself
+      const { $id: _id, ...rest } = node;
+      definitions[id] = hoistIdentified(rest, definitions, refPrefix);
+    }
+    return { $ref: `${refPrefix}${id}` };
+  }
+  const copy: JsonObject = {};
+  for (const [key, value] of Object.entries(node)) copy[key] = hoistIdentified(value, definitions, refPrefix);
+  return copy;
+}
+
+/** Definitions sorted by name, for a stable file. */
+export const sortedByName = (definitions: JsonObject): JsonObject =>
+  Object.fromEntries(Object.entries(definitions).sort(([a], [b]) => (a < b ? -1 : 1)));

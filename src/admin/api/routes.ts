@@ -1,0 +1,25 @@
+/**
+ * Every admin route's definition, by operationId. The OpenAPI document lists
+ * them in this order; the admin app registers a handler for each (a test checks).
+ */
+import * as system from './system.js';
+import * as scenarios from './scenarios.js';
+import * as journal from './journal.js';
+import type { RouteDefinition } from './define.js';
+
+export const adminRoutes = {
+  health: system.health,
+  reset: system.reset,
+  listScenarios: scenarios.listScenarios,
+  activateScenario: scenarios.activateScenario,
+  uploadScenario: scenarios.uploadScenario,
+  deleteScenario: scenarios.deleteScenario,
+  listRequests: journal.listRequests,
+  countRequests: journal.countRequests,
+  clearRequests: journal.clearRequests,
+  tlsFailures: system.tlsFailures,
+  metrics: system.metrics,
+  openapi: system.openapi,
+} satisfies Record<string, RouteDefinition>;
+
+export type AdminRoutes = typeof adminRoutes;

@@ -1,0 +1,97 @@
+/** Definitions of GET/POST /admin/scenarios, PUT /admin/scenarios/active, DELETE /admin/scenarios/{name}. */
+import { Type, type Static } from '@sinclair/typebox';
+import { defineRoute, errorAnswer, jsonAnswer, jsonBody, textBody, ErrorAnswer } from './define.js';
+
+export const PositionedError = Type.Object(
+  { file: Type.String(), line: Type.Integer(), column: Type.Integer(), message: Type.String() },
+  { $id: 'PositionedError', additionalProperties: false, description: 'A problem in a scenario, at file:line:column' },
+);
+export type PositionedError = Static<typeof PositionedError>;
+
+export const ScenarioSummary = Type.Object(
+  {
+    name: Type.String(),
+    file: Type.String({ description: 'The file it came from, or `(posted)`' }),
+    description: Type.String(),
+    rules: Type.Array(Type.String(), { description: 'Rule names in order' }),
+  },
+  { $id: 'ScenarioSummary', additionalProperties: false },
+);
+export type ScenarioSummary = Static<typeof ScenarioSummary>;
+
+const ScenarioName = Type.String({ minLength: 1, description: 'A scenario name' });
+
+export const listScenarios = defineRoute({
+  method: 'GET',
+  path: '/admin/scenarios',
+  operationId: 'listScenarios',
+  summary: 'The scenarios served, the active one, and the files that failed to load',
+  answers: {
+    200: jsonAnswer(
+      Type.Object(
+        { active: Type.String(), scenarios: Type.Array(ScenarioSummary), errors: Type.Array(PositionedError) },
+        { additionalProperties: false },
+      ),
+      'The scenarios',
+    ),
+  },
+});
+
+export const activateScenario = defineRoute({
+  method: 'PUT',
+  path: '/admin/scenarios/active',
+  operationId: 'activateScenario',
+  summary: 'Switch the active scenario (its counters start again)',
+  body: jsonBody(Type.Object({ name: ScenarioName }, { additionalProperties: false }), '{"name": "<scenario>"}, the scenario to activate'),
+  answers: {
+    200: jsonAnswer(Type.Object({ active: Type.String() }, { additionalProperties: false }), 'Switched'),
+    404: jsonAnswer(
+      Type.Composite([ErrorAnswer, Type.Object({ known: Type.Array(Type.String(), { description: 'The scenario names there are' }) })]),
+      'No scenario has that name',
+    ),
+  },
+});
+
+export const uploadScenario = defineRoute({
+  method: 'POST',
+  path: '/admin/scenarios',
+  operationId: 'uploadScenario',
+  summary: 'Add a scenario in memory (wins over a file scenario of the same name), activated unless activate=false',
+  query: Type.Object(
+    { activate: Type.Optional(Type.Boolean({ default: true, description: 'Make it the active scenario (default true)' })) },
+    { additionalProperties: false },
+  ),
+  body: textBody(['application/yaml', 'application/json'], 'a scenario document, as YAML or JSON'),
+  answers: {
+    201: jsonAnswer(
+      Type.Object(
+        {
+          name: Type.String(),
+          replaced: Type.Boolean({ description: 'A posted scenario of that name was replaced' }),
+          active: Type.String({ description: 'The active scenario now' }),
+        },
+        { additionalProperties: false },
+      ),
+      'Added',
+    ),
+    400: jsonAnswer(
+      Type.Composite([ErrorAnswer, Type.Object({ errors: Type.Optional(Type.Array(PositionedError, { description: 'Every problem, with its position' })) })]),
+      'The body is missing, or the scenario is invalid (`errors` says where)',
+    ),
+  },
+});
+
+export const deleteScenario = defineRoute({
+  method: 'DELETE',
+  path: '/admin/scenarios/{name}',
+  operationId: 'deleteScenario',
+  summary: 'Forget a posted scenario (a file scenario of that name comes back); the active one falls back',
+  params: Type.Object({ name: ScenarioName }),
+  answers: {
+    200: jsonAnswer(
+      Type.Object({ removed: Type.String(), active: Type.String({ description: 'The active scenario now' }) }, { additionalProperties: false }),
+      'Removed',
+    ),
+    404: errorAnswer('No posted scenario has that name (file scenarios cannot be deleted)'),
+  },
+});

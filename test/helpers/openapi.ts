@@ -1,0 +1,81 @@
+/**
+ * Every admin answer a test receives (through TestMock.admin or the typed client) is
+ * checked against the checked-in OpenAPI document, schema/admin-api.openapi.json:
+ * the route and status must be described there and a JSON body must match its schema.
+ */
+import { readFileSync } from 'node:fs';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import type { ValidateFunction } from 'ajv';
+
+export const OPENAPI_PATH = new URL('../../schema/admin-api.openapi.json', import.meta.url);
+
+interface Operation {
+  responses: Record<string, { content?: Record<string, unknown> }>;
+}
+interface OpenApiDocument {
+  paths: Record<string, Record<string, Operation>>;
+}
+
+/** Routes served by the admin listener that the API document leaves out on purpose: the dashboard's pages and its event stream. */
+export const UNDOCUMENTED_ROUTES: RegExp[] = [/^\/$/, /^\/ui(\/|$)/, /^\/admin\/events$/];
+
+const DOCUMENT_ID = 'admin-api';
+let loaded: { document: OpenApiDocument; ajv: Ajv2020; templates: { path: string; pattern: RegExp }[] } | null = null;
+
+function openApi() {
+  if (loaded) return loaded;
+  const document = JSON.parse(readFileSync(OPENAPI_PATH, 'utf8')) as OpenApiDocument;
+  // The whole document is added as one schema so `#/components/schemas/...` references resolve inside it.
+  const ajv = new Ajv2020({ strict: false, allErrors: true });
+  ajv.addSchema(document, DOCUMENT_ID);
+  const templates = Object.keys(document.paths).map((path) => ({
+    path,
+    pattern: new RegExp(`^${path.replace(/[.]/g, '\\.').replace(/\{[^}]+\}/g, '[^/]+')}$`),
+  }));
+  loaded = { document, ajv, templates };
+  return loaded;
+}
+
+const pointer = (...parts: string[]) => parts.map((part) => part.replaceAll('~', '~0').replaceAll('/', '~1')).join('/');
+const validators = new Map<string, ValidateFunction>();
+
+/** Throws when the answer is not what the OpenAPI document says that route answers. */
+export function assertAnswerMatchesOpenApi(method: string, url: string, status: number, contentType: string | null, body: string): void {
+  const { document, ajv, templates } = openApi();
+  const path = new URL(url, 'http://admin').pathname;
+  const template = templates.find((candidate) => candidate.pattern.test(path))?.path;
+  const operation = template ? document.paths[template]?.[method.toLowerCase()] : undefined;
+  if (!operation) {
+    if (UNDOCUMENTED_ROUTES.some((pattern) => pattern.test(path))) return;
+    // Unknown routes and methods answer the common error shape (401 first when a token is needed).
+    if (status === 404 || status === 405 || status === 401) return checkBody(ajv, `#/components/schemas/ErrorAnswer`, `${method} ${path}`, status, body);
+    throw new Error(`${method} ${path} answered ${status} but is not in the OpenAPI document; define it in src/admin/api/`);
+  }
+  const response = operation.responses[String(status)];
+  if (!response) throw new Error(`${method} ${path} answered ${status}, which the OpenAPI document does not list for ${template}`);
+  const mediaType = (contentType ?? '').split(';')[0]?.trim() ?? '';
+  const content = response.content ?? {};
+  if (!(mediaType in content))
+    throw new Error(`${method} ${path} answered ${status} as "${mediaType}"; the OpenAPI document says ${Object.keys(content).join(', ')}`);
+  if (mediaType === 'application/json') {
+    checkBody(ajv, `#${pointer('', 'paths', template as string, method.toLowerCase(), 'responses', String(status), 'content', mediaType, 'schema')}`, `${method} ${path}`, status, body);
+  }
+}
+
+function checkBody(ajv: Ajv2020, fragment: string, route: string, status: number, body: string): void {
+  const ref = `${DOCUMENT_ID}${fragment}`;
+  let validate = validators.get(ref);
+  if (!validate) {
+    validate = ajv.getSchema(ref);
+    if (!validate) throw new Error(`no schema at ${ref}`);
+    validators.set(ref, validate);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch {
+    throw new Error(`${route} answered ${status} with a body that is not JSON: ${body.slice(0, 200)}`);
+  }
+  if (!validate(json))
+    throw new Error(`${route} answered ${status} with a body the OpenAPI document does not allow: ${ajv.errorsText(validate.errors)}\n${body.slice(0, 500)}`);
+}
