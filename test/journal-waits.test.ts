@@ -107,11 +107,11 @@ test('a client that goes away mid-wait leaves no listener behind', async () => {
 
 test('bad wait and count values get a 400 that says what was expected', async () => {
   const cases: [string, RegExp][] = [
-    ['wait=soon', /wait must be a duration such as 500ms, 2s or 1500 \(milliseconds\), at most 60s; got "soon"/],
+    ['wait=soon', /query parameter "wait" must be a duration such as 500ms, 2s or 1500 \(milliseconds\), at most 60s; got "soon"/],
     ['wait=61s', /at most 60s; got "61s"/],
     ['wait=1s&count=0', /query parameter "count": expected integer to be greater or equal to 1, got 0/],
-    ['count=2', /count needs wait/],
-    ['wait=1s&wait=2s', /wait given more than once/],
+    ['count=2', /query parameter "count" needs wait/],
+    ['wait=1s&wait=2s', /query parameter "wait" given more than once/],
     ['wait=1s&colour=red', /unknown query parameter "colour"; known: .*wait, count/],
   ];
   for (const [query, message] of cases) {

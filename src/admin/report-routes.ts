@@ -2,9 +2,12 @@
 import type Router from '@koa/router';
 import { buildReport } from '../report/build.js';
 import type { AdminContext } from './context.js';
+import { route } from './api/register.js';
+import * as api from './api/report.js';
 
 export function reportRoutes(router: Router, { journal, tlsFailures }: AdminContext): void {
-  router.get('/admin/report', (ctx) => {
-    ctx.body = buildReport({ entries: journal.entries(), dropped: journal.dropped, refusedHandshakes: tlsFailures.countsByReason() });
-  });
+  route(router, api.report, () => ({
+    status: 200,
+    body: buildReport({ entries: journal.entries(), dropped: journal.dropped, refusedHandshakes: tlsFailures.countsByReason() }),
+  }));
 }

@@ -1,66 +1,78 @@
-/** The report card on the license server under test (GET /admin/report, `entitlement-mock report`). */
+/**
+ * The report card on the license server under test (GET /admin/report, `entitlement-mock report`):
+ * TypeBox definitions, so the admin API, the typed client and the OpenAPI document share them.
+ */
+import { Type, type Static } from '@sinclair/typebox';
 
-export type Severity = 'error' | 'warn';
+export const Severity = Type.Union([Type.Literal('error'), Type.Literal('warn')]);
+export type Severity = Static<typeof Severity>;
 
 /** Something the license server did wrong, with the evidence. */
-export interface Finding {
-  /** Stable identifier, e.g. `trouble-listener:expired`, `duplicate-message-id`. */
-  id: string;
-  severity: Severity;
-  /** What happened, in one line. */
-  title: string;
-  /** How many requests (or refused handshakes) show it. */
-  count: number;
-  /** Journal entry ids of some of those requests (at most EXAMPLE_LIMIT), oldest first; empty for refused handshakes. */
-  examples: number[];
-  /** What a correct license server does instead, in one sentence. */
-  advice: string;
-}
+export const Finding = Type.Object(
+  {
+    id: Type.String({ description: 'Stable identifier, e.g. `trouble-listener:expired`, `duplicate-message-id`' }),
+    severity: Severity,
+    title: Type.String({ description: 'What happened, in one line' }),
+    count: Type.Integer({ minimum: 0, description: 'How many requests (or refused handshakes) show it' }),
+    examples: Type.Array(Type.Integer(), {
+      description: 'Journal entry ids of some of those requests, oldest first; empty for refused handshakes',
+    }),
+    advice: Type.String({ description: 'What a correct license server does instead, in one sentence' }),
+  },
+  { $id: 'Finding', additionalProperties: false, description: 'Something the license server did wrong, with the evidence' },
+);
+export type Finding = Static<typeof Finding>;
+
+const Spread = Type.Object({ min: Type.Number(), median: Type.Number(), max: Type.Number() }, { additionalProperties: false });
 
 /** How the license server reacted to one kind of failure the mock gave it. */
-export interface FaultReaction {
-  /** `reset`, `close`, `hang`, `partial`, `slow` or `5xx`. */
-  failure: string;
-  /** Requests that got this failure. */
-  count: number;
-  /** Of those, how many were followed by the same request (same contentID and customerCookie) within the retry window. */
-  retried: number;
-  /** Retries after these failures, in all (a request retried twice counts 2). */
-  retries: number;
-  /** The longest run of retries in a row (without a success between) that began with this failure. */
-  maxRetries: number;
-  /** For held answers (`hang`): how long the license server waited before it gave up, in ms (its timeout, as measured). */
-  gaveUpAfterMs?: { min: number; median: number; max: number };
-  /** Held answers it had not given up on when the report was made. */
-  stillWaiting?: number;
-}
+export const FaultReaction = Type.Object(
+  {
+    failure: Type.String({ description: '`reset`, `close`, `hang`, `partial`, `slow` or `5xx`' }),
+    count: Type.Integer({ minimum: 0, description: 'Requests that got this failure' }),
+    retried: Type.Integer({
+      minimum: 0,
+      description: 'Of those, how many were followed by the same request (same contentID and customerCookie) within the retry window',
+    }),
+    retries: Type.Integer({ minimum: 0, description: 'Retries after these failures, in all (a request retried twice counts 2)' }),
+    maxRetries: Type.Integer({ minimum: 0, description: 'The longest run of retries in a row (without a success between) that began with this failure' }),
+    gaveUpAfterMs: Type.Optional({
+      ...Spread,
+      description: 'For held answers (`hang`): how long the license server waited before it gave up, in ms (its timeout, as measured)',
+    }),
+    stillWaiting: Type.Optional(Type.Integer({ minimum: 0, description: 'Held answers it had not given up on when the report was made' })),
+  },
+  { additionalProperties: false },
+);
+export type FaultReaction = Static<typeof FaultReaction>;
 
 /** Facts about the license server's traffic, neither right nor wrong in themselves. */
-export interface TrafficProfile {
-  requests: number;
-  /** Connections that carried at least one journaled request. */
-  connections: number;
-  /** Connections by negotiated TLS version. */
-  tlsVersions: Record<string, number>;
-  /** Connections whose TLS session was resumed. */
-  resumedConnections: number;
-  /** The most requests in progress at once (from each request's arrival and duration). */
-  peakConcurrency: number;
-  faultReactions: FaultReaction[];
-}
+export const TrafficProfile = Type.Object(
+  {
+    requests: Type.Integer({ minimum: 0 }),
+    connections: Type.Integer({ minimum: 0, description: 'Connections that carried at least one journaled request' }),
+    tlsVersions: Type.Record(Type.String(), Type.Integer({ minimum: 0 }), { description: 'Connections by negotiated TLS version' }),
+    resumedConnections: Type.Integer({ minimum: 0, description: 'Connections whose TLS session was resumed' }),
+    peakConcurrency: Type.Integer({ minimum: 0, description: "The most requests in progress at once (from each request's arrival and duration)" }),
+    faultReactions: Type.Array(FaultReaction),
+  },
+  { additionalProperties: false, description: "Facts about the license server's traffic, neither right nor wrong in themselves" },
+);
+export type TrafficProfile = Static<typeof TrafficProfile>;
 
-export interface Report {
-  /** When the report was made (RFC 3339). */
-  generatedAt: string;
-  /** Requests the journal holds (the report covers these: everything since the last reset unless `dropped` > 0). */
-  requests: number;
-  /** Requests the journal had to drop (not covered). */
-  dropped: number;
-  /** Refused handshakes counted since the last reset. */
-  refusedHandshakes: number;
-  /** Most severe first, then by count. Empty for a license server that did nothing wrong. */
-  findings: Finding[];
-  profile: TrafficProfile;
-  /** The window within which the same request again counts as a retry, in ms. */
-  retryWindowMs: number;
-}
+export const Report = Type.Object(
+  {
+    generatedAt: Type.String({ description: 'When the report was made (RFC 3339)' }),
+    requests: Type.Integer({
+      minimum: 0,
+      description: 'Requests the journal holds (the report covers these: everything since the last reset unless `dropped` > 0)',
+    }),
+    dropped: Type.Integer({ minimum: 0, description: 'Requests the journal had to drop (not covered)' }),
+    refusedHandshakes: Type.Integer({ minimum: 0, description: 'Refused handshakes counted since the last reset' }),
+    findings: Type.Array(Finding, { description: 'Most severe first, then by count. Empty for a license server that did nothing wrong' }),
+    profile: TrafficProfile,
+    retryWindowMs: Type.Number({ description: 'The window within which the same request again counts as a retry, in ms' }),
+  },
+  { $id: 'Report', additionalProperties: false, description: 'The report card on the license server under test' },
+);
+export type Report = Static<typeof Report>;

@@ -12,7 +12,7 @@ import { DEFAULT_OPTIONS, type MockOptions } from '../../src/server/options.js';
 import { createLogger } from '../../src/server/logger.js';
 import { testPki, type TestPki } from './pki.js';
 import { tempDir } from './temp.js';
-import { assertAnswerMatchesOpenApi } from './openapi.js';
+import { assertAnswerMatchesOpenApi, prepareOpenApiChecks } from './openapi.js';
 
 export interface TestMock extends RunningMock {
   pki: TestPki;
@@ -86,6 +86,7 @@ export function stuckSlowOkScenarios(slowDelay: string): Promise<string> {
 }
 
 export async function startTestMock(overrides: Partial<MockOptions> = {}): Promise<TestMock> {
+  prepareOpenApiChecks();
   const pki = await testPki();
   const logs: Record<string, unknown>[] = [];
   const sink = new Writable({

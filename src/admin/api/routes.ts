@@ -5,6 +5,7 @@
 import * as system from './system.js';
 import * as scenarios from './scenarios.js';
 import * as journal from './journal.js';
+import * as report from './report.js';
 import type { RouteDefinition } from './define.js';
 
 export const adminRoutes = {
@@ -18,6 +19,7 @@ export const adminRoutes = {
   countRequests: journal.countRequests,
   clearRequests: journal.clearRequests,
   tlsFailures: system.tlsFailures,
+  report: report.report,
   metrics: system.metrics,
   openapi: system.openapi,
 } satisfies Record<string, RouteDefinition>;
