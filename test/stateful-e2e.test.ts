@@ -82,8 +82,8 @@ test('50 concurrent clients with distinct cookies: each sees exactly its own dev
     ],
   );
   const metrics = (await mock.admin('GET', '/metrics')).text;
-  assert.match(metrics, /^entitlement_mock_state_keys\{scenario="device-binding"\} 25$/m);
-  assert.match(metrics, /^entitlement_mock_state_keys_forgotten\{scenario="device-binding"\} 0$/m);
+  assert.match(metrics, /^entitlement_mock_state_keys\{scenario="device-binding",session=""\} 25$/m);
+  assert.match(metrics, /^entitlement_mock_state_keys_forgotten\{scenario="device-binding",session=""\} 0$/m);
 });
 
 test('DELETE /admin/state forgets every registration; POST /admin/reset and switching scenario do too', async () => {
@@ -183,8 +183,8 @@ test('perKey: 20 concurrent clients each walk their own sequence and their own t
     assert.equal(answers, ['503', 'allow', 'deny', 'deny', 'limited', 'limited', 'rest'], `client ${i}`);
   }
   const metrics = (await mock.admin('GET', '/metrics')).text;
-  assert.match(metrics, /^entitlement_mock_per_key_counters\{scenario="per-cookie",rule="first-fails"\} 20$/m);
-  assert.match(metrics, /^entitlement_mock_per_key_counters_forgotten\{scenario="per-cookie",rule="twice-per-cookie"\} 0$/m);
+  assert.match(metrics, /^entitlement_mock_per_key_counters\{scenario="per-cookie",session="",rule="first-fails"\} 20$/m);
+  assert.match(metrics, /^entitlement_mock_per_key_counters_forgotten\{scenario="per-cookie",session="",rule="twice-per-cookie"\} 0$/m);
   const { requests } = (await mock.admin('GET', '/admin/requests?customerCookie=per-7&rule=first-fails')).json;
   assert.equal(requests.map((entry: any) => entry.step), [0, 1, 2, 2]);
   assert.is(requests[0].state, null, 'a scenario without state journals state: null');
@@ -222,6 +222,29 @@ test('a setState for a request without the state key is ignored, with a journal 
   } finally {
     client.agent.destroy();
   }
+});
+
+test("a session's per-key state and perKey counters count in /metrics under its id", async () => {
+  const session = {
+    id: 'metered',
+    key: { contentID: 'metered-*' },
+    rules: [
+      { name: 'register', match: { requestType: 2 }, respond: { setState: 'registered' } },
+      { name: 'steps', perKey: 'customerCookie', sequence: [{ errorText: 'one' }, { errorText: 'two' }] },
+    ],
+  };
+  assert.is((await mock.admin('POST', '/admin/sessions', session)).status, 201, 'session created');
+  const client = licenseServer();
+  try {
+    for (const cookie of ['A', 'B']) await client.send({ contentID: 'metered-1', requestType: 2, customerCookie: cookie });
+    await client.send({ contentID: 'metered-1', requestType: 1, customerCookie: 'C' });
+  } finally {
+    client.agent.destroy();
+  }
+  const metrics = (await mock.admin('GET', '/metrics')).text;
+  assert.match(metrics, /^entitlement_mock_state_keys\{scenario="",session="metered"\} 2$/m);
+  assert.match(metrics, /^entitlement_mock_per_key_counters\{scenario="",session="metered",rule="steps"\} 1$/m);
+  assert.is((await mock.admin('DELETE', '/admin/sessions/metered')).status, 200);
 });
 
 test.run();

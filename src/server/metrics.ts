@@ -12,9 +12,10 @@ import type { TlsFailure } from './tls-failures.js';
 import type { Journal } from '../journal/journal.js';
 import type { KeyStats } from '../scenario/engine.js';
 
-/** The per-key structures of one rule set (the active scenario; sessions may add theirs), for the state gauges. */
+/** The per-key structures of one rule set, for the state gauges: the active scenario (session "") or a session (scenario ""). */
 export interface RuleSetKeyStats {
   scenario: string;
+  session: string;
   stats: KeyStats;
 }
 
@@ -142,42 +143,42 @@ export class MockMetrics {
     const keyStats = () => this.keyStats();
     new client.Gauge({
       name: 'entitlement_mock_state_keys',
-      help: 'Keys holding a state (match: {state}, setState), per scenario; at most 100,000, past which the key set longest ago is forgotten',
-      labelNames: ['scenario'],
+      help: 'Keys holding a state (match: {state}, setState), per scenario and session; at most 100,000, past which the key set longest ago is forgotten',
+      labelNames: ['scenario', 'session'],
       registers,
       collect() {
         this.reset();
-        for (const { scenario, stats } of keyStats()) if (stats.stateKeys > 0 || stats.stateKeysForgotten > 0) this.set({ scenario }, stats.stateKeys);
+        for (const { scenario, session, stats } of keyStats()) if (stats.stateKeys > 0 || stats.stateKeysForgotten > 0) this.set({ scenario, session }, stats.stateKeys);
       },
     });
     new client.Gauge({
       name: 'entitlement_mock_state_keys_forgotten',
       help: 'Keys whose state was forgotten at the cap (oldest first) since the scenario was loaded or reset',
-      labelNames: ['scenario'],
+      labelNames: ['scenario', 'session'],
       registers,
       collect() {
         this.reset();
-        for (const { scenario, stats } of keyStats()) if (stats.stateKeys > 0 || stats.stateKeysForgotten > 0) this.set({ scenario }, stats.stateKeysForgotten);
+        for (const { scenario, session, stats } of keyStats()) if (stats.stateKeys > 0 || stats.stateKeysForgotten > 0) this.set({ scenario, session }, stats.stateKeysForgotten);
       },
     });
     new client.Gauge({
       name: 'entitlement_mock_per_key_counters',
       help: 'Key values counted by a perKey rule; at most 100,000 per rule, past which the key counted longest ago is forgotten',
-      labelNames: ['scenario', 'rule'],
+      labelNames: ['scenario', 'session', 'rule'],
       registers,
       collect() {
         this.reset();
-        for (const { scenario, stats } of keyStats()) for (const { rule, keys } of stats.perKeyRules) this.set({ scenario, rule }, keys);
+        for (const { scenario, session, stats } of keyStats()) for (const { rule, keys } of stats.perKeyRules) this.set({ scenario, session, rule }, keys);
       },
     });
     new client.Gauge({
       name: 'entitlement_mock_per_key_counters_forgotten',
       help: 'Key values a perKey rule forgot at the cap (oldest first) since the scenario was loaded or reset',
-      labelNames: ['scenario', 'rule'],
+      labelNames: ['scenario', 'session', 'rule'],
       registers,
       collect() {
         this.reset();
-        for (const { scenario, stats } of keyStats()) for (const { rule, forgotten } of stats.perKeyRules) this.set({ scenario, rule }, forgotten);
+        for (const { scenario, session, stats } of keyStats()) for (const { rule, forgotten } of stats.perKeyRules) this.set({ scenario, session, rule }, forgotten);
       },
     });
     new client.Gauge({

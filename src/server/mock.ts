@@ -90,12 +90,15 @@ export async function startMock(options: MockOptions, logger: MockLogger = creat
   scenarios.on('reload', (outcome) => liveEvents.scenarioChanged(outcome.active, outcome.trigger === 'reset' ? 'reset' : 'reload'));
   const loaded = await scenarios.load();
   if (!loaded.ok) throw new StartupError(`cannot start: ${loaded.message}\n${loaded.errors.map(formatError).join('\n')}`);
-  metrics.watchKeyStats(() => [{ scenario: scenarios.activeName(), stats: scenarios.active().keyStats() }]);
   for (const error of loaded.errors) log.warn({ error: formatError(error) }, 'scenario file skipped');
 
   const sessions = new SessionStore(seed);
   // A wait on the journal of a session that ended would never be satisfied: it ends too.
   sessions.on('ended', ({ id }) => waits.endSession(id));
+  metrics.watchKeyStats(() => [
+    { scenario: scenarios.activeName(), session: '', stats: scenarios.active().keyStats() },
+    ...sessions.keyStats().map(({ session, stats }) => ({ scenario: '', session, stats })),
+  ]);
   const state: ExchangeState = {
     scenarios,
     sessions,

@@ -14,7 +14,7 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { ClientIdentity } from '../protocol/types.js';
 import { compileScenario } from '../scenario/compile.js';
-import type { CompiledScenario, StateListing } from '../scenario/engine.js';
+import type { CompiledScenario, KeyStats, StateListing } from '../scenario/engine.js';
 import type { PositionedError } from '../scenario/loaded.js';
 import { seededRandom } from '../scenario/random.js';
 import type { SessionDefinition, SessionKey, SessionKeyField } from './format.js';
@@ -166,6 +166,11 @@ export class SessionStore extends EventEmitter<{ ended: [{ id: string; reason: S
   stateListings(): Record<string, StateListing> {
     this.removeExpired();
     return Object.fromEntries([...this.sessions.values()].map((session) => [session.id, session.rules.stateListing()]));
+  }
+
+  /** Each session's per-key state and perKey counters, by id (for /metrics). */
+  keyStats(): { session: string; stats: KeyStats }[] {
+    return [...this.sessions.values()].map((session) => ({ session: session.id, stats: session.rules.keyStats() }));
   }
 
   /** Forget every session's states (DELETE /admin/state); how many keys held one. */
