@@ -82,27 +82,8 @@ export interface Decision {
   warnings?: string[];
 }
 
-/** One state as GET /admin/state lists it. */
-export interface StateListingEntry {
-  state: string;
-  /** RFC 3339. */
-  setAt: string;
-  /** RFC 3339, or null without stateTtl. */
-  expiresAt: string | null;
-}
-
-/** A rule set's per-key state for GET /admin/state. */
-export interface StateListing {
-  /** The key form (stateKey), or null when the rule set uses no state. */
-  stateKey: string | null;
-  stateTtlMs: number | null;
-  /** The most keys kept; past it the key set longest ago is forgotten. */
-  capacity: number;
-  /** Keys forgotten at the capacity since the last reset. */
-  forgotten: number;
-  /** Key → its state, oldest first. */
-  keys: Record<string, StateListingEntry>;
-}
+export type { StateListing, StateListingEntry } from './state/listing.js';
+import type { StateListing } from './state/listing.js';
 
 /** Sizes of the bounded per-key structures (for /metrics). */
 export interface KeyStats {

@@ -6,6 +6,7 @@ import * as system from './system.js';
 import * as scenarios from './scenarios.js';
 import * as journal from './journal.js';
 import * as report from './report.js';
+import * as state from './state.js';
 import type { RouteDefinition } from './define.js';
 
 export const adminRoutes = {
@@ -18,6 +19,8 @@ export const adminRoutes = {
   listRequests: journal.listRequests,
   countRequests: journal.countRequests,
   clearRequests: journal.clearRequests,
+  getState: state.getState,
+  clearState: state.clearState,
   tlsFailures: system.tlsFailures,
   report: report.report,
   metrics: system.metrics,
