@@ -4,16 +4,14 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { parseRecordCommand, run } from '../src/cli/record.js';
 import { UsageError } from '../src/cli/args.js';
 import { loadScenarioPath } from '../src/scenario/load.js';
 import { testPki } from './helpers/pki.js';
-import { runCaptured } from './helpers/cli.js';
+import { runCaptured, spawnCli, startLineOf } from './helpers/cli.js';
 import { entitlementRequest, sendEntitlementRequest } from './helpers/mock.js';
 import { tempDir } from './helpers/temp.js';
 import { startUpstream } from './helpers/upstream.js';
@@ -28,31 +26,19 @@ test('record runs as a process: ready line, forwards a request, writes the scena
   const upstream = await startUpstream(SERVICE);
   const pki = await testPki();
   const out = join(tempDir('cli-record'), 'captured.yaml');
-  const child = spawn(
-    process.execPath,
+  const child = spawnCli(
     [
-      '--import', 'tsx', 'src/cli/entry.ts', 'record',
+      'record',
       '--upstream', upstream.mock.entitlementUrl,
       '--upstream-cert', join(upstream.certs, 'client.crt'),
       '--upstream-key', join(upstream.certs, 'client.key'),
       '--out', out,
       '--host', '127.0.0.1', '--port', '0', '--admin-host', '127.0.0.1', '--admin-port', '0', '--no-watch',
     ],
-    { env: { ...process.env, EM_CERTS: pki.dir, EM_UPSTREAM_CA: join(upstream.certs, 'ca.crt') }, stdio: ['ignore', 'pipe', 'pipe'] },
+    { EM_CERTS: pki.dir, EM_UPSTREAM_CA: join(upstream.certs, 'ca.crt') },
   );
   try {
-    const lines = createInterface({ input: child.stdout });
-    const startLine = await new Promise<Record<string, any>>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('no start line within 10 s')), 10_000);
-      lines.on('line', (line) => {
-        const parsed = JSON.parse(line);
-        if (parsed.entitlementUrl) {
-          clearTimeout(timer);
-          resolve(parsed);
-        }
-      });
-      child.once('exit', (code) => reject(new Error(`exited early with ${code}`)));
-    });
+    const { startLine, lines } = await startLineOf(child);
     assert.equal(startLine.recording, { upstream: upstream.mock.entitlementUrl, out });
     const port = Number(new URL(startLine.entitlementUrl).port);
     const request = entitlementRequest({ contentID: 'movie-1', requestType: 1 });

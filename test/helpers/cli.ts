@@ -1,4 +1,8 @@
-/** Run a CLI subcommand's `run()` in-process, capturing what it prints, with a temporary environment. */
+/** Run a CLI subcommand's `run()` in-process, capturing what it prints, with a temporary environment; or spawn the CLI. */
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import { createInterface, type Interface } from 'node:readline';
+import type { Readable } from 'node:stream';
+
 export interface CliResult {
   code: number;
   stdout: string;
@@ -33,4 +37,26 @@ export async function runCaptured(
     process.stderr.write = originalErr;
     setEnv(saved);
   }
+}
+
+/** The CLI as a child process (through tsx), stdout and stderr piped. */
+export function spawnCli(args: string[], env: Record<string, string> = {}): ChildProcessByStdio<null, Readable, Readable> {
+  return spawn(process.execPath, ['--import', 'tsx', 'src/cli/entry.ts', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/** Wait (at most 10 s) for a started mock's log line with its URLs; `lines` goes on with the rest of its log. */
+export async function startLineOf(child: ChildProcessByStdio<null, Readable, Readable>): Promise<{ startLine: Record<string, any>; lines: Interface }> {
+  const lines = createInterface({ input: child.stdout });
+  const startLine = await new Promise<Record<string, any>>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('no start line within 10 s')), 10_000);
+    lines.on('line', (line) => {
+      const parsed = JSON.parse(line);
+      if (parsed.entitlementUrl) {
+        clearTimeout(timer);
+        resolve(parsed);
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`exited early with ${code}`)));
+  });
+  return { startLine, lines };
 }
