@@ -64,3 +64,19 @@ export const SessionDefinition = Type.Object(
   },
 );
 export type SessionDefinition = Static<typeof SessionDefinition>;
+
+/** A session as the admin API shows it. */
+export const SessionSummary = Type.Object(
+  {
+    id: Type.String(),
+    key: SessionKey,
+    description: Type.String(),
+    rules: Type.Array(Type.String(), { description: 'Rule names in order' }),
+    createdAt: Type.String({ description: 'When it was created (ISO 8601)' }),
+    ttlMs: Type.Union([Type.Number({ exclusiveMinimum: 0 }), Type.Null()], { description: 'The time to live in ms; null: until deleted or reset' }),
+    expiresAt: Type.Union([Type.String(), Type.Null()], { description: 'When it expires (ISO 8601); null without a ttl' }),
+    requests: Type.Integer({ minimum: 0, description: 'Requests that belonged to it so far' }),
+  },
+  { $id: 'SessionSummary', additionalProperties: false, description: 'A live session' },
+);
+export type SessionSummary = Static<typeof SessionSummary>;

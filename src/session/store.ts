@@ -17,7 +17,7 @@ import { compileScenario } from '../scenario/compile.js';
 import type { CompiledScenario, KeyStats, StateListing } from '../scenario/engine.js';
 import type { PositionedError } from '../scenario/loaded.js';
 import { seededRandom } from '../scenario/random.js';
-import type { SessionDefinition, SessionKey, SessionKeyField } from './format.js';
+import type { SessionDefinition, SessionKeyField, SessionSummary } from './format.js';
 import { compileKey, describeKey, keysOverlap, keyValue, type CompiledKey } from './key.js';
 import { KeyIndex } from './key-index.js';
 import { parseSession, SESSION_FILE } from './parse.js';
@@ -34,20 +34,6 @@ export interface SessionMatch {
 /** Why a session ended. */
 export type SessionEndReason = 'deleted' | 'expired' | 'reset';
 
-export interface SessionSummary {
-  id: string;
-  key: SessionKey;
-  description: string;
-  rules: readonly string[];
-  /** When it was created, ISO 8601. */
-  createdAt: string;
-  /** The time to live in ms, or null when it lives until deleted or reset. */
-  ttlMs: number | null;
-  /** When it expires, ISO 8601, or null. */
-  expiresAt: string | null;
-  /** Requests that belonged to it so far. */
-  requests: number;
-}
 
 export type CreateOutcome =
   | { kind: 'created'; session: SessionSummary; warnings: PositionedError[] }
@@ -72,7 +58,7 @@ class LiveSession implements SessionMatch {
       id: this.id,
       key: this.definition.key,
       description: this.definition.description ?? '',
-      rules: this.rules.ruleNames,
+      rules: [...this.rules.ruleNames],
       createdAt: new Date(this.createdAt).toISOString(),
       ttlMs: this.ttlMs,
       expiresAt: this.ttlMs === null ? null : new Date(this.expiresAt).toISOString(),

@@ -7,6 +7,7 @@ import * as scenarios from './scenarios.js';
 import * as journal from './journal.js';
 import * as report from './report.js';
 import * as state from './state.js';
+import * as sessions from './sessions.js';
 import type { RouteDefinition } from './define.js';
 
 export const adminRoutes = {
@@ -21,6 +22,10 @@ export const adminRoutes = {
   clearRequests: journal.clearRequests,
   getState: state.getState,
   clearState: state.clearState,
+  createSession: sessions.createSession,
+  listSessions: sessions.listSessions,
+  getSession: sessions.getSession,
+  deleteSession: sessions.deleteSession,
   tlsFailures: system.tlsFailures,
   report: report.report,
   metrics: system.metrics,
