@@ -93,6 +93,10 @@ test('each upstream failure answers 502 with the reason, is journaled, and is no
     assert.is(invalidEntry!.upstream?.status, 400);
     assert.is(upstream.mock.journal.query({ valid: false }).length, 1, 'the service saw it');
 
+    // Through the admin API too (its answers are checked against the OpenAPI document, `upstream` included).
+    const listed = await recorder.admin('GET', '/admin/requests');
+    assert.is(listed.json.requests.filter((entry: { upstream?: { outcome: string } }) => entry.upstream?.outcome === 'failed').length, FAILURES.length + 1);
+
     const ok = await recorder.entitle(entitlementRequest({ contentID: 'fine', requestType: 1 }));
     assert.is(ok.status, 200);
     const status = (await recorder.admin('GET', '/admin/recording')).json;

@@ -126,6 +126,9 @@ test('answers pass through unchanged, are journaled with the upstream exchange, 
     assert.equal(first.upstream.body, recorded[0]!.json);
     assert.ok(first.upstream.ms >= 0 && first.upstream.ms < 5000, `ms ${first.upstream.ms}`);
 
+    const listed = await recorder.admin('GET', '/admin/requests?contentID=movie-allowed');
+    assert.equal(listed.json.requests[0].upstream, { ...first.upstream });
+
     const status = await recorder.admin('GET', '/admin/recording');
     assert.is(status.status, 200);
     assert.is(status.json.forwarded, requests.length);

@@ -3,40 +3,33 @@
  * (the YAML as it would be written now), POST /admin/recording/snapshot (write it to --out),
  * DELETE /admin/recording (forget what was recorded). 404 when the mock is not recording.
  */
-import type Koa from 'koa';
 import type Router from '@koa/router';
 import type { AdminContext } from './context.js';
+import { route } from './api/register.js';
+import * as api from './api/recording.js';
+
+const NOT_RECORDING = {
+  status: 404,
+  body: { error: 'not found', message: 'the mock is not recording; start it with "entitlement-mock record --upstream URL ..."' },
+} as const;
 
 export function recordingRoutes(router: Router, { recording }: AdminContext): void {
-  const notRecording = (ctx: Koa.Context) => {
-    ctx.status = 404;
-    ctx.body = { error: 'not found', message: 'the mock is not recording; start it with "entitlement-mock record --upstream URL ..."' };
-  };
+  route(router, api.getRecording, () => (recording ? { status: 200, body: recording.status() } : NOT_RECORDING));
 
-  router.get('/admin/recording', (ctx) => {
-    if (!recording) return notRecording(ctx);
-    ctx.body = recording.status();
-  });
+  route(router, api.getRecordingScenario, () => (recording ? { status: 200, body: recording.text() } : NOT_RECORDING));
 
-  router.get('/admin/recording/scenario', (ctx) => {
-    if (!recording) return notRecording(ctx);
-    ctx.type = 'application/yaml';
-    ctx.body = recording.text();
-  });
-
-  router.post('/admin/recording/snapshot', async (ctx) => {
-    if (!recording) return notRecording(ctx);
+  route(router, api.snapshotRecording, async () => {
+    if (!recording) return NOT_RECORDING;
     try {
-      ctx.body = await recording.snapshot();
+      return { status: 200, body: await recording.snapshot() };
     } catch (error) {
-      ctx.status = 500;
-      ctx.body = { error: 'write failed', message: `cannot write ${recording.status().out}: ${(error as Error).message}` };
+      return { status: 500, body: { error: 'write failed', message: `cannot write ${recording.status().out}: ${(error as Error).message}` } };
     }
   });
 
-  router.delete('/admin/recording', (ctx) => {
-    if (!recording) return notRecording(ctx);
+  route(router, api.clearRecording, () => {
+    if (!recording) return NOT_RECORDING;
     recording.clear();
-    ctx.body = recording.status();
+    return { status: 200, body: recording.status() };
   });
 }

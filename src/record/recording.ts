@@ -12,8 +12,11 @@ import type { ResponsePlan } from '../scenario/engine.js';
 import type { JournaledResponse } from '../journal/entry.js';
 import { UpstreamClient, type UpstreamOutcome, type UpstreamTarget } from './upstream-client.js';
 import { journaledUpstream, type JournaledUpstream } from './journaled-upstream.js';
-import { Recorder, type RecordingCounts } from './recorder.js';
+import { Recorder } from './recorder.js';
+import type { RecordingStatus, SnapshotResult } from './recording-status.js';
 import { recordingText, writeFileAtomically } from './scenario-writer.js';
+
+export type { RecordingStatus, SnapshotResult };
 
 export interface RecordOptions {
   upstream: UpstreamTarget;
@@ -31,29 +34,6 @@ export interface ForwardedExchange {
   plan: ResponsePlan;
   response: JournaledResponse;
   upstream: JournaledUpstream;
-}
-
-export interface RecordingStatus extends RecordingCounts {
-  upstream: string;
-  out: string;
-  startedAt: string;
-  /** Requests forwarded, and how many of them failed upstream. */
-  forwarded: number;
-  failed: number;
-  /** When the file was last written, or null. */
-  writtenAt: string | null;
-  /** Why the last write failed, or null when it did not. */
-  writeError: string | null;
-  recordFailures: boolean;
-  matchCookie: boolean;
-  templateTokens: boolean;
-}
-
-export interface SnapshotResult {
-  file: string;
-  rules: number;
-  recorded: number;
-  writtenAt: string;
 }
 
 /** Thrown at start when the recording cannot begin (an --out file exists without --overwrite). */

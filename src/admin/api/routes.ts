@@ -8,6 +8,7 @@ import * as journal from './journal.js';
 import * as report from './report.js';
 import * as state from './state.js';
 import * as sessions from './sessions.js';
+import * as recording from './recording.js';
 import type { RouteDefinition } from './define.js';
 
 export const adminRoutes = {
@@ -26,6 +27,10 @@ export const adminRoutes = {
   listSessions: sessions.listSessions,
   getSession: sessions.getSession,
   deleteSession: sessions.deleteSession,
+  getRecording: recording.getRecording,
+  getRecordingScenario: recording.getRecordingScenario,
+  snapshotRecording: recording.snapshotRecording,
+  clearRecording: recording.clearRecording,
   tlsFailures: system.tlsFailures,
   report: report.report,
   metrics: system.metrics,
