@@ -8,6 +8,12 @@ export const PositionedError = Type.Object(
 );
 export type PositionedError = Static<typeof PositionedError>;
 
+/** A 400 for a posted document (scenario, session): with `errors` when it was read but is invalid. */
+export const InvalidDocumentAnswer = Type.Composite([
+  ErrorAnswer,
+  Type.Object({ errors: Type.Optional(Type.Array(PositionedError, { description: 'Every problem, with its position' })) }),
+]);
+
 export const ScenarioSummary = Type.Object(
   {
     name: Type.String(),
@@ -74,10 +80,7 @@ export const uploadScenario = defineRoute({
       ),
       'Added',
     ),
-    400: jsonAnswer(
-      Type.Composite([ErrorAnswer, Type.Object({ errors: Type.Optional(Type.Array(PositionedError, { description: 'Every problem, with its position' })) })]),
-      'The body is missing, or the scenario is invalid (`errors` says where)',
-    ),
+    400: jsonAnswer(InvalidDocumentAnswer, 'The body is missing, or the scenario is invalid (`errors` says where)'),
   },
 });
 

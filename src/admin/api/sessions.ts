@@ -2,7 +2,7 @@
 import { Type } from '@sinclair/typebox';
 import { SESSION_ID_PATTERN, SessionSummary } from '../../session/format.js';
 import { defineRoute, errorAnswer, jsonAnswer, textBody, ErrorAnswer } from './define.js';
-import { PositionedError } from './scenarios.js';
+import { InvalidDocumentAnswer, PositionedError } from './scenarios.js';
 
 const SessionId = Type.String({ pattern: SESSION_ID_PATTERN, description: 'A session id' });
 
@@ -21,10 +21,7 @@ export const createSession = defineRoute({
       }),
       'Created',
     ),
-    400: jsonAnswer(
-      Type.Composite([ErrorAnswer, Type.Object({ errors: Type.Optional(Type.Array(PositionedError, { description: 'Every problem, with its position' })) })]),
-      'The body is missing, or the session is invalid (`errors` says where)',
-    ),
+    400: jsonAnswer(InvalidDocumentAnswer, 'The body is missing, or the session is invalid (`errors` says where)'),
     409: jsonAnswer(
       Type.Composite([ErrorAnswer, Type.Object({ sessions: Type.Array(Type.String(), { description: 'The new session and the one it collides with' }) })]),
       'Its key overlaps a live session\'s key, its id is taken, or there are too many sessions',
