@@ -126,6 +126,7 @@ test('answers pass through unchanged, are journaled with the upstream exchange, 
     assert.equal(first.upstream.body, recorded[0]!.json);
     assert.ok(first.upstream.ms >= 0 && first.upstream.ms < 5000, `ms ${first.upstream.ms}`);
 
+    assert.is(recorder.journal.count({ unmatched: true }), 0, 'forwarded requests are not unmatched');
     const listed = await recorder.admin('GET', '/admin/requests?contentID=movie-allowed');
     assert.equal(listed.json.requests[0].upstream, { ...first.upstream });
 

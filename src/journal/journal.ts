@@ -158,7 +158,8 @@ export function entryMatches(entry: JournalEntry, filter: JournalFilter): boolea
   if (filter.clientCN !== undefined && entry.clientCN !== filter.clientCN) return false;
   if (filter.listener !== undefined && entry.listener !== filter.listener) return false;
   if (filter.valid !== undefined && entry.valid !== filter.valid) return false;
-  if (filter.unmatched !== undefined && (entry.valid && entry.rule === null) !== filter.unmatched) return false;
+  // In record mode no rule is asked (the upstream answers), so nothing there is unmatched.
+  if (filter.unmatched !== undefined && (entry.valid && entry.rule === null && entry.upstream === undefined) !== filter.unmatched) return false;
   if (filter.scenario !== undefined && entry.scenario !== filter.scenario) return false;
   if (filter.session !== undefined && entry.session !== filter.session) return false;
   if (filter.contentID !== undefined && !requestFieldIs(entry, 'contentID', filter.contentID)) return false;
