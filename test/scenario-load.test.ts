@@ -10,6 +10,7 @@ import { schemaIssues } from '../src/scenario/schema-errors.js';
 import { regexMinLength } from '../src/scenario/matchers.js';
 import type { PositionedError } from '../src/scenario/loaded.js';
 import { renderJsonSchema, SCHEMA_FILE } from '../scripts/gen-schema.js';
+import { BUNDLED_SCENARIOS } from './helpers/bundled.js';
 
 const parse = (text: string, file = 'test.yaml') => parseScenarioText(text, file, { defaultName: 'test' });
 
@@ -411,16 +412,8 @@ test('every bundled scenario loads with no errors and no warnings', () => {
   const loaded = loadScenarioPath('scenarios');
   assert.equal(loaded.errors, []);
   assert.equal(loaded.warnings, []);
-  assert.equal(loaded.scenarios.map((scenario) => scenario.name).sort(), [
-    'default',
-    'device-binding',
-    'device-binding-expiring',
-    'flaky-backend',
-    'protocol-violations',
-    'showcase',
-    'token-formats',
-  ]);
-  for (const file of ['default', 'device-binding', 'device-binding-expiring', 'showcase', 'token-formats', 'protocol-violations', 'flaky-backend']) {
+  assert.equal(loaded.scenarios.map((scenario) => scenario.name).sort(), [...BUNDLED_SCENARIOS]);
+  for (const file of BUNDLED_SCENARIOS) {
     const text = readFileSync(`scenarios/${file}.yaml`, 'utf8');
     assert.ok(text.startsWith('# yaml-language-server: $schema=../schema/scenario.schema.json\n'), `${file}.yaml names the schema`);
   }

@@ -13,6 +13,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import https from 'node:https';
 import { entitlementRequest, entitlementRequestOptions, eventually, startTestMock, type ClientCredentials, type TestMock } from './helpers/mock.js';
+import { BUNDLED_SCENARIOS } from './helpers/bundled.js';
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const TOKEN = '[A-Za-z0-9_-]{43}';
@@ -671,15 +672,7 @@ test('showcase: the long answers started earlier arrived as promised', async () 
 test('every rule of every bundled scenario was exercised by a request', async () => {
   const { scenarios } = (await mock.admin('GET', '/admin/scenarios')).json;
   const { requests } = (await mock.admin('GET', '/admin/requests')).json;
-  assert.equal(scenarios.map((s: any) => s.name).sort(), [
-    'default',
-    'device-binding',
-    'device-binding-expiring',
-    'flaky-backend',
-    'protocol-violations',
-    'showcase',
-    'token-formats',
-  ]);
+  assert.equal(scenarios.map((s: any) => s.name).sort(), [...BUNDLED_SCENARIOS]);
   for (const scenario of scenarios) {
     const used = new Set(requests.filter((e: any) => e.scenario === scenario.name).map((e: any) => e.rule));
     const missing = scenario.rules.filter((rule: string) => !used.has(rule));

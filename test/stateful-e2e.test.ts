@@ -26,13 +26,18 @@ async function use(name: string): Promise<void> {
   assert.is(reply.status, 200, reply.text);
 }
 
-/** One license server: its own keep-alive mTLS connection. */
-function licenseServer(): { agent: https.Agent; send: (fields: Record<string, unknown>) => Promise<any> } {
+type Send = (fields: Record<string, unknown>) => Promise<any>;
+
+/** Act as one license server, over its own keep-alive mTLS connection, closed afterwards. */
+async function asLicenseServer<T>(act: (send: Send) => Promise<T>): Promise<T> {
   const agent = new https.Agent({ keepAlive: true, maxSockets: 1 });
-  return {
-    agent,
-    send: async (fields) => (await mock.entitle({ messageID: crypto.randomUUID(), version: 1, contentID: 'movie-1', ...fields }, { agent })).json,
-  };
+  const send: Send = async (fields) =>
+    (await mock.entitle({ messageID: crypto.randomUUID(), version: 1, contentID: 'movie-1', ...fields }, { agent })).json;
+  try {
+    return await act(send);
+  } finally {
+    agent.destroy();
+  }
 }
 
 /** What a device-binding answer was, in a word. */
@@ -49,15 +54,13 @@ test('50 concurrent clients with distinct cookies: each sees exactly its own dev
   const flows = await Promise.all(
     Array.from({ length: CLIENTS }, async (_, i) => {
       const cookie = `cookie-${i}`;
-      const client = licenseServer();
       // Even clients register between two device-bound requests; odd ones never register.
       const types = i % 2 === 0 ? [3, 2, 3, 3] : [3, 3, 1, 3];
-      const seen: string[] = [];
-      try {
-        for (const requestType of types) seen.push(verdict(await client.send({ requestType, customerCookie: cookie })));
-      } finally {
-        client.agent.destroy();
-      }
+      const seen = await asLicenseServer(async (send) => {
+        const verdicts: string[] = [];
+        for (const requestType of types) verdicts.push(verdict(await send({ requestType, customerCookie: cookie })));
+        return verdicts;
+      });
       return { cookie, seen, registers: i % 2 === 0 };
     }),
   );
@@ -88,30 +91,27 @@ test('50 concurrent clients with distinct cookies: each sees exactly its own dev
 
 test('DELETE /admin/state forgets every registration; POST /admin/reset and switching scenario do too', async () => {
   await use('device-binding');
-  const client = licenseServer();
-  try {
-    assert.is(verdict(await client.send({ requestType: 2, customerCookie: 'A' })), 'registered');
-    assert.is(verdict(await client.send({ requestType: 3, customerCookie: 'A' })), 'bound');
+  await asLicenseServer(async (send) => {
+    assert.is(verdict(await send({ requestType: 2, customerCookie: 'A' })), 'registered');
+    assert.is(verdict(await send({ requestType: 3, customerCookie: 'A' })), 'bound');
     const cleared = await mock.admin('DELETE', '/admin/state');
     assert.equal([cleared.status, cleared.json], [200, { cleared: 1 }]);
     assert.equal((await mock.admin('GET', '/admin/state')).json.scenario.keys, {});
-    assert.is(verdict(await client.send({ requestType: 3, customerCookie: 'A' })), 'denied -2034');
+    assert.is(verdict(await send({ requestType: 3, customerCookie: 'A' })), 'denied -2034');
 
-    await client.send({ requestType: 2, customerCookie: 'A' });
+    await send({ requestType: 2, customerCookie: 'A' });
     assert.is((await mock.admin('POST', '/admin/reset')).status, 200);
     assert.equal((await mock.admin('GET', '/admin/state')).json, {
       scenario: { name: 'device-binding', stateKey: 'customerCookie', stateTtlMs: null, capacity: 100_000, forgotten: 0, keys: {} },
       sessions: {},
     });
-    assert.is(verdict(await client.send({ requestType: 3, customerCookie: 'A' })), 'denied -2034', 'reset forgot the registration');
+    assert.is(verdict(await send({ requestType: 3, customerCookie: 'A' })), 'denied -2034', 'reset forgot the registration');
 
-    await client.send({ requestType: 2, customerCookie: 'A' });
+    await send({ requestType: 2, customerCookie: 'A' });
     await use('default');
     await use('device-binding');
-    assert.is(verdict(await client.send({ requestType: 3, customerCookie: 'A' })), 'denied -2034', 'switching scenario forgot it');
-  } finally {
-    client.agent.destroy();
-  }
+    assert.is(verdict(await send({ requestType: 3, customerCookie: 'A' })), 'denied -2034', 'switching scenario forgot it');
+  });
 });
 
 test('stateTtl: a registration expires after its ttl (a new registration starts it again)', async () => {
@@ -125,23 +125,20 @@ test('stateTtl: a registration expires after its ttl (a new registration starts 
       '  - { name: unbound, match: { requestType: 3 }, respond: { isAllowed: false, error: -2034 } }',
     ].join('\n'),
   );
-  const client = licenseServer();
-  try {
-    await client.send({ requestType: 2, customerCookie: 'A' });
+  await asLicenseServer(async (send) => {
+    await send({ requestType: 2, customerCookie: 'A' });
     const { keys, stateTtlMs } = (await mock.admin('GET', '/admin/state')).json.scenario;
     assert.is(stateTtlMs, 300);
     const expiresAt = Date.parse(keys.A.expiresAt);
     assert.is(expiresAt - Date.parse(keys.A.setAt), 300);
-    assert.is((await client.send({ requestType: 3, customerCookie: 'A' })).isAllowed, true);
+    assert.is((await send({ requestType: 3, customerCookie: 'A' })).isAllowed, true);
     // Real time must pass for a real expiry: wait until just past expiresAt.
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, expiresAt - Date.now()) + 20));
-    assert.is((await client.send({ requestType: 3, customerCookie: 'A' })).isAllowed, false, 'expired');
+    assert.is((await send({ requestType: 3, customerCookie: 'A' })).isAllowed, false, 'expired');
     assert.equal((await mock.admin('GET', '/admin/state')).json.scenario.keys, {});
     const { requests } = (await mock.admin('GET', '/admin/requests?rule=unbound&limit=1')).json;
     assert.equal(requests[0].state, { key: 'A', before: null, after: null });
-  } finally {
-    client.agent.destroy();
-  }
+  });
 });
 
 test('perKey: 20 concurrent clients each walk their own sequence and their own times:', async () => {
@@ -163,21 +160,18 @@ test('perKey: 20 concurrent clients each walk their own sequence and their own t
   );
   const CLIENTS = 20;
   const seen = await Promise.all(
-    Array.from({ length: CLIENTS }, async (_, i) => {
-      const client = licenseServer();
-      const cookie = `per-${i}`;
-      const answers: string[] = [];
-      try {
+    Array.from({ length: CLIENTS }, (_, i) =>
+      asLicenseServer(async (send) => {
+        const cookie = `per-${i}`;
+        const answers: string[] = [];
         for (let step = 0; step < 4; step++) {
-          const json = await client.send({ contentID: 'seq', customerCookie: cookie });
+          const json = await send({ contentID: 'seq', customerCookie: cookie });
           answers.push(json.isAllowed ? 'allow' : String(json.error ?? 'deny'));
         }
-        for (let step = 0; step < 3; step++) answers.push((await client.send({ contentID: 'limited', customerCookie: cookie })).errorText);
-      } finally {
-        client.agent.destroy();
-      }
-      return answers;
-    }),
+        for (let step = 0; step < 3; step++) answers.push((await send({ contentID: 'limited', customerCookie: cookie })).errorText);
+        return answers;
+      }),
+    ),
   );
   for (const [i, answers] of seen.entries()) {
     assert.equal(answers, ['503', 'allow', 'deny', 'deny', 'limited', 'limited', 'rest'], `client ${i}`);
@@ -190,12 +184,9 @@ test('perKey: 20 concurrent clients each walk their own sequence and their own t
   assert.is(requests[0].state, null, 'a scenario without state journals state: null');
 
   assert.is((await mock.admin('POST', '/admin/reset')).status, 200);
-  const client = licenseServer();
-  try {
-    assert.is((await client.send({ contentID: 'seq', customerCookie: 'per-7' })).error, 503, 'reset starts every key over');
-  } finally {
-    client.agent.destroy();
-  }
+  await asLicenseServer(async (send) => {
+    assert.is((await send({ contentID: 'seq', customerCookie: 'per-7' })).error, 503, 'reset starts every key over');
+  });
 });
 
 test('a setState for a request without the state key is ignored, with a journal warning', async () => {
@@ -208,10 +199,9 @@ test('a setState for a request without the state key is ignored, with a journal 
       '  - { name: unbound, respond: { isAllowed: false } }',
     ].join('\n'),
   );
-  const client = licenseServer();
-  try {
-    await client.send({ requestType: 2 });
-    assert.is((await client.send({ requestType: 3 })).isAllowed, false);
+  await asLicenseServer(async (send) => {
+    await send({ requestType: 2 });
+    assert.is((await send({ requestType: 3 })).isAllowed, false);
     const { requests } = (await mock.admin('GET', '/admin/requests?rule=register&limit=1')).json;
     assert.is(requests[0].state, null);
     assert.ok(
@@ -219,9 +209,7 @@ test('a setState for a request without the state key is ignored, with a journal 
       JSON.stringify(requests[0].warnings),
     );
     assert.equal((await mock.admin('GET', '/admin/state')).json.scenario.keys, {});
-  } finally {
-    client.agent.destroy();
-  }
+  });
 });
 
 test("a session's per-key state and perKey counters count in /metrics under its id", async () => {
@@ -234,13 +222,10 @@ test("a session's per-key state and perKey counters count in /metrics under its 
     ],
   };
   assert.is((await mock.admin('POST', '/admin/sessions', session)).status, 201, 'session created');
-  const client = licenseServer();
-  try {
-    for (const cookie of ['A', 'B']) await client.send({ contentID: 'metered-1', requestType: 2, customerCookie: cookie });
-    await client.send({ contentID: 'metered-1', requestType: 1, customerCookie: 'C' });
-  } finally {
-    client.agent.destroy();
-  }
+  await asLicenseServer(async (send) => {
+    for (const cookie of ['A', 'B']) await send({ contentID: 'metered-1', requestType: 2, customerCookie: cookie });
+    await send({ contentID: 'metered-1', requestType: 1, customerCookie: 'C' });
+  });
   const metrics = (await mock.admin('GET', '/metrics')).text;
   assert.match(metrics, /^entitlement_mock_state_keys\{scenario="",session="metered"\} 2$/m);
   assert.match(metrics, /^entitlement_mock_per_key_counters\{scenario="",session="metered",rule="steps"\} 1$/m);

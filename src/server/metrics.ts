@@ -140,47 +140,44 @@ export class MockMetrics {
         this.set(journal.length);
       },
     });
+    // The bounded per-key structures of the active scenario and of each session, read at each scrape.
     const keyStats = () => this.keyStats();
-    new client.Gauge({
-      name: 'entitlement_mock_state_keys',
-      help: 'Keys holding a state (match: {state}, setState), per scenario and session; at most 100,000, past which the key set longest ago is forgotten',
-      labelNames: ['scenario', 'session'],
-      registers,
-      collect() {
-        this.reset();
-        for (const { scenario, session, stats } of keyStats()) if (stats.stateKeys > 0 || stats.stateKeysForgotten > 0) this.set({ scenario, session }, stats.stateKeys);
-      },
-    });
-    new client.Gauge({
-      name: 'entitlement_mock_state_keys_forgotten',
-      help: 'Keys whose state was forgotten at the cap (oldest first) since the scenario was loaded or reset',
-      labelNames: ['scenario', 'session'],
-      registers,
-      collect() {
-        this.reset();
-        for (const { scenario, session, stats } of keyStats()) if (stats.stateKeys > 0 || stats.stateKeysForgotten > 0) this.set({ scenario, session }, stats.stateKeysForgotten);
-      },
-    });
-    new client.Gauge({
-      name: 'entitlement_mock_per_key_counters',
-      help: 'Key values counted by a perKey rule; at most 100,000 per rule, past which the key counted longest ago is forgotten',
-      labelNames: ['scenario', 'session', 'rule'],
-      registers,
-      collect() {
-        this.reset();
-        for (const { scenario, session, stats } of keyStats()) for (const { rule, keys } of stats.perKeyRules) this.set({ scenario, session, rule }, keys);
-      },
-    });
-    new client.Gauge({
-      name: 'entitlement_mock_per_key_counters_forgotten',
-      help: 'Key values a perKey rule forgot at the cap (oldest first) since the scenario was loaded or reset',
-      labelNames: ['scenario', 'session', 'rule'],
-      registers,
-      collect() {
-        this.reset();
-        for (const { scenario, session, stats } of keyStats()) for (const { rule, forgotten } of stats.perKeyRules) this.set({ scenario, session, rule }, forgotten);
-      },
-    });
+    const keyGauge = (name: string, help: string, labelNames: string[], samples: (set: RuleSetKeyStats) => [Record<string, string>, number][]) =>
+      new client.Gauge({
+        name,
+        help,
+        labelNames,
+        registers,
+        collect() {
+          this.reset();
+          for (const set of keyStats()) for (const [labels, value] of samples(set)) this.set(labels, value);
+        },
+      });
+    const usesState = ({ stats }: RuleSetKeyStats) => stats.stateKeys > 0 || stats.stateKeysForgotten > 0;
+    keyGauge(
+      'entitlement_mock_state_keys',
+      'Keys holding a state (match: {state}, setState), per scenario and session; at most 100,000, past which the key set longest ago is forgotten',
+      ['scenario', 'session'],
+      (set) => (usesState(set) ? [[{ scenario: set.scenario, session: set.session }, set.stats.stateKeys]] : []),
+    );
+    keyGauge(
+      'entitlement_mock_state_keys_forgotten',
+      'Keys whose state was forgotten at the cap (oldest first) since the scenario was loaded or reset',
+      ['scenario', 'session'],
+      (set) => (usesState(set) ? [[{ scenario: set.scenario, session: set.session }, set.stats.stateKeysForgotten]] : []),
+    );
+    keyGauge(
+      'entitlement_mock_per_key_counters',
+      'Key values counted by a perKey rule; at most 100,000 per rule, past which the key counted longest ago is forgotten',
+      ['scenario', 'session', 'rule'],
+      ({ scenario, session, stats }) => stats.perKeyRules.map(({ rule, keys }) => [{ scenario, session, rule }, keys]),
+    );
+    keyGauge(
+      'entitlement_mock_per_key_counters_forgotten',
+      'Key values a perKey rule forgot at the cap (oldest first) since the scenario was loaded or reset',
+      ['scenario', 'session', 'rule'],
+      ({ scenario, session, stats }) => stats.perKeyRules.map(({ rule, forgotten }) => [{ scenario, session, rule }, forgotten]),
+    );
     new client.Gauge({
       name: 'entitlement_mock_journal_dropped',
       help: 'Requests dropped from the journal (oldest first) since the last reset',
