@@ -104,6 +104,11 @@ test('record options: flags and EM_* variables, defaults, and one-line errors', 
   assert.is(usage([...base, '--out', 'recording.txt']), '--out: expected a .yaml or .yml file name, got "recording.txt"');
   assert.is(usage(base, { EM_RECORD_FAILURES: 'maybe' }), 'EM_RECORD_FAILURES: expected true or false, got "maybe"');
 
+  const help = await runCaptured(run, ['--help']);
+  assert.is(help.code, 0);
+  assert.match(help.stdout, /--upstream-ca <value> +EM_UPSTREAM_CA +CA bundle/);
+  assert.match(help.stdout, /\nServe options:\n {2}--scenarios <value>/);
+
   const missing = await runCaptured(run, ['--upstream-cert', cert]);
   assert.is(missing.code, 2);
   assert.is(missing.stderr, 'entitlement-mock record: --upstream is required (or EM_UPSTREAM)\n');

@@ -153,9 +153,10 @@ export function serveHelp(): string {
 
 /** One line per option: flag, environment variable, help. */
 export function optionsHelp(options: Record<string, OptionSpec>): string {
+  const envWidth = Math.max(21, ...Object.values(options).map((spec) => spec.env.length + 1));
   const lines = Object.entries(options).map(([name, spec]) => {
     const flag = `--${name}${spec.type === 'string' ? ' <value>' : ''}`;
-    return `  ${flag.padEnd(28)} ${spec.env.padEnd(21)} ${spec.help}`;
+    return `  ${flag.padEnd(28)} ${spec.env.padEnd(envWidth)} ${spec.help}`;
   });
   return lines.join('\n');
 }
