@@ -24,6 +24,7 @@ export const ADMIN_BODY_LIMIT = '1mb';
 export function createAdminApp(context: AdminContext): Koa {
   const app = new Koa();
   app.silent = true;
+  app.use(closeWhenBodyUnread);
   app.use(jsonErrors);
   app.use(dashboardFiles());
   if (context.adminToken !== null) app.use(requireBearerToken(context.adminToken, new Set(['/health'])));
@@ -52,6 +53,16 @@ export function createAdminApp(context: AdminContext): Koa {
     ctx.body = { error: 'not found', message: `no admin route ${ctx.method} ${ctx.path}` };
   });
   return app;
+}
+
+/**
+ * An answer given before the request body was read whole (a 413, an early error) is the
+ * connection's last: the rest of the body is drained by the lingering close (server/linger.ts),
+ * not read to its end nor taken for a next request.
+ */
+async function closeWhenBodyUnread(ctx: Koa.Context, next: Koa.Next): Promise<void> {
+  await next();
+  if (!ctx.req.complete) ctx.set('Connection', 'close');
 }
 
 /** Any error becomes a JSON answer with its HTTP status; the process keeps serving. */

@@ -5,7 +5,7 @@
  *
  * It also keeps a misbehaving client from tying the mock up (docs/limits.md):
  * handshake, header and request time limits, a cap on concurrent connections,
- * and a JSON answer (then close) for what Node's HTTP parser refuses. Every
+ * and a JSON answer (then a lingering close, server/linger.ts) for what Node's HTTP parser refuses. Every
  * such refusal is recorded with the refused handshakes (GET /admin/tls-failures).
  */
 import https from 'node:https';
@@ -19,6 +19,7 @@ import { connectionOf, describeTls, remoteOf, trackConnection } from './connecti
 import { describeHandshakeError, describeHttpRefusal, type TlsFailure } from './tls-failures.js';
 import { DEFAULT_OPTIONS, MAX_HEADER_BYTES } from './options.js';
 import { refuseBody } from './read-body.js';
+import { isLingering, lingerOnLastAnswer, refuseLingering } from './linger.js';
 
 export type ClientAuthMode = 'required' | 'optional';
 
@@ -87,6 +88,7 @@ export async function startEntitlementListener(options: EntitlementListenerOptio
   server.prependListener('secureConnection', (socket: TLSSocket) => {
     const connection = connectionOf(socket) ?? trackConnection(socket);
     connection.established = true;
+    lingerOnLastAnswer(socket);
     connection.tls = describeTls(socket);
     const verdict = judgeClientCertificate(socket);
     if (verdict.accepted) {
@@ -118,7 +120,7 @@ export async function startEntitlementListener(options: EntitlementListenerOptio
       socket.destroy();
       return;
     }
-    if (connection.refused) return; // already refused and closing; later parse errors are echoes
+    if (connection.refused || isLingering(socket)) return; // already refused and closing; later parse errors are echoes
     if (/^ERR_(SSL|TLS)_/.test(error.code ?? '')) {
       // E.g. a TLS 1.2 renegotiation: refused (SSL_OP_NO_RENEGOTIATION), and the client's TLS stack gives up with an alert.
       recordFailure(connection.remote, 'TLS error after the handshake', error.code ?? null);
@@ -149,13 +151,7 @@ export async function startEntitlementListener(options: EntitlementListenerOptio
       inFlight.shouldKeepAlive = false;
       return;
     }
-    if (!socket.writable) {
-      socket.destroy();
-      return;
-    }
-    socket.end(rawJsonResponse(refusal.status, refusal.statusText, refusal.errorText));
-    // A client that does not read its answer must not keep the socket either.
-    setTimeout(() => socket.destroy(), 1000).unref();
+    refuseLingering(socket, refusal.status, refusal.statusText, { isAllowed: false, error: refusal.status, errorText: refusal.errorText });
   });
 
   await new Promise<void>((resolve, reject) => {
@@ -168,13 +164,4 @@ export async function startEntitlementListener(options: EntitlementListenerOptio
   const address = server.address();
   const port = typeof address === 'object' && address !== null ? address.port : options.port;
   return { name: options.name, server, port };
-}
-
-/** A whole HTTP response written straight to the socket, in the shape of the handler's protocol errors. */
-function rawJsonResponse(status: number, statusText: string, errorText: string): string {
-  const body = JSON.stringify({ isAllowed: false, error: status, errorText });
-  return (
-    `HTTP/1.1 ${status} ${statusText}\r\nContent-Type: application/json\r\n` +
-    `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`
-  );
 }

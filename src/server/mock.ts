@@ -2,7 +2,6 @@
  * Wires a running mock together: PKI, scenarios, journal, the entitlement
  * listener(s) and the admin listener; and takes it apart again gracefully.
  */
-import http from 'node:http';
 import { loadServerTls } from '../pki/load.js';
 import { isComplete, keyPairFiles } from '../pki/files.js';
 import { ScenarioRegistry } from '../scenario/registry.js';
@@ -16,6 +15,7 @@ import { createEntitlementHandler } from './entitlement-handler.js';
 import { startEntitlementListener, type RunningListener } from './entitlement-listener.js';
 import { createAdminApp } from './admin-app.js';
 import { LiveEvents } from '../admin/live-events.js';
+import { createAdminServer } from './admin-listener.js';
 import { TlsFailureLog } from './tls-failures.js';
 import { MockMetrics } from './metrics.js';
 import { createLogger, type MockLogger } from './logger.js';
@@ -124,7 +124,7 @@ export async function startMock(options: MockOptions, logger: MockLogger = creat
   const listeners: RunningListener[] = [];
   /** Set once every listener is up: a mock that failed to start writes no recording. */
   let serving = false;
-  const admin = http.createServer();
+  const admin = createAdminServer(options.headerTimeoutMs);
   const close = async (graceMs = 4000) => {
     // Pending waits answer first, so their connections are not what holds the shutdown up.
     waits.endAll('shutdown');
