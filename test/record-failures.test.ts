@@ -10,7 +10,7 @@ import net from 'node:net';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { defaultNameOf, loadScenarioPath } from '../src/scenario/load.js';
-import { entitlementRequest, startTestMock } from './helpers/mock.js';
+import { entitlementRequest, eventually, startTestMock } from './helpers/mock.js';
 import { testPki } from './helpers/pki.js';
 import { startRecorder, startUpstream } from './helpers/upstream.js';
 
@@ -138,6 +138,26 @@ test('--record-failures records the 502 answers the client got, and they replay 
     }
   } finally {
     await replay.close();
+  }
+});
+
+test('a client that leaves while the service is asked: journaled with a warning, still recorded, nothing sent', async () => {
+  const upstream = await startUpstream(`rules:\n  - respond: { isAllowed: true, epTokenURL: "https://fp.example.com/late", delay: 600ms }\n`);
+  const recorder = await startRecorder(upstream.target());
+  try {
+    const request = entitlementRequest({ contentID: 'late', requestType: 1 });
+    const gaveUp = await recorder.entitle(request, { timeoutMs: 150 }).then(
+      () => 'answered',
+      (error: NodeJS.ErrnoException) => error.code,
+    );
+    assert.is(gaveUp, 'ETIMEDOUT');
+    const entry = await eventually(() => recorder.journal.query({ contentID: 'late' })[0]);
+    assert.ok(entry.warnings.includes('client closed the connection before the upstream answered'));
+    assert.is(entry.upstream?.outcome, 'answered');
+    assert.is((await recorder.admin('GET', '/admin/recording')).json.recorded, 1);
+  } finally {
+    await recorder.close();
+    await upstream.mock.close();
   }
 });
 

@@ -201,6 +201,26 @@ test('--template-tokens makes repeated allows one rule with fresh tokens; --matc
   assert.not.equal(replayed[0]!.body, replayed[1]!.body, 'a fresh token per answer');
 });
 
+test('concurrent requests go through the kept-alive upstream connections; each cookie gets its own rule', async () => {
+  const upstream = await startUpstream(SERVICE);
+  const recorder = await startRecorder(upstream.target(), { matchCookie: true });
+  try {
+    const requests = Array.from({ length: 40 }, (_, index) => entitlementRequest({ contentID: 'movie-cookies', requestType: 3, customerCookie: `c-${index}` }));
+    const replies = await Promise.all(requests.map((request) => recorder.entitle(request)));
+    replies.forEach((reply, index) => {
+      assert.is(reply.status, 200);
+      assert.equal(reply.json, { messageID: requests[index]!.messageID, version: 1, isAllowed: false, epTokenURL: '', errorText: 'unknown cookie' });
+    });
+    const status = (await recorder.admin('GET', '/admin/recording')).json;
+    assert.equal([status.forwarded, status.failed, status.rules], [40, 0, 40]);
+    const connections = new Set(upstream.mock.journal.query({}).map((entry) => entry.tls?.connection));
+    assert.ok(connections.size < 40, `${connections.size} upstream connections for 40 requests`);
+  } finally {
+    await recorder.close();
+    await upstream.mock.close();
+  }
+});
+
 test('recording admin routes: status, the scenario so far, snapshot to --out, clear; 404 when not recording', async () => {
   const upstream = await startUpstream(SERVICE);
   const recorder = await startRecorder(upstream.target());
