@@ -6,9 +6,16 @@ export class UsageError extends Error {}
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
-export function parseFlags<const T extends Options>(args: string[], options: T) {
+type ValueOfType<Kind> = Kind extends 'boolean' ? boolean : string;
+
+/** What parseArgs gives for these options: a value per option given (written out so the build can declare it). */
+export type FlagValues<T extends Options> = {
+  -readonly [K in keyof T]?: T[K] extends { multiple: true } ? ValueOfType<T[K]['type']>[] : ValueOfType<T[K]['type']>;
+};
+
+export function parseFlags<const T extends Options>(args: string[], options: T): FlagValues<T> {
   try {
-    return parseArgs({ args, options, strict: true, allowPositionals: false }).values;
+    return parseArgs({ args, options, strict: true, allowPositionals: false }).values as FlagValues<T>;
   } catch (error) {
     throw new UsageError(describeParseError(error as Error & { code?: string }));
   }

@@ -23,8 +23,6 @@ export const Finding = Type.Object(
 );
 export type Finding = Static<typeof Finding>;
 
-const Spread = Type.Object({ min: Type.Number(), median: Type.Number(), max: Type.Number() }, { additionalProperties: false });
-
 /** How the license server reacted to one kind of failure the mock gave it. */
 export const FaultReaction = Type.Object(
   {
@@ -36,10 +34,15 @@ export const FaultReaction = Type.Object(
     }),
     retries: Type.Integer({ minimum: 0, description: 'Retries after these failures, in all (a request retried twice counts 2)' }),
     maxRetries: Type.Integer({ minimum: 0, description: 'The longest run of retries in a row (without a success between) that began with this failure' }),
-    gaveUpAfterMs: Type.Optional({
-      ...Spread,
-      description: 'For held answers (`hang`): how long the license server waited before it gave up, in ms (its timeout, as measured)',
-    }),
+    gaveUpAfterMs: Type.Optional(
+      Type.Object(
+        { min: Type.Number(), median: Type.Number(), max: Type.Number() },
+        {
+          additionalProperties: false,
+          description: 'For held answers (`hang`): how long the license server waited before it gave up, in ms (its timeout, as measured)',
+        },
+      ),
+    ),
     stillWaiting: Type.Optional(Type.Integer({ minimum: 0, description: 'Held answers it had not given up on when the report was made' })),
   },
   { additionalProperties: false },

@@ -46,7 +46,10 @@ function openApi() {
  * Compiles every answer schema now (under a second, once per test process), so that checking an
  * answer never adds compile time to a test that measures how fast answers come.
  */
+let prepared = false;
 export function prepareOpenApiChecks(): void {
+  if (prepared) return;
+  prepared = true;
   const { document } = openApi();
   for (const [path, operations] of Object.entries(document.paths))
     for (const [method, operation] of Object.entries(operations))
@@ -106,3 +109,12 @@ function checkBody(fragment: string, route: string, status: number, body: string
   if (!validate(json))
     throw new Error(`${route} answered ${status} with a body the OpenAPI document does not allow: ${openApi().ajv.errorsText(validate.errors)}\n${body.slice(0, 500)}`);
 }
+
+/** fetch that checks every answer against the OpenAPI document: give it to an AdminClient in tests. */
+export const checkedFetch: typeof fetch = async (input, init) => {
+  prepareOpenApiChecks();
+  const response = await fetch(input, init);
+  const url = input instanceof Request ? input.url : String(input);
+  assertAnswerMatchesOpenApi(init?.method ?? 'GET', url, response.status, response.headers.get('content-type'), await response.clone().text());
+  return response;
+};

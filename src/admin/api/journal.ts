@@ -19,7 +19,8 @@ export const JournalQuery = Type.Object(
   { additionalProperties: false },
 );
 
-const waited = Type.Optional({ ...WaitOutcome, description: 'How the wait ended; present only when the query had `wait`' });
+/** How the wait ended; present only when the query had `wait`. */
+const waited = Type.Optional(WaitOutcome);
 
 export const listRequests = defineRoute({
   method: 'GET',

@@ -1,0 +1,179 @@
+/**
+ * A typed client of the admin API: one method per route, its argument and answer
+ * types taken from the route definitions the server validates with
+ * (src/admin/api/). Built on the global fetch; no code generator.
+ */
+import type { BodyOf, ParamsOf, QueryOf, RouteDefinition, SuccessOf } from '../admin/api/define.js';
+import * as api from '../admin/api/routes.js';
+import type { JournalFilter } from '../journal/journal.js';
+
+const routes = api.adminRoutes;
+
+export interface AdminClientOptions {
+  /** The mock's --admin-token, sent as `Authorization: Bearer <token>`. */
+  token?: string;
+  /** Replaces the global fetch (e.g. to add a dispatcher or logging). */
+  fetch?: typeof fetch;
+}
+
+/** An admin route answered with a status other than 2xx. */
+export class AdminApiError extends Error {
+  override readonly name = 'AdminApiError';
+  constructor(
+    /** `GET /admin/requests`, … */
+    readonly route: string,
+    readonly status: number,
+    /** The server's short kind: `bad request`, `not found`, `unauthorized`, … (empty when the body was not JSON). */
+    readonly error: string,
+    /** The server's message, e.g. `query parameter "limit" must be an integer, got "many"`. */
+    readonly serverMessage: string,
+    /** The whole answer body (parsed JSON, else the text): details such as `known`, `errors`, `field`. */
+    readonly body: unknown,
+  ) {
+    super(`${route} answered ${status}: ${serverMessage || error || 'no message'}`);
+  }
+}
+
+type Input<Definition extends RouteDefinition> = {
+  params?: ParamsOf<Definition>;
+  query?: QueryOf<Definition>;
+  body?: BodyOf<Definition>;
+  /** For a text body: which of the definition's media types it is (default the first). */
+  contentType?: string;
+};
+
+/** The journal filters, as GET /admin/requests takes them (every one optional; all given must hold). */
+export type RequestFilter = JournalFilter;
+export type RequestsAnswer = SuccessOf<typeof routes.listRequests>;
+export type WaitAnswer = RequestsAnswer & { waited: NonNullable<RequestsAnswer['waited']> };
+
+export interface WaitOptions {
+  /** How many matching entries to wait for (default 1). */
+  count?: number;
+  /** How long to wait at most, in milliseconds (the server allows up to 60,000). */
+  timeout: number;
+}
+
+export class AdminClient {
+  private readonly fetch: typeof fetch;
+  private readonly baseUrl: string;
+
+  /** `adminUrl`: e.g. `http://127.0.0.1:8080` (what startMock and the ready file give). */
+  constructor(
+    adminUrl: string,
+    private readonly options: AdminClientOptions = {},
+  ) {
+    this.baseUrl = adminUrl.replace(/\/+$/, '');
+    this.fetch = options.fetch ?? globalThis.fetch;
+  }
+
+  health() {
+    return this.call(routes.health, {});
+  }
+
+  /** Clears the journal, TLS failures, counters, sessions and state; re-reads the scenario files. */
+  reset() {
+    return this.call(routes.reset, {});
+  }
+
+  listScenarios() {
+    return this.call(routes.listScenarios, {});
+  }
+
+  activateScenario(name: string) {
+    return this.call(routes.activateScenario, { body: { name } });
+  }
+
+  /** `document`: a scenario as YAML (default) or JSON text; activated unless `activate: false`. */
+  uploadScenario(document: string, options: { activate?: boolean; contentType?: 'application/yaml' | 'application/json' } = {}) {
+    return this.call(routes.uploadScenario, {
+      body: document,
+      query: options.activate === undefined ? {} : { activate: options.activate },
+      ...(options.contentType ? { contentType: options.contentType } : {}),
+    });
+  }
+
+  deleteScenario(name: string) {
+    return this.call(routes.deleteScenario, { params: { name } });
+  }
+
+  /** The journal entries matching every filter given, oldest first. */
+  listRequests(filter: RequestFilter = {}) {
+    return this.call(routes.listRequests, { query: filter });
+  }
+
+  countRequests(filter: RequestFilter = {}) {
+    return this.call(routes.countRequests, { query: filter });
+  }
+
+  /**
+   * Answers as soon as `count` entries match the filters (those already there count), or when
+   * `timeout` ms have passed, or at once on a reset, a clear or shutdown: `waited` says which.
+   */
+  async waitForRequests(filter: RequestFilter, { count = 1, timeout }: WaitOptions): Promise<WaitAnswer> {
+    const answer = await this.call(routes.listRequests, { query: { ...filter, count, wait: `${Math.ceil(timeout)}ms` } });
+    if (!answer.waited) throw new Error('GET /admin/requests with wait answered without `waited`');
+    return answer as WaitAnswer;
+  }
+
+  clearRequests() {
+    return this.call(routes.clearRequests, {});
+  }
+
+  tlsFailures() {
+    return this.call(routes.tlsFailures, {});
+  }
+
+  report() {
+    return this.call(routes.report, {});
+  }
+
+  /** Prometheus text. */
+  metrics() {
+    return this.call(routes.metrics, {});
+  }
+
+  /** The OpenAPI 3.1 document of this admin API. */
+  openapi() {
+    return this.call(routes.openapi, {});
+  }
+
+  /** Calls one route by its definition: the 2xx body, typed; other answers throw AdminApiError. */
+  async call<Definition extends RouteDefinition>(definition: Definition, input: Input<Definition>): Promise<SuccessOf<Definition>> {
+    const path = definition.path.replace(/\{(\w+)\}/g, (_whole, name: string) => {
+      const value = (input.params as Record<string, unknown> | undefined)?.[name];
+      if (value === undefined) throw new TypeError(`${definition.operationId}: path parameter "${name}" is missing`);
+      return encodeURIComponent(String(value));
+    });
+    const url = new URL(`${this.baseUrl}${path}`);
+    for (const [name, value] of Object.entries((input.query ?? {}) as Record<string, unknown>))
+      if (value !== undefined) url.searchParams.set(name, String(value));
+
+    const headers: Record<string, string> = { accept: 'application/json, text/plain;q=0.9' };
+    if (this.options.token !== undefined) headers.authorization = `Bearer ${this.options.token}`;
+    let body: string | undefined;
+    if (definition.body?.kind === 'json') {
+      body = JSON.stringify(input.body);
+      headers['content-type'] = 'application/json';
+    } else if (definition.body?.kind === 'text') {
+      body = input.body as string;
+      headers['content-type'] = input.contentType ?? definition.body.mediaTypes[0] ?? 'text/plain';
+    }
+
+    const route = `${definition.method} ${path}`;
+    const response = await this.fetch(url, { method: definition.method, headers, ...(body === undefined ? {} : { body }) });
+    const text = await response.text();
+    const answer = definition.answers[response.status];
+    if (response.ok && answer) return (answer.kind === 'json' ? JSON.parse(text) : text) as SuccessOf<Definition>;
+    throw errorFrom(route, response.status, text);
+  }
+}
+
+function errorFrom(route: string, status: number, text: string): AdminApiError {
+  try {
+    const parsed = JSON.parse(text) as { error?: unknown; message?: unknown };
+    return new AdminApiError(route, status, String(parsed.error ?? ''), String(parsed.message ?? ''), parsed);
+  } catch {
+    return new AdminApiError(route, status, '', text.slice(0, 200), text);
+  }
+}

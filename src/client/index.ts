@@ -1,0 +1,13 @@
+/**
+ * `entitlement-mock/client`: the typed admin client, and the types of what the admin API
+ * takes and answers (the same definitions the server validates with).
+ */
+export { AdminClient, AdminApiError } from './admin-client.js';
+export type { AdminClientOptions, RequestFilter, RequestsAnswer, WaitAnswer, WaitOptions } from './admin-client.js';
+export type { JournalEntry, ListenerName, NearMiss } from '../journal/entry.js';
+export type { WaitOutcome } from '../journal/waits.js';
+export type { Report, Finding } from '../report/types.js';
+export type { ScenarioSummary, PositionedError } from '../admin/api/scenarios.js';
+export type { TlsFailure } from '../admin/api/system.js';
+export type { ErrorAnswer, SuccessOf, BodyOf, QueryOf, ParamsOf, RouteDefinition } from '../admin/api/define.js';
+export { adminRoutes } from '../admin/api/routes.js';
