@@ -24,7 +24,7 @@ export const JournalFilter = Type.Object(
     session: exact('The session the request belonged to'),
     listener: exact("`main` or a trouble listener's name"),
     valid: Type.Optional(Type.Boolean({ description: 'Whether the request passed validation' })),
-    unmatched: Type.Optional(Type.Boolean({ description: 'Valid requests no rule matched' })),
+    unmatched: Type.Optional(Type.Boolean({ description: 'Valid requests no rule matched (never those forwarded in record mode)' })),
     since: Type.Optional(Type.Integer({ minimum: 0, description: 'Entries with an id larger than this' })),
     limit: Type.Optional(Type.Integer({ minimum: 0, description: 'Only the newest N of the matching entries' })),
   },
