@@ -56,6 +56,15 @@ test('a numeric-string version is served as a number with a warning', async () =
   assert.ok(entry.warnings.includes('version: sent as the string "1"; treated as the number 1'));
 });
 
+test('a version above 1 is answered as the scenario says (echoed), with a warning in the journal', async () => {
+  const reply = await mock.entitle(entitlementRequest({ version: 2 }));
+  assert.is(reply.status, 200);
+  assert.is(reply.json.version, 2);
+  const entry = await lastEntry();
+  assert.is(entry.valid, true);
+  assert.equal(entry.warnings, ['version: 2 is above 1, the protocol version the mock knows; answered as usual']);
+});
+
 const invalidCases: [string, string | Record<string, unknown>, string[]][] = [
   ['not JSON', '{"messageID":', ['body is not valid JSON: ']],
   ['not an object', '[1,2,3]', ['body must be a JSON object, got an array']],

@@ -66,6 +66,21 @@ test('a numeric string version is accepted as a number, with a warning', () => {
   assert.equal(problemsOf({ ...valid, version: 'one' }), ['version: expected a positive integer, got a string']);
 });
 
+test('a version above 1, the protocol version the mock knows, is accepted with a warning', () => {
+  for (const [sent, expected] of [
+    [2, ['version: 2 is above 1, the protocol version the mock knows; answered as usual']],
+    ['7', ['version: sent as the string "7"; treated as the number 7', 'version: 7 is above 1, the protocol version the mock knows; answered as usual']],
+  ] as const) {
+    const parsed = validateEntitlementRequest({ ...valid, version: sent });
+    assert.ok(parsed.valid, `version ${JSON.stringify(sent)}`);
+    if (!parsed.valid) return;
+    assert.is(parsed.request.version, Number(sent));
+    assert.equal(parsed.warnings, expected);
+  }
+  assert.equal(validateEntitlementRequest(valid).warnings, [], 'version 1 is not warned about');
+  assert.equal(problemsOf({ ...valid, version: 0 }), ['version: expected a positive integer, got 0'], 'still a problem, not a warning');
+});
+
 test('non-GUID ids and unknown fields are warnings, not problems', () => {
   const parsed = validateEntitlementRequest({ messageID: 'm-1', version: 1, contentID: 'movie', extraField: 1, __proto__x: 2 });
   assert.ok(parsed.valid);

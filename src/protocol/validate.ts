@@ -16,6 +16,8 @@ export type ParsedRequest =
     };
 
 export const MAX_COOKIE_LENGTH = 32;
+/** The protocol's current version: a request with a higher one is answered, with a warning. */
+export const PROTOCOL_VERSION = 1;
 /** One warning per unknown field up to this many, then one line for the rest (a 64 KiB body can hold 9,000 fields). */
 export const MAX_UNKNOWN_FIELD_WARNINGS = 20;
 /** The fields of an Entitlement Request; anything else is warned about. */
@@ -88,6 +90,8 @@ export function validateEntitlementRequest(json: unknown): ParsedRequest {
     if (typeof version !== 'number') problems.push(`version: expected a positive integer, got ${describeJsonType(version)}`);
     else if (!Number.isSafeInteger(version) || version < 1 || Object.is(version, -0))
       problems.push(`version: expected a positive integer, got ${shortJson(version)}`);
+    else if (version > PROTOCOL_VERSION)
+      warnings.push(`version: ${version} is above ${PROTOCOL_VERSION}, the protocol version the mock knows; answered as usual`);
   }
 
   if (contentID === undefined) problems.push('contentID: required field missing');
