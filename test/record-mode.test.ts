@@ -8,6 +8,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import { loadScenarioPath, defaultNameOf } from '../src/scenario/load.js';
+import { AdminApiError, AdminClient } from '../src/client/admin-client.js';
 import { entitlementRequest, startTestMock, type EntitlementReply, type TestMock } from './helpers/mock.js';
 import { startRecorder, startUpstream } from './helpers/upstream.js';
 
@@ -239,10 +240,17 @@ test('recording admin routes: status, the scenario so far, snapshot to --out, cl
     assert.match(readFileSync(snapshot.json.file, 'utf8'), /name: movie-denied type 1/);
     assert.is((await recorder.admin('GET', '/admin/recording')).json.writtenAt, snapshot.json.writtenAt);
 
-    const cleared = await recorder.admin('DELETE', '/admin/recording');
-    assert.is(cleared.status, 200);
-    assert.is(cleared.json.rules, 0);
-    assert.is(cleared.json.recorded, 0);
+    // The typed client has a method per recording route.
+    const client = new AdminClient(recorder.adminUrl);
+    assert.is((await client.getRecording()).rules, 1);
+    assert.match(await client.getRecordingScenario(), /^# Recorded by entitlement-mock/);
+    assert.is((await client.snapshotRecording()).file, snapshot.json.file);
+    const cleared = await client.clearRecording();
+    assert.is(cleared.rules, 0);
+    assert.is(cleared.recorded, 0);
+    const notRecording = await new AdminClient(plain.adminUrl).getRecording().catch((error: unknown) => error);
+    assert.instance(notRecording, AdminApiError);
+    assert.is((notRecording as AdminApiError).status, 404);
 
     for (const [method, path] of [['GET', '/admin/recording'], ['POST', '/admin/recording/snapshot'], ['GET', '/admin/recording/scenario']] as const) {
       const answer = await plain.admin(method, path);

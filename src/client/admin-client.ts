@@ -124,6 +124,26 @@ export class AdminClient {
     return this.call(routes.tlsFailures, {});
   }
 
+  /** Record mode: the upstream, the output file, what was forwarded and recorded (404 when not recording). */
+  getRecording() {
+    return this.call(routes.getRecording, {});
+  }
+
+  /** Record mode: the scenario YAML as it would be written now, without writing it. */
+  getRecordingScenario() {
+    return this.call(routes.getRecordingScenario, {});
+  }
+
+  /** Record mode: write the recorded scenario to its --out file now. */
+  snapshotRecording() {
+    return this.call(routes.snapshotRecording, {});
+  }
+
+  /** Record mode: forget what was recorded so far. */
+  clearRecording() {
+    return this.call(routes.clearRecording, {});
+  }
+
   report() {
     return this.call(routes.report, {});
   }
