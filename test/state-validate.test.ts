@@ -117,4 +117,9 @@ test('lint: stateKey/stateTtl without any state use, perKey without sequence or 
   assert.is(at(warnings, 'rules[0].perKey: no effect: perKey counts sequence steps and times:'), '4:5');
 });
 
+test('state: written in a response is pointed to setState', () => {
+  const { errors } = parse('rules:\n  - respond: { state: registered }\n');
+  assert.is(at(errors, 'to change the state after answering write setState: NAME (or clearState: true)'), '2:16');
+});
+
 test.run();

@@ -276,6 +276,7 @@ function unknownKeyHint(key: string, path: ValuePath): string | undefined {
   const inResponse =
     ['respond', 'defaults', 'invalid', 'unmatched'].includes(last) ||
     (typeof path[path.length - 1] === 'number' && ['sequence', 'random'].includes(String(path[path.length - 2])));
+  if (inResponse && key === 'state') return 'to change the state after answering write setState: NAME (or clearState: true); to match on it use match:';
   if (inResponse && MATCH_KEY_LIST.includes(key) && !RESPONSE_KEYS.includes(key)) {
     return `to send an additional field write extra: {${key}: ...}; to match on it use match:`;
   }
