@@ -7,6 +7,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import https from 'node:https';
 import { startTestMock, type TestMock } from './helpers/mock.js';
+import { AdminClient } from '../src/client/admin-client.js';
+import { checkedFetch } from './helpers/openapi.js';
 
 let mock: TestMock;
 test.before(async () => {
@@ -230,6 +232,16 @@ test("a session's per-key state and perKey counters count in /metrics under its 
   assert.match(metrics, /^entitlement_mock_state_keys\{scenario="",session="metered"\} 2$/m);
   assert.match(metrics, /^entitlement_mock_per_key_counters\{scenario="",session="metered",rule="steps"\} 1$/m);
   assert.is((await mock.admin('DELETE', '/admin/sessions/metered')).status, 200);
+});
+
+test('the typed admin client reads and clears the state', async () => {
+  await use('device-binding');
+  const client = new AdminClient(mock.adminUrl, { fetch: checkedFetch });
+  await asLicenseServer((send) => send({ requestType: 2, customerCookie: 'typed' }));
+  const { scenario, sessions } = await client.getState();
+  assert.equal([scenario.name, Object.keys(scenario.keys), scenario.keys.typed?.state, sessions], ['device-binding', ['typed'], 'registered', {}]);
+  assert.equal(await client.clearState(), { cleared: 1 });
+  assert.equal((await client.getState()).scenario.keys, {});
 });
 
 test.run();

@@ -148,6 +148,16 @@ export class AdminClient {
     return this.call(routes.report, {});
   }
 
+  /** The per-key states (match: {state}, setState) of the active scenario and of each session. */
+  getState() {
+    return this.call(routes.getState, {});
+  }
+
+  /** Forgets the states of the active scenario and of every session (counters stay). */
+  clearState() {
+    return this.call(routes.clearState, {});
+  }
+
   /** Prometheus text. */
   metrics() {
     return this.call(routes.metrics, {});
