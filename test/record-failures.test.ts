@@ -93,6 +93,12 @@ test('each upstream failure answers 502 with the reason, is journaled, and is no
     assert.is(invalidEntry!.upstream?.status, 400);
     assert.is(upstream.mock.journal.query({ valid: false }).length, 1, 'the service saw it');
 
+    // The log line of each says why.
+    const logged = await eventually(() => recorder.logs.find((line) => line.msg === 'request' && line.contentID === 'too-slow'));
+    assert.is(logged.status, 502);
+    assert.is(logged.upstreamFailure, `upstream did not answer within ${TIMEOUT_MS} ms`);
+    assert.ok(typeof logged.upstreamMs === 'number');
+
     // Through the admin API too (its answers are checked against the OpenAPI document, `upstream` included).
     const listed = await recorder.admin('GET', '/admin/requests');
     assert.is(listed.json.requests.filter((entry: { upstream?: { outcome: string } }) => entry.upstream?.outcome === 'failed').length, FAILURES.length + 1);

@@ -91,6 +91,9 @@ export function createLogger(level: LogLevel, destination: NodeJS.WritableStream
           fault: entry.response.fault ?? undefined,
           durationMs: entry.durationMs,
           valid: entry.valid,
+          // Record mode only (absent keys are left out of the line).
+          upstreamMs: entry.upstream?.ms,
+          upstreamFailure: entry.upstream?.outcome === 'failed' ? entry.upstream.reason : undefined,
           msg: 'request',
         })}\n`,
       );
