@@ -8,6 +8,7 @@ import { once } from 'node:events';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseRecordCommand, run } from '../src/cli/record.js';
+import { run as validate } from '../src/cli/validate.js';
 import { UsageError } from '../src/cli/args.js';
 import { loadScenarioPath } from '../src/scenario/load.js';
 import { testPki } from './helpers/pki.js';
@@ -53,8 +54,10 @@ test('record runs as a process: ready line, forwards a request, writes the scena
     const [code] = await once(child, 'exit');
     assert.is(code, 0);
     assert.ok(finalLines.some((line) => line.file === out && line.rules === 1), 'the log says where it wrote');
+    const validated = await runCaptured(validate, [out]);
+    assert.is(validated.code, 0, validated.stdout);
+    assert.is(validated.stdout, `ok: ${out} (scenario captured)\n`);
     const loaded = loadScenarioPath(out);
-    assert.equal([loaded.errors, loaded.warnings], [[], []]);
     assert.equal(loaded.scenarios[0]!.definition.rules, [
       {
         name: 'movie-1 type 1',
