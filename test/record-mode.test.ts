@@ -58,6 +58,12 @@ function comparable(reply: EntitlementReply): Comparable {
   return { status: reply.status, contentType: reply.headers['content-type'], body: reply.json };
 }
 
+/** The answer with its random token left out: what a replay with --template-tokens must reproduce. */
+function withoutToken(reply: Comparable): Comparable {
+  const body = reply.body as { epTokenURL: string };
+  return { ...reply, body: { ...body, epTokenURL: body.epTokenURL.replace(/ExpressPlayToken=[\w-]+/, 'ExpressPlayToken=T') } };
+}
+
 async function sendAll(mock: TestMock, requests: Record<string, unknown>[]): Promise<EntitlementReply[]> {
   const replies: EntitlementReply[] = [];
   for (const request of requests) replies.push(await mock.entitle(request));
@@ -193,10 +199,6 @@ test('--template-tokens makes repeated allows one rule with fresh tokens; --matc
   assert.equal(rules[2]!.match, { contentID: 'movie-cookies', requestType: 3, customerCookie: 'cookie-b' });
 
   const replayed = await replay(file, requests);
-  const withoutToken = (reply: Comparable) => ({
-    ...reply,
-    body: { ...(reply.body as object), epTokenURL: String((reply.body as { epTokenURL: string }).epTokenURL).replace(/ExpressPlayToken=[\w-]+/, 'ExpressPlayToken=T') },
-  });
   assert.equal(replayed.map(withoutToken), recorded.map(comparable).map(withoutToken));
   assert.ok(replayed[0]!.body !== replayed[1]!.body);
   assert.not.equal(replayed[0]!.body, replayed[1]!.body, 'a fresh token per answer');
@@ -220,6 +222,33 @@ test('concurrent requests go through the kept-alive upstream connections; each c
     await recorder.close();
     await upstream.mock.close();
   }
+});
+
+test('the bundled device-binding flow, recorded per cookie with templated tokens, replays step by step', async () => {
+  const upstream = await startUpstream({ bundled: 'device-binding' });
+  const recorder = await startRecorder(upstream.target(), { matchCookie: true, templateTokens: true });
+  const asked = (requestType: number, customerCookie?: string) =>
+    entitlementRequest({ contentID: 'sees-movie', requestType, ...(customerCookie === undefined ? {} : { customerCookie }) });
+  const requests = [asked(3, 'cookie-a'), asked(2, 'cookie-a'), asked(3, 'cookie-a'), asked(3, 'cookie-a'), asked(3, 'cookie-b'), asked(1)];
+  let recorded: EntitlementReply[];
+  try {
+    recorded = await sendAll(recorder, requests);
+  } finally {
+    await recorder.close();
+    await upstream.mock.close();
+  }
+  assert.equal(recorded.map((reply) => reply.json.isAllowed), [false, true, true, true, false, true]);
+  assert.is(recorded[0]!.json.error, -2034);
+  const file = recorder.recording!.status().out;
+  assertValidates(file);
+  const rules = loadScenarioPath(file).scenarios[0]!.definition.rules!;
+  assert.equal(rules.map((rule) => [rule.name, rule.sequence?.length ?? 1]), [
+    ['sees-movie type 3 cookie cookie-a', 2],
+    ['sees-movie type 2 cookie cookie-a', 1],
+    ['sees-movie type 3 cookie cookie-b', 1],
+    ['sees-movie type 1 no cookie', 1],
+  ]);
+  assert.equal((await replay(file, requests)).map(withoutToken), recorded.map(comparable).map(withoutToken));
 });
 
 test('recording admin routes: status, the scenario so far, snapshot to --out, clear; 404 when not recording', async () => {

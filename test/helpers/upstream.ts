@@ -29,9 +29,14 @@ function upstreamPki(): Promise<string> {
   })());
 }
 
-export async function startUpstream(scenarioYaml: string): Promise<Upstream> {
+/** The service answers with `scenario`: YAML text (its default scenario), or a bundled scenario by name. */
+export async function startUpstream(scenario: string | { bundled: string }): Promise<Upstream> {
   const certs = await upstreamPki();
-  const mock = await startTestMock({ certs, scenarios: await scenarioFolder({ 'default.yaml': scenarioYaml }) });
+  const mock = await startTestMock(
+    typeof scenario === 'string'
+      ? { certs, scenarios: await scenarioFolder({ 'default.yaml': scenario }) }
+      : { certs, scenarios: './scenarios', scenario: scenario.bundled },
+  );
   const read = (name: string) => readFileSync(join(certs, name), 'utf8');
   return {
     mock,
