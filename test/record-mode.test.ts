@@ -307,9 +307,14 @@ test('an --out file that exists is not overwritten without --overwrite', async (
       (error: Error) => assert.match(error.message, /exists; choose another file or pass --overwrite/),
     );
     assert.is(readFileSync(out, 'utf8'), before, 'left alone');
+    const empty = await startRecorder(upstream.target(), { out, overwrite: true });
+    await empty.close();
+    assert.is(readFileSync(out, 'utf8'), before, 'an empty recording is not written at stop');
+    assert.ok(empty.logs.some((line) => line.msg === `nothing was recorded; ${out} not written`));
     const second = await startRecorder(upstream.target(), { out, overwrite: true });
+    await second.entitle(entitlementRequest({ contentID: 'movie-allowed', requestType: 1 }));
     await second.close();
-    assert.match(readFileSync(out, 'utf8'), /rules: \[\]/);
+    assert.match(readFileSync(out, 'utf8'), /name: movie-allowed type 1/);
   } finally {
     await upstream.mock.close();
   }

@@ -244,8 +244,17 @@ export async function startMock(options: MockOptions, logger: MockLogger = creat
   };
 }
 
-/** At stop, after the last forwarded exchange ended: the recording goes to --out (a failure is logged, not thrown). */
+/**
+ * At stop, after the last forwarded exchange ended: the recording goes to --out (a failure is
+ * logged, not thrown). An empty one is not written, so a start and stop with nothing recorded
+ * never replaces an earlier recording (--overwrite) or a snapshot with nothing.
+ */
 async function writeFinalRecording(recording: Recording, log: MockLogger['pino']): Promise<SnapshotResult | null> {
+  const { recorded, out } = recording.status();
+  if (recorded === 0) {
+    log.warn({ file: out }, `nothing was recorded; ${out} not written`);
+    return null;
+  }
   try {
     const written = await recording.snapshot();
     log.info(written, `recorded ${written.recorded} answers in ${written.rules} rules to ${written.file}`);
