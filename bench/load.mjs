@@ -5,13 +5,16 @@
  *
  *   keepalive  — `connections` persistent connections, one request in flight on each;
  *   handshake  — a new TLS connection per request, no session cache (full handshakes);
- *   resume     — a new TCP connection per request, offering the last TLS session.
+ *   resume     — a new TCP connection per request, offering the last TLS session;
+ *   mixed      — both kinds of client at once: `connections` persistent connections and
+ *                `handshakeConnections` more that open a new TLS connection per request.
  *
  * Every request carries a fresh GUID messageID; every reply is parsed and must echo it
  * (plus status 200 and isAllowed true) or it counts as a mismatch.
  *
  * The job arrives on IPC: { url, tls: {ca, cert, key}, mode, connections, threads,
- * warmupMs, durationMs | requests, contentIDs, serverPid, sampleMemory, staggerMs }. Only requests
+ * warmupMs, durationMs | requests, contentIDs, serverPid, sampleMemory, staggerMs,
+ * handshakeConnections }. Only requests
  * that start and end inside the measurement window count; the server's CPU time and
  * RSS are read from /proc/<serverPid> at the window's edges.
  */
@@ -47,15 +50,17 @@ if (isMainThread) {
 
 async function runJob(job) {
   const shared = new Int32Array(new SharedArrayBuffer(16));
+  const handshakeConnections = job.mode === 'mixed' ? (job.handshakeConnections ?? 0) : 0;
   const threads = Math.max(1, Math.min(job.threads ?? 1, job.connections));
   const tls = { ca: readFileSync(job.tls.ca), cert: readFileSync(job.tls.cert), key: readFileSync(job.tls.key) };
   const workers = [];
   for (let t = 0; t < threads; t++) {
-    const connections = Math.floor(job.connections / threads) + (t < job.connections % threads ? 1 : 0);
+    const share = (total) => Math.floor(total / threads) + (t < total % threads ? 1 : 0);
+    const connections = share(job.connections);
     workers.push(
       new Promise((resolve, reject) => {
         const worker = new Worker(fileURLToPath(import.meta.url), {
-          workerData: { ...job, tls, connections, shared },
+          workerData: { ...job, tls, connections, handshakeConnections: share(handshakeConnections), shared },
         });
         worker.once('message', resolve);
         worker.once('error', reject);
@@ -107,6 +112,8 @@ async function runJob(job) {
     errors: reports.reduce((n, r) => n + r.errors, 0),
     firstProblem: reports.map((r) => r.firstProblem).find((p) => p !== null) ?? null,
     sessionsReused: reports.reduce((n, r) => n + r.reused, 0),
+    /** Requests that came on a connection of their own (handshake, resume, and the handshake clients of mixed). */
+    newConnections: reports.reduce((n, r) => n + r.newConnections, 0),
     serverCpuSeconds: cpuSeconds,
     serverCpuMicrosPerRequest: cpuSeconds !== null && completed > 0 ? (cpuSeconds * 1e6) / completed : null,
     serverCpuCores: cpuSeconds !== null ? cpuSeconds / seconds : null,
@@ -161,13 +168,16 @@ async function runWorker(job) {
   let mismatches = 0;
   let errors = 0;
   let reused = 0;
+  let newConnections = 0;
   let firstProblem = null;
   const problem = (text) => {
     if (firstProblem === null) firstProblem = text;
   };
   const head = `POST ${url.pathname} HTTP/1.1\r\nHost: ${url.host}\r\nContent-Type: application/json\r\n`;
-  const keepAlive = job.mode === 'keepalive';
-  const connection = keepAlive ? 'keep-alive' : 'close';
+  // In `mixed`, the first `connections` loops keep their connection and the other
+  // `handshakeConnections` open a new one per request.
+  const keepAliveLoops = job.mode === 'keepalive' || job.mode === 'mixed' ? job.connections : 0;
+  const loops = job.connections + (job.mode === 'mixed' ? job.handshakeConnections : 0);
   let session; // the last TLS session, offered by `resume` connections
 
   /** One connection's socket and the reply it is waiting for. */
@@ -227,7 +237,7 @@ async function runWorker(job) {
     pending.resolve({ ok, reused: state.socket.isSessionReused() });
   };
 
-  const send = (state, contentID) =>
+  const send = (state, contentID, connection) =>
     new Promise((resolve) => {
       const messageID = randomUUID();
       const body = `{"messageID":"${messageID}","version":1,"requestType":1,"contentID":"${contentID}","customerCookie":"bench"}`;
@@ -236,8 +246,10 @@ async function runWorker(job) {
     });
 
   const loop = async (_, index) => {
+    const keepAlive = index < keepAliveLoops;
+    const connection = keepAlive ? 'keep-alive' : 'close';
     // Spread the first requests evenly over `staggerMs` (arrivals at a steady rate, not in one burst).
-    if (job.staggerMs) await sleep((job.staggerMs * index) / job.connections);
+    if (job.staggerMs) await sleep((job.staggerMs * index) / loops);
     let pick = Math.floor(Math.random() * contentIDs.length);
     let state = null;
     for (;;) {
@@ -249,7 +261,7 @@ async function runWorker(job) {
       let outcome;
       try {
         if (state === null || state.closed) state = await open();
-        outcome = await send(state, contentIDs[pick]);
+        outcome = await send(state, contentIDs[pick], connection);
       } catch (error) {
         outcome = { ok: null, problem: error.message };
       }
@@ -268,6 +280,7 @@ async function runWorker(job) {
       if (outcome.ok === null) errors++;
       else if (!outcome.ok) mismatches++;
       if (outcome.reused) reused++;
+      if (!keepAlive) newConnections++;
       if (recorded === latencies.length) {
         const grown = new Float64Array(latencies.length * 2);
         grown.set(latencies);
@@ -278,7 +291,7 @@ async function runWorker(job) {
     }
     state?.socket.destroy();
   };
-  await Promise.all(Array.from({ length: job.connections }, loop));
+  await Promise.all(Array.from({ length: loops }, loop));
   const kept = latencies.slice(0, recorded);
-  parentPort.postMessage({ completed, mismatches, errors, reused, firstProblem, latencies: kept }, [kept.buffer]);
+  parentPort.postMessage({ completed, mismatches, errors, reused, newConnections, firstProblem, latencies: kept }, [kept.buffer]);
 }

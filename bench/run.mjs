@@ -15,6 +15,8 @@ import { existsSync, mkdirSync, openSync, closeSync, rmSync, writeFileSync, read
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomUUID } from 'node:crypto';
+import https from 'node:https';
+import tls from 'node:tls';
 import os from 'node:os';
 import { readRss } from './proc.mjs';
 import { renderChart } from './chart.mjs';
@@ -45,7 +47,10 @@ const DELAY_WINDOW_MS = quick ? 4000 : 10_000;
 const MEMORY_REQUESTS = Number(process.env.BENCH_MEMORY_REQUESTS ?? (quick ? 60_000 : 300_000));
 const RULE_COUNT = 100_000;
 const PATTERN_RULE_COUNT = 300;
-const STARTUP_RUNS = 5;
+const STARTUP_RUNS = quick ? 5 : 9;
+/** The memory figure's load: keep-alive clients and clients with a new TLS connection per request, at the same time. */
+const MIXED_KEEPALIVE_CONNECTIONS = 40;
+const MIXED_HANDSHAKE_CONNECTIONS = 10;
 
 const TARGETS = {
   keepaliveThroughputRatio: 0.8,
@@ -57,6 +62,7 @@ const TARGETS = {
   peakRssMiB: 150,
   rssGrowthMiddleToEnd: 0.1,
   startupSeconds: 0.5,
+  firstAnswerRatio: 1.3,
 };
 
 if (!existsSync(join(root, 'dist', 'cli', 'entry.js'))) {
@@ -70,6 +76,7 @@ const benchStartedAt = performance.now();
 const children = new Set();
 process.on('exit', () => children.forEach((child) => child.kill('SIGKILL')));
 process.on('SIGINT', () => process.exit(130));
+process.on('SIGTERM', () => process.exit(143));
 
 const results = {
   date: new Date().toISOString(),
@@ -110,7 +117,7 @@ function freePort() {
 }
 
 /** Starts the mock as `entitlement-mock serve` with stdout in a file (as in a container), at the default log level. */
-async function startMock({ certs, scenarios = scenarioDir, scenario = 'default', extra = [], name = 'mock' }) {
+async function startMock({ certs, scenarios = scenarioDir, scenario = 'default', extra = [], name = 'mock', firstAnswer = false }) {
   const [port, adminPort] = [await freePort(), await freePort()];
   const logFile = join(tmp, `${name}.log`);
   const out = openSync(process.env.BENCH_MOCK_STDOUT ?? logFile, 'w');
@@ -129,6 +136,9 @@ async function startMock({ certs, scenarios = scenarioDir, scenario = 'default',
   let stderr = '';
   child.stderr.on('data', (chunk) => (stderr += chunk));
   const adminUrl = `http://127.0.0.1:${adminPort}`;
+  const url = `https://127.0.0.1:${port}/entitlement`;
+  // Start to first answered request: polled the same way as the bare server's.
+  const firstAnswerMs = firstAnswer ? (await waitForFirstAnswer(url, certs, () => child.exitCode !== null && `mock exited ${child.exitCode}: ${stderr}`)) - spawnedAt : null;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`mock exited ${child.exitCode}: ${stderr}`);
     try {
@@ -140,15 +150,45 @@ async function startMock({ certs, scenarios = scenarioDir, scenario = 'default',
     await sleep(5);
   }
   const readyMs = performance.now() - spawnedAt;
-  return { child, pid: child.pid, url: `https://127.0.0.1:${port}/entitlement`, adminUrl, logFile, readyMs, stop: () => stop(child) };
+  return { child, pid: child.pid, url, adminUrl, logFile, readyMs, firstAnswerMs, stop: () => stop(child) };
 }
 
-async function startBare(certs) {
-  const child = spawn(process.execPath, [join(here, 'bare-server.mjs'), certs, '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+async function startBare(certs, { firstAnswer = false } = {}) {
+  const port = await freePort();
+  const spawnedAt = performance.now();
+  const child = spawn(process.execPath, [join(here, 'bare-server.mjs'), certs, String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
   children.add(child);
-  const [line] = await once(child.stdout, 'data');
-  const { port } = JSON.parse(String(line));
-  return { child, pid: child.pid, url: `https://127.0.0.1:${port}/entitlement`, stop: () => stop(child) };
+  const url = `https://127.0.0.1:${port}/entitlement`;
+  const firstAnswerMs = firstAnswer ? (await waitForFirstAnswer(url, certs, () => child.exitCode !== null && `bare server exited ${child.exitCode}`)) - spawnedAt : null;
+  if (!firstAnswer) await once(child.stdout, 'data');
+  return { child, pid: child.pid, url, firstAnswerMs, stop: () => stop(child) };
+}
+
+/**
+ * Sends an Entitlement Request every 2 ms (refused connections fail at once) until one is
+ * answered with 200; returns the performance.now() of that answer.
+ */
+async function waitForFirstAnswer(url, certs, exited) {
+  const { ca, cert, key } = clientTls(certs);
+  const secureContext = tls.createSecureContext({ ca: readFileSync(ca), cert: readFileSync(cert), key: readFileSync(key) });
+  const body = JSON.stringify({ messageID: randomUUID(), version: 1, contentID: randomUUID() });
+  const attempt = () =>
+    new Promise((resolve) => {
+      const request = https.request(url, { method: 'POST', agent: false, secureContext, servername: 'localhost', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (response) => {
+        response.resume();
+        response.on('end', () => resolve(response.statusCode === 200 ? performance.now() : null));
+        response.on('error', () => resolve(null));
+      });
+      request.on('error', () => resolve(null));
+      request.end(body);
+    });
+  for (;;) {
+    const problem = exited();
+    if (problem) throw new Error(problem);
+    const answeredAt = await attempt();
+    if (answeredAt !== null) return answeredAt;
+    await sleep(2);
+  }
 }
 
 async function stop(child) {
@@ -216,16 +256,32 @@ function log(text) {
 // --- the measurements ----------------------------------------------------------------------
 
 if (wants('startup')) {
-  log('start-up: process start to /health ok, bundled scenarios, existing certificates');
-  const times = [];
+  log(`start-up: process start to the first answered request (mock and bare, alternating, ${STARTUP_RUNS} runs each) and to /health ok; bundled scenarios, existing certificates`);
+  const firstAnswer = { mock: [], bare: [] };
+  const health = [];
   for (let i = 0; i < STARTUP_RUNS; i++) {
-    const mock = await startMock({ certs: pki.ec, scenarios: join(root, 'scenarios'), name: 'startup' });
-    times.push(mock.readyMs / 1000);
+    const bare = await startBare(pki.ec, { firstAnswer: true });
+    firstAnswer.bare.push(bare.firstAnswerMs / 1000);
+    await bare.stop();
+    const mock = await startMock({ certs: pki.ec, scenarios: join(root, 'scenarios'), name: 'startup', firstAnswer: true });
+    firstAnswer.mock.push(mock.firstAnswerMs / 1000);
+    health.push(mock.readyMs / 1000);
     await mock.stop();
   }
-  times.sort((a, b) => a - b);
-  results.startup = { seconds: times.map((t) => round(t, 3)), median: round(times[Math.floor(times.length / 2)], 3) };
-  log(`  median ${results.startup.median} s (${results.startup.seconds.join(', ')})`);
+  const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+  const rounded = (values) => values.map((t) => round(t, 3));
+  results.startup = {
+    seconds: rounded(health),
+    median: round(median(health), 3),
+    firstAnswer: {
+      mockSeconds: rounded(firstAnswer.mock),
+      bareSeconds: rounded(firstAnswer.bare),
+      mockMedian: round(median(firstAnswer.mock), 3),
+      bareMedian: round(median(firstAnswer.bare), 3),
+    },
+  };
+  log(`  first answer, median: mock ${results.startup.firstAnswer.mockMedian} s (${results.startup.firstAnswer.mockSeconds.join(', ')}), bare ${results.startup.firstAnswer.bareMedian} s (${results.startup.firstAnswer.bareSeconds.join(', ')})`);
+  log(`  /health ok, median: mock ${results.startup.median} s (${results.startup.seconds.join(', ')})`);
 }
 
 if (wants('keepalive') || wants('handshake') || wants('resume') || wants('delay')) {
@@ -366,16 +422,32 @@ if (wants('rules')) {
 }
 
 if (wants('memory')) {
-  log(`memory: ${MEMORY_REQUESTS.toLocaleString('en')} keep-alive requests, default journal size`);
-  const mock = await startMock({ certs: pki.ec, name: 'mock-memory' });
-  const report = await load(mock, pki.ec, {
-    mode: 'keepalive',
-    connections: KEEPALIVE_CONNECTIONS,
+  const shape = `${MIXED_KEEPALIVE_CONNECTIONS} keep-alive clients and ${MIXED_HANDSHAKE_CONNECTIONS} with a new TLS connection per request`;
+  const memoryJob = {
+    mode: 'mixed',
+    connections: MIXED_KEEPALIVE_CONNECTIONS,
+    handshakeConnections: MIXED_HANDSHAKE_CONNECTIONS,
     warmupMs: 0,
     durationMs: undefined,
     requests: MEMORY_REQUESTS,
     sampleMemory: true,
-  });
+  };
+  log(`memory, bare: ${MEMORY_REQUESTS.toLocaleString('en')} requests from ${shape}`);
+  const bare = await startBare(pki.ec);
+  const bareReport = await load(bare, pki.ec, memoryJob);
+  await bare.stop();
+  const bareMemory = {
+    peakRssMiB: round(Math.max(bareReport.memory.final?.peak ?? 0, ...bareReport.memory.samples.map((s) => s.rssBytes)) / 2 ** 20, 1),
+    requestsPerSecond: round(bareReport.requestsPerSecond, 0),
+    newConnections: bareReport.newConnections,
+    serverCpuMicrosPerRequest: round(bareReport.serverCpuMicrosPerRequest, 1),
+    mismatches: bareReport.mismatches,
+    errors: bareReport.errors,
+  };
+  log(`  bare ${JSON.stringify(bareMemory)}`);
+  log(`memory, mock: the same, default journal size`);
+  const mock = await startMock({ certs: pki.ec, name: 'mock-memory' });
+  const report = await load(mock, pki.ec, memoryJob);
   const samples = report.memory.samples;
   // RSS saws up and down with V8's full collections (by ~80 MiB, over ~100k requests), so a
   // single reading says more about the phase than about growth. "At the middle" and "at the
@@ -388,6 +460,9 @@ if (wants('memory')) {
   await mock.stop();
   const mib = (bytes) => round(bytes / 2 ** 20, 1);
   results.memory = {
+    shape,
+    bare: bareMemory,
+    newConnections: report.newConnections,
     requests: report.completed,
     mismatches: report.mismatches,
     errors: report.errors,
@@ -489,10 +564,14 @@ function verdicts(r) {
     add('peak RSS', r.memory.peakRssMiB, `<= ${TARGETS.peakRssMiB} MiB`, r.memory.peakRssMiB <= TARGETS.peakRssMiB, ' MiB');
     add('RSS growth middle to end', r.memory.growthMiddleToEnd, `<= ${TARGETS.rssGrowthMiddleToEnd * 100}%`, r.memory.growthMiddleToEnd <= TARGETS.rssGrowthMiddleToEnd, '');
   }
-  if (r.startup) add('start-up (median)', r.startup.median, `<= ${TARGETS.startupSeconds} s`, r.startup.median <= TARGETS.startupSeconds, ' s');
+  if (r.startup) {
+    add('start-up to /health ok (median)', r.startup.median, `<= ${TARGETS.startupSeconds} s`, r.startup.median <= TARGETS.startupSeconds, ' s');
+    const first = ratio(r.startup.firstAnswer.mockMedian, r.startup.firstAnswer.bareMedian);
+    add('start to first answered request mock/bare (medians)', first, `<= ${TARGETS.firstAnswerRatio}`, first <= TARGETS.firstAnswerRatio, 'x');
+  }
   const bad = ['keepalive', 'keepaliveAutocannon', 'resume'].flatMap((k) => (r[k] ? [r[k].mock, r[k].bare] : []))
     .concat(Object.values(r.handshake ?? {}).flatMap((h) => [h.mock, h.bare]))
-    .concat(r.rules ? [r.rules.oneRule, r.rules.manyRules] : [], r.delay ? [r.delay] : [], r.memory ? [r.memory] : []);
+    .concat(r.rules ? [r.rules.oneRule, r.rules.manyRules] : [], r.delay ? [r.delay] : [], r.memory ? [r.memory, r.memory.bare] : []);
   const mismatches = bad.reduce((n, m) => n + m.mismatches + m.errors, 0);
   add('replies not echoing the messageID, or failed', mismatches, '0', mismatches === 0, '');
   return list;
@@ -538,10 +617,15 @@ function renderTable(r) {
     rows.push([`delay ${DELAY_MS} ms, ${DELAY_CONNECTIONS} conns: observed − ${DELAY_MS} ms, p50 / p99`, `${fmt(r.delay.errorP50Ms)} / ${fmt(r.delay.errorP99Ms)} ms`, '', '', `p99 ≤ ${TARGETS.delayP99ErrorMs} ms`]);
   }
   if (r.memory) {
-    rows.push([`peak RSS over ${r.memory.requests.toLocaleString('en')} requests`, fmt(r.memory.peakRssMiB, ' MiB'), '', '', `≤ ${TARGETS.peakRssMiB} MiB`]);
+    pair(`peak RSS over ${r.memory.requests.toLocaleString('en')} requests, mixed: ${r.memory.shape}`, r.memory.peakRssMiB, r.memory.bare.peakRssMiB, ' MiB', `≤ ${TARGETS.peakRssMiB} MiB`);
+    pair('  of them on a new connection', r.memory.newConnections, r.memory.bare.newConnections, '', '');
+    pair('  server CPU per request, mixed', r.memory.serverCpuMicrosPerRequest, r.memory.bare.serverCpuMicrosPerRequest, ' µs', '');
     rows.push(['  RSS at the middle → end (lowest of the 2nd → of the last quarter)', `${fmt(r.memory.middleRssMiB)} → ${fmt(r.memory.endRssMiB)} MiB`, '', '', 'flat (≤ +10%)']);
   }
-  if (r.startup) rows.push(['start-up: process start to /health ok (median)', fmt(r.startup.median, ' s'), '', '', `≤ ${TARGETS.startupSeconds} s`]);
+  if (r.startup) {
+    pair(`start-up: process start to the first answered request (median of ${r.startup.seconds.length})`, r.startup.firstAnswer.mockMedian, r.startup.firstAnswer.bareMedian, ' s', `≤ ${TARGETS.firstAnswerRatio}×`);
+    rows.push(['start-up: process start to /health ok (median)', fmt(r.startup.median, ' s'), '', '', `≤ ${TARGETS.startupSeconds} s`]);
+  }
   const header = ['measure', 'mock', 'bare Node', 'mock/bare', 'target'];
   const lines = [header, header.map(() => '---'), ...rows].map((cells) => `| ${cells.join(' | ')} |`);
   const verdictLines = r.verdicts.map((v) => `- ${v.met === true ? 'met' : v.met === false ? '**MISSED**' : 'n/a'}: ${v.name} = ${v.value}${v.unit} (target ${v.target})`);

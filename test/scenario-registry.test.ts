@@ -53,6 +53,31 @@ test.after.each(() => {
 
 // --- start ----------------------------------------------------------------------
 
+test('start scenario first: its file alone answers, then the other files give the view load() gives', async () => {
+  tempFolder({ 'a.yaml': allow('a-rule'), 'b.yaml': steps, 'broken.yaml': 'rules:\n  - respond: {isAlowed: true}\n' });
+  const scenarios = registry('b');
+  const first = await scenarios.loadStartScenarioFirst();
+  assert.equal({ ok: first.ok, remaining: first.remaining, known: first.known, errors: first.errors }, { ok: true, remaining: true, known: ['b'], errors: [] });
+  assert.is(ask(scenarios, 'x'), 'steps#0');
+  const rest = await scenarios.loadRemaining();
+  assert.equal(rest.known, ['a', 'b']);
+  assert.equal(rest.errors.map((error) => error.file), [join(folder, 'broken.yaml')]);
+  assert.is(scenarios.activeName(), 'b');
+  assert.is(ask(scenarios, 'x'), 'steps#1', 'the start file was not read again: its counters carry on');
+  const full = registry('b');
+  assert.ok((await full.load()).ok);
+  assert.equal(scenarios.list(), full.list());
+});
+
+test('start scenario first: falls back to reading every file when no file is named after it, or it has errors', async () => {
+  tempFolder({ 'a.yaml': 'name: renamed\n' + allow('a-rule'), 'b.yaml': steps, 'c.yaml': 'rules:\n  - respond: {isAlowed: true}\n' });
+  const byName = await registry('renamed').loadStartScenarioFirst();
+  assert.equal({ ok: byName.ok, remaining: byName.remaining, known: byName.known }, { ok: true, remaining: false, known: ['renamed', 'b'] });
+  const broken = await registry('c').loadStartScenarioFirst();
+  assert.equal({ ok: broken.ok, remaining: broken.remaining }, { ok: false, remaining: false });
+  assert.match(broken.message ?? '', 'unknown scenario "c"');
+});
+
 test('start: the initial scenario is active; a broken file is reported but does not stop the start', async () => {
   tempFolder({ 'a.yaml': allow('a-rule'), 'b.yaml': steps, 'broken.yaml': 'rules:\n  - respond: {isAlowed: true}\n' });
   const scenarios = registry('a');

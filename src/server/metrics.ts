@@ -4,9 +4,9 @@
  * The per-request figures (requests by label set, response time) are counted as plain numbers on
  * the request path and handed to prom-client when /metrics is scraped: prom-client's inc() and
  * observe() build a label hash string (and observe a closure) on every call, which was ~1 µs of a
- * ~30 µs request under keep-alive load (bench/README.md).
+ * ~30 µs request under keep-alive load (bench/README.md). prom-client itself is loaded at the first
+ * scrape (prometheus-registry.ts): only the admin API needs it, and it is ~10% of a start's modules.
  */
-import client from 'prom-client';
 import type { JournalEntry, ListenerName } from '../journal/entry.js';
 import type { TlsFailure } from './tls-failures.js';
 import type { Journal } from '../journal/journal.js';
@@ -23,7 +23,7 @@ const LATENCY_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5
 const LATENCY_METRIC = 'entitlement_mock_response_duration_seconds';
 
 /** Requests counted by listener → scenario → rule → status: four Map lookups, nothing allocated once a label set is known. */
-class RequestTally {
+export class RequestTally {
   private readonly counts = new Map<string, Map<string, Map<string, Map<string, number>>>>();
 
   add(listener: string, scenario: string, rule: string, status: string): void {
@@ -58,7 +58,7 @@ interface LatencyTally {
  * The response-time histogram, in the shape prom-client's registry renders (get() → name, help,
  * type, values): prom-client's own Histogram has no way to be filled from counts kept elsewhere.
  */
-class LatencyHistogram {
+export class LatencyHistogram {
   readonly name = LATENCY_METRIC;
   readonly help = 'Time from request start to the end of the response (delays included)';
   readonly type = 'histogram';
@@ -98,99 +98,39 @@ class LatencyHistogram {
   }
 }
 
-export class MockMetrics {
-  readonly registry = new client.Registry();
-  private readonly requestTally = new RequestTally();
-  private readonly latency = new LatencyHistogram();
-  private readonly handshakeFailures: client.Counter<'reason' | 'listener'>;
-  private readonly reloads: client.Counter<'outcome'>;
-  private keyStats: () => RuleSetKeyStats[] = () => [];
+/** Prometheus' text format, as GET /metrics answers it. */
+export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
-  constructor(journal: Journal) {
-    const registers = [this.registry];
-    const requestTally = this.requestTally;
-    new client.Counter({
-      name: 'entitlement_mock_requests_total',
-      help: 'HTTP requests answered, by scenario, rule (none when no rule matched), status (fault name when no response) and listener',
-      labelNames: ['scenario', 'rule', 'status', 'listener'],
-      registers,
-      collect() {
-        this.reset();
-        for (const [labels, count] of requestTally.entries()) this.inc(labels, count);
-      },
-    });
-    this.handshakeFailures = new client.Counter({
-      name: 'entitlement_mock_tls_handshake_failures_total',
-      help: 'Connections refused before a request reached the mock (TLS handshakes, the connection limit, requests the HTTP parser refused), by reason and listener',
-      labelNames: ['reason', 'listener'],
-      registers,
-    });
-    this.registry.registerMetric(this.latency as unknown as client.Metric);
-    this.reloads = new client.Counter({
-      name: 'entitlement_mock_scenario_reloads_total',
-      help: 'Scenario reloads, by outcome (ok or error)',
-      labelNames: ['outcome'],
-      registers,
-    });
-    new client.Gauge({
-      name: 'entitlement_mock_journal_entries',
-      help: 'Requests currently kept in the journal',
-      registers,
-      collect() {
-        this.set(journal.length);
-      },
-    });
-    // The bounded per-key structures of the active scenario and of each session, read at each scrape.
-    const keyStats = () => this.keyStats();
-    const keyGauge = (name: string, help: string, labelNames: string[], samples: (set: RuleSetKeyStats) => [Record<string, string>, number][]) =>
-      new client.Gauge({
-        name,
-        help,
-        labelNames,
-        registers,
-        collect() {
-          this.reset();
-          for (const set of keyStats()) for (const [labels, value] of samples(set)) this.set(labels, value);
-        },
-      });
-    const usesState = ({ stats }: RuleSetKeyStats) => stats.stateKeys > 0 || stats.stateKeysForgotten > 0;
-    keyGauge(
-      'entitlement_mock_state_keys',
-      'Keys holding a state (match: {state}, setState), per scenario and session; at most 100,000, past which the key set longest ago is forgotten',
-      ['scenario', 'session'],
-      (set) => (usesState(set) ? [[{ scenario: set.scenario, session: set.session }, set.stats.stateKeys]] : []),
-    );
-    keyGauge(
-      'entitlement_mock_state_keys_forgotten',
-      'Keys whose state was forgotten at the cap (oldest first) since the scenario was loaded or reset',
-      ['scenario', 'session'],
-      (set) => (usesState(set) ? [[{ scenario: set.scenario, session: set.session }, set.stats.stateKeysForgotten]] : []),
-    );
-    keyGauge(
-      'entitlement_mock_per_key_counters',
-      'Key values counted by a perKey rule; at most 100,000 per rule, past which the key counted longest ago is forgotten',
-      ['scenario', 'session', 'rule'],
-      ({ scenario, session, stats }) => stats.perKeyRules.map(({ rule, keys }) => [{ scenario, session, rule }, keys]),
-    );
-    keyGauge(
-      'entitlement_mock_per_key_counters_forgotten',
-      'Key values a perKey rule forgot at the cap (oldest first) since the scenario was loaded or reset',
-      ['scenario', 'session', 'rule'],
-      ({ scenario, session, stats }) => stats.perKeyRules.map(({ rule, forgotten }) => [{ scenario, session, rule }, forgotten]),
-    );
-    new client.Gauge({
-      name: 'entitlement_mock_journal_dropped',
-      help: 'Requests dropped from the journal (oldest first) since the last reset',
-      registers,
-      collect() {
-        this.set(journal.dropped);
-      },
-    });
-  }
+/** What the metrics are read from at a scrape; the registry module renders it. */
+export interface MetricsSource {
+  readonly journal: Journal;
+  readonly requestTally: RequestTally;
+  readonly latency: LatencyHistogram;
+  /** Refused connections counted by listener, then reason. */
+  readonly handshakeFailures: Map<string, Map<string, number>>;
+  /** Scenario reloads by outcome. */
+  readonly reloads: { ok: number; error: number };
+  keyStats(): RuleSetKeyStats[];
+}
+
+export class MockMetrics implements MetricsSource {
+  readonly requestTally = new RequestTally();
+  readonly latency = new LatencyHistogram();
+  readonly handshakeFailures = new Map<string, Map<string, number>>();
+  readonly reloads = { ok: 0, error: 0 };
+  private keyStatsSource: () => RuleSetKeyStats[] = () => [];
+  /** prom-client's registry over these counts, made at the first scrape. */
+  private registry: Promise<{ metrics(): Promise<string> }> | null = null;
+
+  constructor(readonly journal: Journal) {}
 
   /** Where the state gauges read from (the running mock's scenarios), read at each scrape. */
   watchKeyStats(source: () => RuleSetKeyStats[]): void {
-    this.keyStats = source;
+    this.keyStatsSource = source;
+  }
+
+  keyStats(): RuleSetKeyStats[] {
+    return this.keyStatsSource();
   }
 
   /** Called once per exchange when it ends. */
@@ -202,19 +142,22 @@ export class MockMetrics {
   }
 
   observeTlsFailure(failure: TlsFailure): void {
-    this.handshakeFailures.inc({ reason: failure.reason, listener: failure.listener });
+    const byReason = this.handshakeFailures.get(failure.listener) ?? setNew(this.handshakeFailures, failure.listener);
+    byReason.set(failure.reason, (byReason.get(failure.reason) ?? 0) + 1);
   }
 
   observeReload(ok: boolean): void {
-    this.reloads.inc({ outcome: ok ? 'ok' : 'error' });
+    if (ok) this.reloads.ok++;
+    else this.reloads.error++;
   }
 
-  render(): Promise<string> {
-    return this.registry.metrics();
+  async render(): Promise<string> {
+    this.registry ??= import('./prometheus-registry.js').then(({ prometheusRegistry }) => prometheusRegistry(this));
+    return (await this.registry).metrics();
   }
 
   get contentType(): string {
-    return this.registry.contentType;
+    return PROMETHEUS_CONTENT_TYPE;
   }
 }
 

@@ -13,7 +13,6 @@ import { SeenMessageIds } from '../journal/seen-message-ids.js';
 import { HeldExchanges } from '../respond/deliver.js';
 import { createEntitlementHandler } from './entitlement-handler.js';
 import { startEntitlementListener, type RunningListener } from './entitlement-listener.js';
-import { createAdminApp } from './admin-app.js';
 import { LiveEvents } from '../admin/live-events.js';
 import { createAdminServer } from './admin-listener.js';
 import { TlsFailureLog } from './tls-failures.js';
@@ -21,7 +20,7 @@ import { MockMetrics } from './metrics.js';
 import { createLogger, type MockLogger } from './logger.js';
 import type { MockOptions } from './options.js';
 import type { ExchangeState } from './exchange.js';
-import { Recording, RecordingSetupError, type SnapshotResult } from '../record/recording.js';
+import type { Recording, SnapshotResult } from '../record/recording.js';
 import { version } from '../version.js';
 
 export interface RunningMock {
@@ -50,6 +49,7 @@ export async function startMock(options: MockOptions, logger: MockLogger = creat
   // Before anything is generated or opened: a recording that cannot begin stops the start.
   let recording: Recording | null = null;
   if (options.record) {
+    const { Recording, RecordingSetupError } = await import('../record/recording.js');
     try {
       recording = await Recording.start(options.record, version());
     } catch (error) {
@@ -88,7 +88,7 @@ export async function startMock(options: MockOptions, logger: MockLogger = creat
   const liveEvents = new LiveEvents(journal);
   scenarios.on('change', (edit) => liveEvents.scenarioChanged(scenarios.activeName(), edit));
   scenarios.on('reload', (outcome) => liveEvents.scenarioChanged(outcome.active, outcome.trigger === 'reset' ? 'reset' : 'reload'));
-  const loaded = await scenarios.load();
+  const loaded = await scenarios.loadStartScenarioFirst();
   if (!loaded.ok) throw new StartupError(`cannot start: ${loaded.message}\n${loaded.errors.map(formatError).join('\n')}`);
   for (const error of loaded.errors) log.warn({ error: formatError(error) }, 'scenario file skipped');
 
@@ -177,6 +177,12 @@ export async function startMock(options: MockOptions, logger: MockLogger = creat
         );
       }
     }
+    // Only the admin API needs Koa, its router and body parser, and prom-client (~40% of the
+    // modules a start loads): they load once the entitlement listeners are up, so the first
+    // Entitlement Request can be answered meanwhile. The start line still comes after both.
+    // The other scenario files are read meanwhile (the start scenario's file was read first).
+    const [{ createAdminApp }, remaining] = await Promise.all([import('./admin-app.js'), loaded.remaining ? scenarios.loadRemaining() : null]);
+    for (const error of remaining?.errors ?? []) log.warn({ error: formatError(error) }, 'scenario file skipped');
     admin.on(
       'request',
       createAdminApp({
