@@ -6,6 +6,7 @@
 import type { BodyOf, ParamsOf, QueryOf, RouteDefinition, SuccessOf } from '../admin/api/define.js';
 import * as api from '../admin/api/routes.js';
 import type { JournalFilter } from '../journal/journal.js';
+import type { SessionDefinition } from '../session/format.js';
 
 const routes = api.adminRoutes;
 
@@ -146,6 +147,33 @@ export class AdminClient {
 
   report() {
     return this.call(routes.report, {});
+  }
+
+  /**
+   * Creates a session: requests matching its key are answered by its rules first, then by the
+   * active scenario's. `session`: the document as an object (sent as JSON) or as YAML/JSON text.
+   * An overlapping key or a used id fails with status 409, an invalid document with 400 (`body.errors`).
+   */
+  createSession(session: SessionDefinition | string) {
+    return this.call(
+      routes.createSession,
+      typeof session === 'string' ? { body: session } : { body: JSON.stringify(session), contentType: 'application/json' },
+    );
+  }
+
+  /** The live sessions, oldest first. */
+  listSessions() {
+    return this.call(routes.listSessions, {});
+  }
+
+  /** One live session; fails with status 404 once it is gone (deleted, expired, reset). */
+  getSession(id: string) {
+    return this.call(routes.getSession, { params: { id } });
+  }
+
+  /** Removes a session with its counters and state (its journal entries stay). */
+  deleteSession(id: string) {
+    return this.call(routes.deleteSession, { params: { id } });
   }
 
   /** The per-key states (match: {state}, setState) of the active scenario and of each session. */

@@ -6,6 +6,7 @@ export { AdminClient, AdminApiError } from './admin-client.js';
 export type { AdminClientOptions, RequestFilter, RequestsAnswer, WaitAnswer, WaitOptions } from './admin-client.js';
 export type { JournalEntry, ListenerName, NearMiss } from '../journal/entry.js';
 export type { WaitOutcome } from '../journal/waits.js';
+export type { SessionDefinition, SessionKey, SessionSummary } from '../session/format.js';
 export type { Report, Finding } from '../report/types.js';
 export type { ScenarioSummary, PositionedError } from '../admin/api/scenarios.js';
 export type { TlsFailure } from '../admin/api/system.js';
