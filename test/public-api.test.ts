@@ -116,7 +116,7 @@ test('the client covers every route: scenarios upload/delete, count, clear, TLS 
     const invalid = await failure(client.uploadScenario('name: broken\nrules:\n  - respnd: {}\n'));
     assert.is(invalid.status, 400);
     assert.ok((invalid.body as { errors: { line: number }[] }).errors.length > 0);
-    assert.equal(await client.deleteScenario('posted'), { removed: 'posted', active: 'default' });
+    assert.equal(await client.deleteScenario('posted'), { removed: 'posted', active: 'default', fellBackTo: null });
     const badFilter = await failure(client.listRequests({ limit: -1 }));
     assert.is(badFilter.status, 400);
     assert.match(badFilter.serverMessage, /limit/);

@@ -167,13 +167,13 @@ test('a posted scenario hides the file scenario of the same name until removed',
   );
   await scenarios.reload();
   assert.is(ask(scenarios, 'x'), 'from-post', 'posted scenarios survive a reset');
-  assert.ok(scenarios.remove('a'));
-  assert.is(scenarios.activeName(), 'a');
+  assert.equal(scenarios.remove('a'), { ok: true, active: 'b', fellBackTo: 'previous' }, 'b was active before the posted a');
+  assert.ok(scenarios.setActive('a').ok);
   assert.is(ask(scenarios, 'x'), 'from-file', 'the file scenario is back');
-  assert.not.ok(scenarios.remove('a'), 'file scenarios cannot be removed');
+  assert.equal(scenarios.remove('a'), { ok: false }, 'file scenarios cannot be removed');
 });
 
-test('post: JSON, ?activate=false, replacing, removing the active one falls back to the start scenario', async () => {
+test('post: JSON, ?activate=false, replacing, removing the active one falls back to the one active before', async () => {
   tempFolder({ 'b.yaml': steps });
   const scenarios = registry('b');
   assert.ok((await scenarios.load()).ok);
@@ -185,8 +185,58 @@ test('post: JSON, ?activate=false, replacing, removing the active one falls back
   const replaced = scenarios.post('{"name": "new", "rules": [{"name": "v2", "respond": {}}]}', { activate: false });
   assert.ok(replaced.ok && replaced.replaced);
   assert.is(ask(scenarios, 'x'), 'v2', 'the active name now means the new version');
-  assert.ok(scenarios.remove('new'));
+  assert.equal(scenarios.remove('new'), { ok: true, active: 'b', fellBackTo: 'previous' });
   assert.is(scenarios.activeName(), 'b');
+});
+
+const postedAs = (name: string, rule = name) => `name: ${name}\nrules:\n  - name: ${rule}\n    respond: {isAllowed: true}\n`;
+
+test('removing the active posted scenario goes back to the one active before it was activated, through chains', async () => {
+  tempFolder({ 'start.yaml': allow('from-start'), 'other.yaml': allow('from-other') });
+  const scenarios = registry('start');
+  assert.ok((await scenarios.load()).ok);
+  assert.ok(scenarios.setActive('other').ok);
+  scenarios.post(postedAs('a'), { activate: true });
+  scenarios.post(postedAs('b'), { activate: true });
+  assert.equal(scenarios.remove('b'), { ok: true, active: 'a', fellBackTo: 'previous' }, 'upload A, upload B, delete B: A');
+  assert.is(ask(scenarios, 'x'), 'a');
+  assert.equal(scenarios.remove('a'), { ok: true, active: 'other', fellBackTo: 'previous' }, 'then delete A: other, not the start scenario');
+  assert.is(ask(scenarios, 'x'), 'from-other');
+
+  scenarios.post(postedAs('a'), { activate: true });
+  scenarios.post(postedAs('b'), { activate: true });
+  assert.equal(scenarios.remove('a'), { ok: true, active: 'b', fellBackTo: null }, 'delete A while B is active: B stays');
+  assert.equal(scenarios.remove('b'), { ok: true, active: 'other', fellBackTo: 'previous' }, 'then delete B: past A, which is gone');
+  assert.equal(scenarios.remove('b'), { ok: false });
+});
+
+test('going back skips switches to the same scenario and re-posts of it; a file scenario it hid is what was active before', async () => {
+  tempFolder({ 'start.yaml': allow('from-start'), 'other.yaml': allow('from-other') });
+  const scenarios = registry('start');
+  assert.ok((await scenarios.load()).ok);
+  scenarios.post(postedAs('a', 'a-v1'), { activate: true });
+  assert.ok(scenarios.setActive('other').ok);
+  assert.ok(scenarios.setActive('a').ok);
+  assert.ok(scenarios.setActive('a').ok);
+  scenarios.post(postedAs('a', 'a-v2'), { activate: true });
+  assert.is(ask(scenarios, 'x'), 'a-v2');
+  assert.equal(scenarios.remove('a'), { ok: true, active: 'other', fellBackTo: 'previous' }, 'start, a, other, a: other was active before a');
+
+  // A posted scenario that replaced the active file scenario of its name: that file scenario was active before it.
+  scenarios.post(postedAs('other', 'posted-other'), { activate: true });
+  assert.is(ask(scenarios, 'x'), 'posted-other');
+  assert.equal(scenarios.remove('other'), { ok: true, active: 'other', fellBackTo: 'previous' });
+  assert.is(ask(scenarios, 'x'), 'from-other');
+});
+
+test('a scenario posted without activating, then activated, goes back to the one active when it was activated', async () => {
+  tempFolder({ 'start.yaml': allow('from-start'), 'other.yaml': allow('from-other') });
+  const scenarios = registry('start');
+  assert.ok((await scenarios.load()).ok);
+  scenarios.post(postedAs('quiet'), { activate: false });
+  assert.ok(scenarios.setActive('other').ok);
+  assert.ok(scenarios.setActive('quiet').ok);
+  assert.equal(scenarios.remove('quiet'), { ok: true, active: 'other', fellBackTo: 'previous' });
 });
 
 test('post: invalid text gives positioned errors in (posted); a name is required', async () => {

@@ -119,6 +119,7 @@ test('POST /admin/scenarios: a broken scenario gets 400 with line and column, an
 });
 
 test('a posted scenario takes precedence over the file scenario of its name; DELETE brings the file one back', async () => {
+  await mock.admin('PUT', '/admin/scenarios/active', { name: 'alpha' });
   const posted = await mock.admin('POST', '/admin/scenarios', 'name: beta\nrules:\n  - respond: { errorText: posted-beta }\n', yaml);
   assert.is(posted.status, 201);
   assert.is(posted.json.replaced, true);
@@ -132,10 +133,28 @@ test('a posted scenario takes precedence over the file scenario of its name; DEL
 
   const removed = await mock.admin('DELETE', '/admin/scenarios/beta');
   assert.is(removed.status, 200);
-  assert.is(removed.json.active, 'beta');
+  assert.equal(removed.json, { removed: 'beta', active: 'alpha', fellBackTo: 'previous' }, 'alpha was active before the posted beta');
+  await mock.admin('PUT', '/admin/scenarios/active', { name: 'beta' });
   assert.is(await said(), 'beta', 'the file scenario answers again');
   assert.is((await mock.admin('GET', '/admin/scenarios')).json.scenarios.find((s: any) => s.name === 'beta').file, join(folder, 'beta.yml'));
   assert.is((await mock.admin('DELETE', '/admin/scenarios/beta')).status, 404, 'file scenarios cannot be deleted');
+  await mock.admin('PUT', '/admin/scenarios/active', { name: 'alpha' });
+});
+
+test('DELETE of the active posted scenario goes back to the one active before it, and says so; chains unwind', async () => {
+  await mock.admin('PUT', '/admin/scenarios/active', { name: 'beta' });
+  for (const name of ['up-a', 'up-b'])
+    assert.is((await mock.admin('POST', '/admin/scenarios', `name: ${name}\nrules:\n  - respond: { errorText: ${name} }\n`, yaml)).status, 201);
+  assert.is(await said(), 'up-b');
+  assert.equal((await mock.admin('DELETE', '/admin/scenarios/up-b')).json, { removed: 'up-b', active: 'up-a', fellBackTo: 'previous' });
+  assert.is(await said(), 'up-a');
+  assert.equal((await mock.admin('DELETE', '/admin/scenarios/up-a')).json, { removed: 'up-a', active: 'beta', fellBackTo: 'previous' });
+  assert.is(await said(), 'beta', 'the scenario active before, not the start scenario (alpha)');
+
+  for (const name of ['up-a', 'up-b']) await mock.admin('POST', '/admin/scenarios', `name: ${name}\nrules:\n  - respond: { errorText: ${name} }\n`, yaml);
+  assert.equal((await mock.admin('DELETE', '/admin/scenarios/up-a')).json, { removed: 'up-a', active: 'up-b', fellBackTo: null }, 'not active: B stays');
+  assert.is(await said(), 'up-b');
+  assert.equal((await mock.admin('DELETE', '/admin/scenarios/up-b')).json, { removed: 'up-b', active: 'beta', fellBackTo: 'previous' });
   await mock.admin('PUT', '/admin/scenarios/active', { name: 'alpha' });
 });
 

@@ -5,6 +5,7 @@ import type { SessionStore } from '../session/store.js';
 import type { SeenMessageIds } from '../journal/seen-message-ids.js';
 import type { PositionedError } from '../scenario/loaded.js';
 import type { StateListing } from '../scenario/engine.js';
+import type { RemoveOutcome } from '../scenario/registry.js';
 import type { TlsFailureLog } from '../server/tls-failures.js';
 import type { MockMetrics } from '../server/metrics.js';
 import type { LiveEvents } from './live-events.js';
@@ -20,7 +21,7 @@ export interface ScenarioCatalog {
   list(): { active: string; scenarios: ScenarioSummary[]; errors: PositionedError[] };
   setActive(name: string): { ok: true } | { ok: false; known: string[] };
   post(text: string, options: { activate: boolean }): { ok: true; name: string; replaced: boolean } | { ok: false; errors: PositionedError[] };
-  remove(name: string): boolean;
+  remove(name: string): RemoveOutcome;
   /** Re-read files from disk (keeping the active scenario) and reset every counter. */
   reload(): Promise<void>;
   /** The active scenario's per-key states (GET /admin/state). */

@@ -20,8 +20,9 @@ export function scenarioRoutes(router: Router, { scenarios }: AdminContext): voi
   });
 
   route(router, api.deleteScenario, ({ params: { name } }) => {
-    if (!scenarios.remove(name))
+    const outcome = scenarios.remove(name);
+    if (!outcome.ok)
       return { status: 404, body: { error: 'not found', message: `no posted scenario named "${name}" (file scenarios cannot be deleted)` } };
-    return { status: 200, body: { removed: name, active: scenarios.activeName() } };
+    return { status: 200, body: { removed: name, active: outcome.active, fellBackTo: outcome.fellBackTo } };
   });
 }

@@ -24,8 +24,9 @@
  *   counter; `setActive` resets the counters of the scenario it activates.
  * - Posted scenarios live in memory until the process ends (reloads and resets
  *   keep them), and hide a file scenario of the same name; `remove` brings the
- *   file scenario back. Removing the active posted scenario activates the file
- *   scenario of that name, else the start scenario (`initial`).
+ *   file scenario back. Removing the active posted scenario activates the one
+ *   that was active before it was activated (skipping any removed since), else
+ *   the start scenario (`initial`).
  */
 import { EventEmitter } from 'node:events';
 import { watch, type FSWatcher } from 'node:fs';
@@ -118,12 +119,21 @@ interface View {
 }
 
 /** An admin edit of the scenario set, told to `change` listeners (file reloads are told to `reload` listeners). */
+/** Where the active scenario went when the removed posted scenario was the active one; null when it was not. */
+export type FellBackTo = 'previous' | 'start' | null;
+export type RemoveOutcome = { ok: true; active: string; fellBackTo: FellBackTo } | { ok: false };
+
 export type ScenarioEdit = 'switch' | 'post' | 'remove';
 
 export class ScenarioRegistry extends EventEmitter<{ reload: [ReloadOutcome]; change: [ScenarioEdit] }> {
   private files = new Map<string, FileState>();
   private readonly posted = new Map<string, ServedScenario>();
   private activeScenarioName: string;
+  /**
+   * The scenarios active before the active one, most recent last, each name once: where removing
+   * the active posted scenario goes back to. At most one entry per scenario, so it stays small.
+   */
+  private readonly activeBefore: string[] = [];
   private view: View | null = null;
   private pathError: PositionedError | null = null;
   private watcher: FSWatcher | null = null;
@@ -228,7 +238,7 @@ export class ScenarioRegistry extends EventEmitter<{ reload: [ReloadOutcome]; ch
     const scenario = view.byName.get(name);
     if (!scenario) return { ok: false, error: `no scenario named "${name}"`, known: [...view.byName.keys()] };
     scenario.compiled.resetCounters();
-    this.activeScenarioName = name;
+    if (name !== this.activeScenarioName) this.activate(name);
     this.view = this.build(true);
     this.emit('change', 'switch');
     return { ok: true };
@@ -246,28 +256,50 @@ export class ScenarioRegistry extends EventEmitter<{ reload: [ReloadOutcome]; ch
     if (!result.scenario || !result.compiled) return { ok: false, errors: result.errors };
     const served = toServed(result.scenario, result.compiled);
     const replaced = this.current().byName.has(served.name);
+    // A posted scenario that takes over from the active file scenario of its name is a change of
+    // scenario (that file scenario is what was active before it); a new version of the active posted one is not.
+    const activating = options.activate && (served.name !== this.activeScenarioName || !this.posted.has(served.name));
     this.posted.delete(served.name); // re-insert: listed in posting order
     this.posted.set(served.name, served);
-    if (options.activate) this.activeScenarioName = served.name;
+    if (activating) this.activate(served.name);
     this.view = this.build(true);
     this.emit('change', 'post');
     return { ok: true, name: served.name, replaced, warnings: result.warnings };
   }
 
-  /** Forget a posted scenario; false when there is none of that name (file scenarios cannot be removed). */
-  remove(name: string): boolean {
-    if (!this.posted.delete(name)) return false;
+  /**
+   * Forget a posted scenario (file scenarios cannot be removed). When it was the active one, the
+   * scenario active before it was activated answers again (`fellBackTo: 'previous'`, counters
+   * from zero), else the start scenario (`'start'`); else the active one stays (`null`).
+   */
+  remove(name: string): RemoveOutcome {
+    if (!this.posted.delete(name)) return { ok: false };
+    let fellBackTo: FellBackTo = null;
+    const files = this.fileScenarios().byName;
+    const exists = (candidate: string) => this.posted.has(candidate) || files.has(candidate);
     if (this.activeScenarioName === name) {
-      const fileScenario = this.fileScenarios().byName.get(name);
-      if (fileScenario) fileScenario.compiled.resetCounters();
-      else if (this.fileScenarios().byName.has(this.options.initial)) {
-        this.activeScenarioName = this.options.initial;
-        this.fileScenarios().byName.get(this.options.initial)?.compiled.resetCounters();
+      let previous = this.activeBefore.pop();
+      while (previous !== undefined && !exists(previous)) previous = this.activeBefore.pop();
+      const next = previous ?? (exists(this.options.initial) ? this.options.initial : undefined);
+      if (next !== undefined) {
+        fellBackTo = previous !== undefined ? 'previous' : 'start';
+        this.activeScenarioName = next;
+        (this.posted.get(next) ?? files.get(next))?.compiled.resetCounters();
       }
+    } else if (!files.has(name)) {
+      forget(this.activeBefore, name);
     }
     this.view = this.build(true);
     this.emit('change', 'remove');
-    return true;
+    return { ok: true, active: this.view.active.name, fellBackTo };
+  }
+
+  /** Makes `name` the active scenario, remembering the one it takes over from. */
+  private activate(name: string): void {
+    forget(this.activeBefore, this.activeScenarioName);
+    this.activeBefore.push(this.activeScenarioName);
+    if (name !== this.activeScenarioName) forget(this.activeBefore, name);
+    this.activeScenarioName = name;
   }
 
   /** The active scenario's per-key states. */
@@ -529,6 +561,12 @@ function toServed(loaded: LoadedScenario, compiled: CompiledScenario): ServedSce
 
 function summary(scenario: ServedScenario): ScenarioListing['scenarios'][number] {
   return { name: scenario.name, file: scenario.file, description: scenario.description, rules: [...scenario.compiled.ruleNames] };
+}
+
+/** Removes `name` from a list of names. */
+function forget(names: string[], name: string): void {
+  const index = names.indexOf(name);
+  if (index >= 0) names.splice(index, 1);
 }
 
 function lastGood(previous: FileState | undefined): Pick<FileState, 'serving' | 'parsed'> {

@@ -88,11 +88,22 @@ export const deleteScenario = defineRoute({
   method: 'DELETE',
   path: '/admin/scenarios/{name}',
   operationId: 'deleteScenario',
-  summary: 'Forget a posted scenario (a file scenario of that name comes back); the active one falls back',
+  summary: 'Forget a posted scenario (a file scenario of that name comes back); if it was active, the one active before it is again',
   params: Type.Object({ name: ScenarioName }),
   answers: {
     200: jsonAnswer(
-      Type.Object({ removed: Type.String(), active: Type.String({ description: 'The active scenario now' }) }, { additionalProperties: false }),
+      Type.Object(
+        {
+          removed: Type.String(),
+          active: Type.String({ description: 'The active scenario now' }),
+          fellBackTo: Type.Union([Type.Literal('previous'), Type.Literal('start'), Type.Null()], {
+            description:
+              'When the removed scenario was the active one: `previous` — the scenario active before it was activated is active again ' +
+              '(scenarios removed since are skipped); `start` — none of those is left, the start scenario is active. null when the removed scenario was not active (the active one stays).',
+          }),
+        },
+        { additionalProperties: false },
+      ),
       'Removed',
     ),
     404: errorAnswer('No posted scenario has that name (file scenarios cannot be deleted)'),
