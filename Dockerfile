@@ -25,6 +25,8 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
 COPY bin ./bin
+# The dashboard's static files (plain ES modules, served by the admin listener at /).
+COPY ui ./ui
 COPY scenarios /scenarios
 # The bundled scenarios serve by default; mount your own folder over /scenarios.
 # The development PKI is generated into /certs on first start (or by an init

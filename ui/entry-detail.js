@@ -1,0 +1,132 @@
+// @ts-check
+/** The full journal entry of one request, in a side panel: what came in, what went out, and why. */
+import { clockTime, formatDuration, h, replaceChildren } from './dom.js';
+import { answerText } from './request-list.js';
+
+/** @typedef {import('./entry-store.js').JournalEntry} JournalEntry */
+
+/** Fields shown in their own sections; any other field (added by newer versions) is listed as JSON at the end. */
+const SHOWN = new Set([
+  'id', 'time', 'remote', 'listener', 'clientCN', 'clientFingerprint', 'clientAuthorized', 'method', 'path', 'headers',
+  'request', 'rawBody', 'valid', 'problems', 'warnings', 'scenario', 'rule', 'nearMisses', 'step', 'session', 'response', 'durationMs',
+]);
+
+export class EntryDetail {
+  /** @type {number | null} */
+  shownId = null;
+
+  /**
+   * @param {HTMLElement} panel
+   * @param {() => void} onClose
+   */
+  constructor(panel, onClose) {
+    this.panel = panel;
+    this.onClose = onClose;
+    document.addEventListener('keydown', (event) => {
+      if (event.key === 'Escape' && this.shownId !== null) onClose();
+    });
+  }
+
+  /** @param {JournalEntry} entry */
+  show(entry) {
+    this.shownId = entry.id;
+    const answer = entry.response;
+    const session = entry.session ?? null;
+    const extra = Object.entries(entry).filter(([key]) => !SHOWN.has(key));
+    replaceChildren(
+      this.panel,
+      h(
+        'header',
+        { class: 'detail-head' },
+        h('h2', {}, `Request #${entry.id}`),
+        h('span', { class: 'muted' }, `${clockTime(entry.time)} · ${entry.listener}`),
+        h('button', { type: 'button', class: 'close', title: 'Close (Esc)', 'aria-label': 'Close', onclick: () => this.onClose() }, '×'),
+      ),
+      h(
+        'div',
+        { class: 'detail-body' },
+        keyValues([
+          ['Answer', `${answerText(entry)}${answer.delayMs > 0 ? ` after a ${answer.delayMs} ms delay` : ''}`],
+          ['Duration', formatDuration(entry.durationMs)],
+          ['Scenario', entry.scenario ?? '—'],
+          ['Rule', !entry.valid ? 'none (invalid request)' : entry.rule === null ? 'none matched' : `${entry.rule}${entry.step === null ? '' : `, sequence step ${entry.step} (from 0)`}`],
+          ['Session', session ?? '—'],
+          ['Time', entry.time],
+        ]),
+        entry.problems.length > 0 ? section('Problems', h('ul', { class: 'problems' }, entry.problems.map((text) => h('li', {}, text)))) : null,
+        entry.warnings.length > 0 ? section('Warnings', h('ul', { class: 'warnings' }, entry.warnings.map((text) => h('li', {}, text)))) : null,
+        entry.nearMisses && entry.nearMisses.length > 0
+          ? section(
+              'Near misses',
+              h(
+                'ul',
+                { class: 'near-misses' },
+                entry.nearMisses.map((miss) =>
+                  h('li', {}, h('strong', {}, miss.rule), h('ul', {}, miss.failed.map((failed) => h('li', {}, h('code', {}, failed.key), ': ', failed.reason)))),
+                ),
+              ),
+            )
+          : null,
+        section(
+          'Client',
+          keyValues([
+            ['Certificate CN', entry.clientCN ?? 'none'],
+            ['Fingerprint', entry.clientFingerprint ?? '—'],
+            ['Trusted', entry.clientAuthorized ? 'yes' : 'no'],
+            ['Remote', entry.remote],
+          ]),
+        ),
+        section(
+          'Request',
+          h('p', { class: 'mono' }, `${entry.method} ${entry.path}`),
+          entry.rawBody !== undefined ? codeBlock(entry.rawBody, 'body as received (not JSON)') : codeBlock(json(entry.request), 'body'),
+          h('details', {}, h('summary', {}, 'Headers'), codeBlock(json(entry.headers))),
+        ),
+        section(
+          'Response as sent',
+          keyValues([
+            ['Status', answer.status === null ? 'none sent' : String(answer.status)],
+            ['Fault', answer.fault ?? '—'],
+            ['Delay', `${answer.delayMs} ms`],
+          ]),
+          answer.body === null ? null : codeBlock(typeof answer.body === 'string' ? answer.body : json(answer.body), 'body'),
+        ),
+        extra.length > 0 ? section('More', codeBlock(json(Object.fromEntries(extra)))) : null,
+      ),
+    );
+    this.panel.hidden = false;
+    this.panel.scrollTop = 0;
+  }
+
+  hide() {
+    this.shownId = null;
+    this.panel.hidden = true;
+    this.panel.replaceChildren();
+  }
+}
+
+/** @param {unknown} value */
+function json(value) {
+  return JSON.stringify(value, null, 2);
+}
+
+/**
+ * @param {string} title
+ * @param {...(Node | null)} content
+ */
+function section(title, ...content) {
+  return h('section', { class: 'detail-section' }, h('h3', {}, title), ...content);
+}
+
+/** @param {[string, string][]} pairs */
+function keyValues(pairs) {
+  return h('dl', { class: 'key-values' }, pairs.flatMap(([key, value]) => [h('dt', {}, key), h('dd', {}, value)]));
+}
+
+/**
+ * @param {string} text
+ * @param {string} [label]
+ */
+function codeBlock(text, label) {
+  return h('div', { class: 'code' }, label ? h('div', { class: 'code-label' }, label) : null, h('pre', {}, text));
+}

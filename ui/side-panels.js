@@ -1,0 +1,131 @@
+// @ts-check
+/** The refused handshakes and the report card: panels read from the admin API, refreshed when something changes. */
+import { AdminError, adminJson } from './admin-client.js';
+import { byId, clockTime, h, replaceChildren } from './dom.js';
+
+/**
+ * Call `task` at most once per `intervalMs`, the last call winning (refreshes after bursts of events).
+ * @param {() => Promise<void>} task
+ * @param {number} intervalMs
+ */
+export function throttled(task, intervalMs) {
+  let waiting = false;
+  let again = false;
+  const run = async () => {
+    waiting = true;
+    await task();
+    setTimeout(() => {
+      waiting = false;
+      if (again) {
+        again = false;
+        void run();
+      }
+    }, intervalMs);
+  };
+  return () => {
+    if (waiting) again = true;
+    else void run();
+  };
+}
+
+/**
+ * @param {unknown} error
+ */
+function describe(error) {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** GET /admin/tls-failures: connections refused before a request, counted by reason, and the latest ones. */
+export class TlsFailuresPanel {
+  counts = byId('tls-counts', HTMLElement);
+  recent = byId('tls-recent', HTMLElement);
+  total = byId('tls-total', HTMLElement);
+  refresh = throttled(() => this.load(), 1000);
+
+  async load() {
+    try {
+      /** @type {{ total: number, dropped: number, counts: Record<string, number>, failures: { time: string, remote: string, listener: string, reason: string, code: string | null }[] }} */
+      const log = await adminJson('/admin/tls-failures');
+      this.total.textContent = log.total === 0 ? '' : String(log.total);
+      const byCount = Object.entries(log.counts).sort((a, b) => b[1] - a[1]);
+      replaceChildren(
+        this.counts,
+        byCount.length === 0
+          ? h('p', { class: 'muted' }, 'None since the last reset.')
+          : h('table', { class: 'compact' }, h('tbody', {}, byCount.map(([reason, count]) => h('tr', {}, h('td', {}, reason), h('td', { class: 'num' }, String(count)))))),
+      );
+      const latest = log.failures.slice(-8).reverse();
+      replaceChildren(
+        this.recent,
+        latest.length === 0
+          ? null
+          : [
+              h('h3', {}, 'Latest'),
+              h(
+                'ul',
+                { class: 'tls-latest' },
+                latest.map((failure) =>
+                  h('li', {}, h('span', { class: 'time' }, clockTime(failure.time)), ' ', h('span', { class: 'listener trouble-if' }, failure.listener), ' ', h('span', { class: 'mono' }, failure.remote), h('div', { class: 'small' }, failure.reason, failure.code ? h('span', { class: 'muted' }, ` (${failure.code})`) : null)),
+                ),
+              ),
+            ],
+      );
+    } catch (error) {
+      replaceChildren(this.counts, h('p', { class: 'bad' }, `Could not read the refused handshakes: ${describe(error)}`));
+    }
+  }
+}
+
+/**
+ * GET /admin/report: findings about the license server under test. Rendered generically
+ * (severity, title, count, advice, example entries), so new kinds of finding need no change here.
+ */
+export class ReportPanel {
+  body = byId('report-body', HTMLElement);
+  summary = byId('report-summary', HTMLElement);
+  refresh = throttled(() => this.load(), 3000);
+
+  /** @param {(id: number) => void} openEntry */
+  constructor(openEntry) {
+    this.openEntry = openEntry;
+    byId('report-refresh', HTMLButtonElement).addEventListener('click', () => void this.load());
+  }
+
+  async load() {
+    try {
+      /** @type {{ findings: { id: string, severity: string, title: string, count: number, examples: number[], advice: string }[], requests?: number, refusedHandshakes?: number }} */
+      const report = await adminJson('/admin/report');
+      const findings = report.findings ?? [];
+      const covered = report.requests === undefined ? '' : `${report.requests} requests, ${report.refusedHandshakes ?? 0} refused handshakes`;
+      this.summary.textContent = covered;
+      replaceChildren(
+        this.body,
+        findings.length === 0
+          ? h('p', { class: 'good' }, 'No findings: nothing the license server did looks wrong so far.')
+          : h('ul', { class: 'findings' }, findings.map((finding) => this.finding(finding))),
+      );
+    } catch (error) {
+      this.summary.textContent = '';
+      replaceChildren(
+        this.body,
+        error instanceof AdminError && error.status === 404
+          ? h('p', { class: 'muted' }, 'Not available: this mock has no report card (GET /admin/report).')
+          : h('p', { class: 'bad' }, `Could not read the report: ${describe(error)}`),
+      );
+    }
+  }
+
+  /** @param {{ id: string, severity: string, title: string, count: number, examples: number[], advice: string }} finding */
+  finding(finding) {
+    const severity = ['error', 'warn', 'info'].includes(finding.severity) ? finding.severity : 'info';
+    return h(
+      'li',
+      { class: `finding ${severity}` },
+      h('div', { class: 'finding-head' }, h('span', { class: `severity ${severity}` }, finding.severity), h('span', { class: 'finding-title' }, finding.title), h('span', { class: 'count' }, `×${finding.count}`)),
+      h('p', { class: 'advice' }, finding.advice),
+      finding.examples.length === 0
+        ? null
+        : h('p', { class: 'examples small' }, 'e.g. ', finding.examples.map((id) => h('button', { type: 'button', class: 'link mono', onclick: () => this.openEntry(id) }, `#${id}`))),
+    );
+  }
+}
