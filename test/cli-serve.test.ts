@@ -2,9 +2,14 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { once } from 'node:events';
-import { testPki } from './helpers/pki.js';
+import net from 'node:net';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { testPki, troublePki } from './helpers/pki.js';
 import { entitlementRequest, sendEntitlementRequest } from './helpers/mock.js';
 import { spawnCli, startLineOf } from './helpers/cli.js';
+import { tempDir } from './helpers/temp.js';
+import { freePortBlock } from './helpers/ports.js';
 
 test('serve logs its real URLs, answers, and exits 0 promptly on SIGTERM with a request held', async () => {
   const pki = await testPki();
@@ -50,6 +55,92 @@ test('a bad option value: one line naming it on stderr, exit code 2', async () =
   const [code] = await once(child, 'exit');
   assert.is(code, 2);
   assert.is(stderr, 'entitlement-mock: --port: expected an integer from 0 to 65535, got "eighty"\n');
+});
+
+/** Run serve expecting it not to start: its exit code and stderr (bounded: a start that succeeds is killed). */
+async function failedStart(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stderr: string }> {
+  const pki = await testPki();
+  const child = spawnCli(['serve', '--host', '127.0.0.1', '--admin-host', '127.0.0.1', '--port', '0', '--admin-port', '0', '--no-watch', ...args], {
+    EM_CERTS: pki.dir,
+    ...env,
+  });
+  let stderr = '';
+  child.stderr.on('data', (chunk) => (stderr += chunk));
+  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+  const [code] = await once(child, 'exit');
+  clearTimeout(timer);
+  return { code, stderr };
+}
+
+/** A loopback port held by another server while `use` runs. */
+async function withPortTaken<T>(port: number, use: (port: number) => Promise<T>): Promise<T> {
+  const holder = net.createServer();
+  await new Promise<void>((resolve, reject) => {
+    holder.once('error', reject);
+    holder.listen(port, '127.0.0.1', resolve);
+  });
+  try {
+    return await use((holder.address() as net.AddressInfo).port);
+  } finally {
+    await new Promise((resolve) => holder.close(resolve));
+  }
+}
+
+test('a certs folder that cannot be written names the folder and --certs/EM_CERTS; exit 1', async () => {
+  // Under a regular file, so that it fails as root too (root ignores permission bits, not ENOTDIR).
+  const scratch = tempDir('unwritable');
+  const file = join(scratch, 'file.txt');
+  writeFileSync(file, 'not a folder\n');
+  const underFile = await failedStart(['--certs', join(file, 'certs')]);
+  assert.is(underFile.code, 1);
+  assert.is(
+    underFile.stderr,
+    `entitlement-mock: cannot start: cannot write the development PKI to ${join(file, 'certs')}: ${file} is a file, not a folder; ` +
+      'choose another folder with --certs or EM_CERTS\n',
+  );
+  const isFile = await failedStart([], { EM_CERTS: file });
+  assert.is(isFile.code, 1);
+  assert.is(
+    isFile.stderr,
+    `entitlement-mock: cannot start: cannot write the development PKI to ${file}: it is a file, not a folder; choose another folder with --certs or EM_CERTS\n`,
+  );
+});
+
+test('a port in use names the listener and its option; exit 1', async () => {
+  await withPortTaken(0, async (port) => {
+    const main = await failedStart(['--port', String(port)]);
+    assert.is(main.code, 1);
+    assert.is(
+      main.stderr,
+      `entitlement-mock: cannot start: the entitlement listener cannot listen on 127.0.0.1:${port}: the port is in use; choose another port with --port or EM_PORT\n`,
+    );
+  });
+  await withPortTaken(0, async (port) => {
+    const admin = await failedStart(['--admin-port', String(port)]);
+    assert.is(admin.code, 1);
+    assert.is(
+      admin.stderr,
+      `entitlement-mock: cannot start: the admin listener cannot listen on 127.0.0.1:${port}: the port is in use; choose another port with --admin-port or EM_ADMIN_PORT\n`,
+    );
+  });
+  await troublePki();
+  const first = await freePortBlock(4);
+  await withPortTaken(first + 2, async (port) => {
+    const trouble = await failedStart(['--trouble-port', String(first)]);
+    assert.is(trouble.code, 1);
+    assert.is(
+      trouble.stderr,
+      `entitlement-mock: cannot start: trouble listener 3 of 4 (untrusted-ca) cannot listen on 127.0.0.1:${port}: the port is in use; ` +
+        `the trouble listeners take ${first} to ${first + 3}: choose another first port with --trouble-port or EM_TROUBLE_PORT\n`,
+    );
+  });
+});
+
+test('an unknown --scenario suggests the closest name, in one line; exit 1', async () => {
+  const { code, stderr } = await failedStart(['--scenario', 'showcse']);
+  assert.is(code, 1);
+  assert.match(stderr, /^entitlement-mock: cannot start: unknown scenario "showcse" \(did you mean "showcase"\?\); known: default, .*showcase.*; choose one with --scenario or EM_SCENARIO\n$/);
+  assert.is(stderr.split('\n').length, 2, 'one line, no stray newline');
 });
 
 test('--version and --help', async () => {

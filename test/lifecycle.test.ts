@@ -4,6 +4,7 @@ import * as assert from 'uvu/assert';
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tempDir } from './helpers/temp.js';
+import { StartupError } from '../src/server/mock.js';
 import { startTestMock, entitlementRequest, eventually, scenarioFolder, sendEntitlementRequest } from './helpers/mock.js';
 
 test('start-up in an empty certs folder generates the development PKI, and never overwrites it', async () => {
@@ -36,13 +37,21 @@ test('the start line gives the real entitlement and admin URLs when port 0 was a
   await mock.close();
 });
 
-test('an unknown start scenario fails the start with the known names', async () => {
+test('an unknown start scenario fails the start with the known names, the closest first, and the option', async () => {
   try {
     await startTestMock({ scenario: 'no-such-scenario' });
     assert.unreachable('should not start');
   } catch (error) {
     assert.match((error as Error).message, /no-such-scenario/);
     assert.match((error as Error).message, /default/);
+  }
+  try {
+    await startTestMock({ scenario: 'Defualt' });
+    assert.unreachable('should not start');
+  } catch (error) {
+    assert.instance(error, StartupError);
+    assert.match((error as StartupError).message, /^cannot start: unknown scenario "Defualt" \(did you mean "default"\?\); known: default, [^;]*; choose one with the scenario option$/);
+    assert.equal((error as StartupError).fix, { option: 'scenario', advice: 'choose one' });
   }
 });
 

@@ -1,5 +1,5 @@
 /** `entitlement-mock [serve] [options]`: run the mock until SIGTERM/SIGINT. */
-import { parseServeOptions, serveHelp, UsageError } from './serve-options.js';
+import { parseServeOptions, serveHelp, SERVE_OPTIONS, UsageError } from './serve-options.js';
 import { startMock, StartupError } from '../server/mock.js';
 import type { MockOptions } from '../server/options.js';
 import { createLogger } from '../server/logger.js';
@@ -26,6 +26,13 @@ export async function run(args: string[]): Promise<number> {
   return runUntilSignal(options);
 }
 
+/** An option as the command line knows it: "--admin-port or EM_ADMIN_PORT". */
+function commandLineName(option: keyof MockOptions): string {
+  const flag = option.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
+  const spec = (SERVE_OPTIONS as Record<string, { env: string }>)[flag];
+  return spec ? `--${flag} or ${spec.env}` : `--${flag}`;
+}
+
 /** Start the mock, run until SIGTERM/SIGINT, stop gracefully. Exit 1 when it cannot start or a recording could not be written. */
 export async function runUntilSignal(options: MockOptions): Promise<number> {
   const logger = createLogger(options.logLevel);
@@ -33,7 +40,7 @@ export async function runUntilSignal(options: MockOptions): Promise<number> {
   try {
     mock = await startMock(options, logger);
   } catch (error) {
-    const message = error instanceof StartupError ? error.message : `cannot start: ${(error as Error).message}`;
+    const message = error instanceof StartupError ? error.describe(commandLineName) : `cannot start: ${(error as Error).message}`;
     logger.pino.fatal(message);
     logger.flush();
     process.stderr.write(`entitlement-mock: ${message}\n`);

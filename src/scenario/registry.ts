@@ -36,6 +36,7 @@ import type { CompiledScenario, RandomSource, StateListing } from './engine.js';
 import type { LoadedScenario, PositionedError } from './loaded.js';
 import { defaultNameOf, duplicateNameError, listScenarioFiles, noFilesError, readScenarioText } from './load.js';
 import { parseScenarioText, type ParseResult } from './parse.js';
+import { didYouMean } from './schema-errors.js';
 
 /** The `file` of a posted scenario. */
 export const POSTED_FILE = '(posted)';
@@ -77,6 +78,8 @@ export interface StartOutcome {
   ok: boolean;
   /** Why the start failed (with `errors` for the details). */
   message?: string;
+  /** What failed it: no scenario loaded at all, or the one to start with is not among them. */
+  failure?: 'no-scenario' | 'unknown-initial';
   /** Problems with files; when ok, the files that were skipped. */
   errors: PositionedError[];
   warnings: PositionedError[];
@@ -161,12 +164,14 @@ export class ScenarioRegistry extends EventEmitter<{ reload: [ReloadOutcome]; ch
     const errors = [...current.errors];
     const warnings = [...current.warnings];
     if (known.length === 0) {
-      return { ok: false, message: `no valid scenario in ${this.options.path}`, errors, warnings, known };
+      return { ok: false, failure: 'no-scenario', message: `no valid scenario in ${this.options.path}`, errors, warnings, known };
     }
     if (!current.byName.has(this.options.initial)) {
+      const closest = didYouMean(this.options.initial, known);
       return {
         ok: false,
-        message: `unknown scenario "${this.options.initial}"; known: ${known.join(', ')}`,
+        failure: 'unknown-initial',
+        message: `unknown scenario "${this.options.initial}"${closest ? ` (did you mean "${closest}"?)` : ''}; known: ${known.join(', ')}`,
         errors,
         warnings,
         known,

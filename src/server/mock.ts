@@ -22,6 +22,7 @@ import type { MockOptions } from './options.js';
 import type { ExchangeState } from './exchange.js';
 import type { Recording, SnapshotResult } from '../record/recording.js';
 import { version } from '../version.js';
+import { certsFolderError, listenError, StartupError, type ListenerRole } from './startup-errors.js';
 
 export interface RunningMock {
   readonly entitlementUrl: string;
@@ -40,7 +41,7 @@ export interface RunningMock {
   close(graceMs?: number): Promise<void>;
 }
 
-export class StartupError extends Error {}
+export { StartupError };
 
 export async function startMock(options: MockOptions, logger: MockLogger = createLogger(options.logLevel)): Promise<RunningMock> {
   const log = logger.pino;
@@ -62,7 +63,9 @@ export async function startMock(options: MockOptions, logger: MockLogger = creat
   const serverPairExists = isComplete(await keyPairFiles(options.certs, 'server'));
   const generated = serverPairExists
     ? null
-    : await (await import('../pki/generate.js')).ensureDevPki({ outDir: options.certs, sans: options.sans, keyType: options.keyType });
+    : await writingCerts(options.certs, async () =>
+        (await import('../pki/generate.js')).ensureDevPki({ outDir: options.certs, sans: options.sans, keyType: options.keyType }),
+      );
   if (generated) {
     log.info({ certs: options.certs, written: generated.written }, 'generated a development PKI');
     for (const warning of generated.warnings) log.warn({ certs: options.certs }, warning);
@@ -89,7 +92,10 @@ export async function startMock(options: MockOptions, logger: MockLogger = creat
   scenarios.on('change', (edit) => liveEvents.scenarioChanged(scenarios.activeName(), edit));
   scenarios.on('reload', (outcome) => liveEvents.scenarioChanged(outcome.active, outcome.trigger === 'reset' ? 'reset' : 'reload'));
   const loaded = await scenarios.loadStartScenarioFirst();
-  if (!loaded.ok) throw new StartupError(`cannot start: ${loaded.message}\n${loaded.errors.map(formatError).join('\n')}`);
+  if (!loaded.ok) {
+    const fix = loaded.failure === 'unknown-initial' ? { option: 'scenario' as const, advice: 'choose one' } : null;
+    throw new StartupError(`cannot start: ${loaded.message}`, fix, loaded.errors.map(formatError));
+  }
   for (const error of loaded.errors) log.warn({ error: formatError(error) }, 'scenario file skipped');
 
   const sessions = new SessionStore(seed);
@@ -147,7 +153,7 @@ export async function startMock(options: MockOptions, logger: MockLogger = creat
 
   try {
     listeners.push(
-      await startEntitlementListener({
+      await listening(ENTITLEMENT_LISTENER, options.host, options.port, startEntitlementListener({
         name: 'main',
         host: options.host,
         port: options.port,
@@ -156,24 +162,33 @@ export async function startMock(options: MockOptions, logger: MockLogger = creat
         handler: createEntitlementHandler({ path: options.path, listener: 'main', state, bodyTimeoutMs: options.bodyTimeoutMs, onInternalError }),
         onTlsFailure,
         limits: options,
-      }),
+      })),
     );
     if (options.troublePort !== null) {
       const { ensureTroublePki, TROUBLE_KINDS } = await import('../pki/trouble.js');
-      const troubleCerts = await ensureTroublePki({ outDir: options.certs, sans: options.sans, keyType: options.keyType });
+      const troubleCerts = await writingCerts(options.certs, () =>
+        ensureTroublePki({ outDir: options.certs, sans: options.sans, keyType: options.keyType }),
+      );
+      const first = options.troublePort;
       for (const [index, kind] of TROUBLE_KINDS.entries()) {
+        const role: ListenerRole = {
+          name: `trouble listener ${index + 1} of ${TROUBLE_KINDS.length} (${kind})`,
+          portOption: 'troublePort',
+          hostOption: 'host',
+          portAdvice: `the trouble listeners take ${first} to ${first + TROUBLE_KINDS.length - 1}: choose another first port`,
+        };
         listeners.push(
-          await startEntitlementListener({
+          await listening(role, options.host, first + index, startEntitlementListener({
             name: kind,
             host: options.host,
-            port: options.troublePort + index,
+            port: first + index,
             ...troubleCerts[kind],
             clientCa: tls.clientCa,
             clientAuth: options.clientAuth,
             handler: createEntitlementHandler({ path: options.path, listener: kind, state, bodyTimeoutMs: options.bodyTimeoutMs, onInternalError }),
             onTlsFailure,
             limits: options,
-          }),
+          })),
         );
       }
     }
@@ -199,13 +214,18 @@ export async function startMock(options: MockOptions, logger: MockLogger = creat
         adminToken: options.adminToken,
       }).callback(),
     );
-    await new Promise<void>((resolve, reject) => {
-      admin.once('error', reject);
-      admin.listen(options.adminPort, options.adminHost, () => {
-        admin.off('error', reject);
-        resolve();
-      });
-    });
+    await listening(
+      ADMIN_LISTENER,
+      options.adminHost,
+      options.adminPort,
+      new Promise<void>((resolve, reject) => {
+        admin.once('error', reject);
+        admin.listen(options.adminPort, options.adminHost, () => {
+          admin.off('error', reject);
+          resolve();
+        });
+      }),
+    );
   } catch (error) {
     await close(0);
     throw error;
@@ -268,6 +288,32 @@ async function writeFinalRecording(recording: Recording, log: MockLogger['pino']
   } catch (error) {
     log.error({ err: error, file: recording.status().out }, 'could not write the recording');
     return null;
+  }
+}
+
+const ENTITLEMENT_LISTENER: ListenerRole = {
+  name: 'the entitlement listener',
+  portOption: 'port',
+  hostOption: 'host',
+  portAdvice: 'choose another port',
+};
+const ADMIN_LISTENER: ListenerRole = { name: 'the admin listener', portOption: 'adminPort', hostOption: 'adminHost', portAdvice: 'choose another port' };
+
+/** A listener starting; a port in use (and the like) becomes a StartupError naming the listener and its option. */
+async function listening<T>(role: ListenerRole, host: string, port: number, started: Promise<T>): Promise<T> {
+  try {
+    return await started;
+  } catch (error) {
+    throw listenError(error, role, host, port) ?? error;
+  }
+}
+
+/** Writing certificates into the certs folder; a folder that cannot be written becomes a StartupError naming it and --certs. */
+async function writingCerts<T>(certs: string, write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (error) {
+    throw certsFolderError(error, certs) ?? error;
   }
 }
 
