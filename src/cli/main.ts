@@ -23,6 +23,8 @@ Commands:
                            forward to a real entitlement service and record a scenario
   certs [--out DIR] [--san NAME]... [--key-type ec|rsa]
                            generate the development PKI
+  certs --client NAME [--expired|--not-yet-valid|--untrusted|--wrong-usage]
+                           one more client certificate, good or refused
   validate PATH...         check scenario files
   health [--url URL]       exit 0 when the admin /health answers ok
   request [options]        send one Entitlement Request and check the answer

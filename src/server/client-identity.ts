@@ -28,6 +28,11 @@ const REASONS: Record<string, string> = {
 
 export const ANONYMOUS: ClientIdentity = Object.freeze({ cn: null, fingerprint: null, authorized: false });
 
+/** The words /admin/tls-failures uses for an OpenSSL certificate verification error code. */
+export function refusalReason(code: string): string {
+  return REASONS[code] ?? code.toLowerCase().replaceAll('_', ' ');
+}
+
 /** Reads the verdict of OpenSSL's verification of the peer certificate on an established TLS socket. */
 export function judgeClientCertificate(socket: TLSSocket): CertificateVerdict {
   const peer = socket.getPeerCertificate();
@@ -42,7 +47,7 @@ export function judgeClientCertificate(socket: TLSSocket): CertificateVerdict {
     accepted: false,
     // An unverified certificate proves nothing: journal it as unauthenticated.
     identity: ANONYMOUS,
-    reason: REASONS[code] ?? code.toLowerCase().replaceAll('_', ' '),
+    reason: refusalReason(code),
     code,
   };
 }
