@@ -6,7 +6,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { once } from 'node:events';
-import { entitlementRequest, scenarioFolder, startTestMock, type TestMock } from './helpers/mock.js';
+import { entitlementRequest, eventually, scenarioFolder, startTestMock, type TestMock } from './helpers/mock.js';
 
 const SCENARIO = `
 rules:
@@ -74,6 +74,10 @@ test('a session answers its requests by its rules first, then the scenario; the 
       ['outsider', null, 'default', 'scenario-answer'],
     ],
   );
+  // Request lines are written in batches: wait for the last one.
+  await eventually(() => mock.logs.some((line) => line.msg === 'request' && line.contentID === 'outsider'));
+  const logged = mock.logs.filter((line) => line.msg === 'request').slice(-2);
+  assert.equal(logged.map((line) => [line.contentID, line.session, line.scenario]), [['t1-other', 't1', 'default'], ['outsider', undefined, 'default']]);
   const mine = (await mock.admin('GET', '/admin/requests?session=t1')).json.requests;
   assert.equal(mine.map((e: any) => e.request.contentID), ['t1-counted', 't1-counted', 't1-denied', 't1-other']);
   assert.is((await mock.admin('GET', '/admin/sessions/t1')).json.requests, 4);

@@ -85,6 +85,8 @@ export function createLogger(level: LogLevel, destination: NodeJS.WritableStream
           path: entry.path,
           contentID: request?.contentID,
           messageID: request?.messageID,
+          // Only for a request that belonged to a session (absent keys are left out of the line).
+          session: entry.session ?? undefined,
           scenario: entry.scenario,
           rule: entry.rule,
           status: entry.response.status,
