@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { loadScenarioPath, defaultNameOf } from '../src/scenario/load.js';
 import { AdminApiError, AdminClient } from '../src/client/admin-client.js';
 import { entitlementRequest, startTestMock, type EntitlementReply, type TestMock } from './helpers/mock.js';
-import { startRecorder, startUpstream } from './helpers/upstream.js';
+import { startRecorder, startUpstream, type Upstream } from './helpers/upstream.js';
 
 const SERVICE = `
 rules:
@@ -68,6 +68,17 @@ async function sendAll(mock: TestMock, requests: Record<string, unknown>[]): Pro
   const replies: EntitlementReply[] = [];
   for (const request of requests) replies.push(await mock.entitle(request));
   return replies;
+}
+
+/** Send `requests` one by one through a recorder in front of `upstream`, stop both; the replies and the file written. */
+async function recordThrough(upstream: Upstream, options: Parameters<typeof startRecorder>[1], requests: Record<string, unknown>[]) {
+  const recorder = await startRecorder(upstream.target(), options);
+  try {
+    return { recorded: await sendAll(recorder, requests), file: recorder.recording!.status().out };
+  } finally {
+    await recorder.close();
+    await upstream.mock.close();
+  }
 }
 
 /** Served by a plain mock from the file alone (the upstream already stopped): the same answers to the same requests. */
@@ -174,22 +185,13 @@ test('answers pass through unchanged, are journaled with the upstream exchange, 
 });
 
 test('--template-tokens makes repeated allows one rule with fresh tokens; --match-cookie records a rule per cookie', async () => {
-  const upstream = await startUpstream(SERVICE);
-  const recorder = await startRecorder(upstream.target(), { templateTokens: true, matchCookie: true });
   const requests = [
     ...[1, 2, 3].map(() => entitlementRequest({ contentID: 'movie-allowed', requestType: 1 })),
     entitlementRequest({ contentID: 'movie-cookies', requestType: 3, customerCookie: 'cookie-a' }),
     entitlementRequest({ contentID: 'movie-cookies', requestType: 3, customerCookie: 'cookie-b' }),
     entitlementRequest({ contentID: 'movie-cookies', requestType: 3 }),
   ];
-  let recorded: EntitlementReply[];
-  try {
-    recorded = await sendAll(recorder, requests);
-  } finally {
-    await recorder.close();
-    await upstream.mock.close();
-  }
-  const file = recorder.recording!.status().out;
+  const { recorded, file } = await recordThrough(await startUpstream(SERVICE), { templateTokens: true, matchCookie: true }, requests);
   assertValidates(file);
   const rules = loadScenarioPath(file).scenarios[0]!.definition.rules!;
   assert.is(rules.length, 4);
@@ -225,21 +227,13 @@ test('concurrent requests go through the kept-alive upstream connections; each c
 });
 
 test('the bundled device-binding flow, recorded per cookie with templated tokens, replays step by step', async () => {
-  const upstream = await startUpstream({ bundled: 'device-binding' });
-  const recorder = await startRecorder(upstream.target(), { matchCookie: true, templateTokens: true });
   const asked = (requestType: number, customerCookie?: string) =>
     entitlementRequest({ contentID: 'sees-movie', requestType, ...(customerCookie === undefined ? {} : { customerCookie }) });
   const requests = [asked(3, 'cookie-a'), asked(2, 'cookie-a'), asked(3, 'cookie-a'), asked(3, 'cookie-a'), asked(3, 'cookie-b'), asked(1)];
-  let recorded: EntitlementReply[];
-  try {
-    recorded = await sendAll(recorder, requests);
-  } finally {
-    await recorder.close();
-    await upstream.mock.close();
-  }
+  const upstream = await startUpstream({ bundled: 'device-binding' });
+  const { recorded, file } = await recordThrough(upstream, { matchCookie: true, templateTokens: true }, requests);
   assert.equal(recorded.map((reply) => reply.json.isAllowed), [false, true, true, true, false, true]);
   assert.is(recorded[0]!.json.error, -2034);
-  const file = recorder.recording!.status().out;
   assertValidates(file);
   const rules = loadScenarioPath(file).scenarios[0]!.definition.rules!;
   assert.equal(rules.map((rule) => [rule.name, rule.sequence?.length ?? 1]), [
