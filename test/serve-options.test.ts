@@ -40,6 +40,7 @@ test('every option has an environment variable; the command line wins', () => {
     EM_HEADER_TIMEOUT: '2500ms',
     EM_BODY_TIMEOUT: '1.5s',
     EM_MAX_CONNECTIONS: '20',
+    EM_READY_FILE: '/run/mock.json',
   };
   const fromEnv = parseServeOptions([], env);
   assert.equal(fromEnv, {
@@ -65,6 +66,7 @@ test('every option has an environment variable; the command line wins', () => {
     headerTimeoutMs: 2500,
     bodyTimeoutMs: 1500,
     maxConnections: 20,
+    readyFile: '/run/mock.json',
   });
   const fromArgs = parseServeOptions(['--port', '0', '--san', 'a', '--san', 'b,c', '--scenario', 'x'], env);
   assert.is(fromArgs.port, 0);

@@ -40,6 +40,7 @@ export const SERVE_OPTIONS = {
   'header-timeout': { env: 'EM_HEADER_TIMEOUT', type: 'string', help: 'time limit for a request\'s headers (10s)' },
   'body-timeout': { env: 'EM_BODY_TIMEOUT', type: 'string', help: 'time limit for a request body after its headers (30s)' },
   'max-connections': { env: 'EM_MAX_CONNECTIONS', type: 'string', help: 'concurrent connections per entitlement listener (1000)' },
+  'ready-file': { env: 'EM_READY_FILE', type: 'string', help: 'write {entitlementUrl, adminUrl, pid} as JSON here once both listeners accept' },
 } as const satisfies Record<string, OptionSpec>;
 
 type OptionName = keyof typeof SERVE_OPTIONS;
@@ -87,6 +88,7 @@ export function parseServeOptions(args: string[], env: NodeJS.ProcessEnv): MockO
     headerTimeoutMs: durationOption('header-timeout', raw('header-timeout'), DEFAULT_OPTIONS.headerTimeoutMs),
     bodyTimeoutMs: durationOption('body-timeout', raw('body-timeout'), DEFAULT_OPTIONS.bodyTimeoutMs),
     maxConnections: integerOption('max-connections', raw('max-connections'), DEFAULT_OPTIONS.maxConnections, 1, 1_000_000),
+    readyFile: raw('ready-file') ?? null,
   };
 }
 

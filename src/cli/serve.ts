@@ -3,6 +3,8 @@ import { parseServeOptions, serveHelp, SERVE_OPTIONS, UsageError } from './serve
 import { startMock, StartupError } from '../server/mock.js';
 import type { MockOptions } from '../server/options.js';
 import { createLogger } from '../server/logger.js';
+import { removeReadyFile, writeReadyFile } from './ready-file.js';
+import { whenNpmParentGone } from './parent-watch.js';
 
 /** How long in-flight responses may take to finish after SIGTERM before connections are cut. */
 const SHUTDOWN_GRACE_MS = 3000;
@@ -47,12 +49,27 @@ export async function runUntilSignal(options: MockOptions): Promise<number> {
     return 1;
   }
 
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+  let stopWatchingParent = () => {};
+  const signal = new Promise<NodeJS.Signals | 'parent exited'>((resolve) => {
     process.once('SIGTERM', () => resolve('SIGTERM'));
     process.once('SIGINT', () => resolve('SIGINT'));
+    stopWatchingParent = whenNpmParentGone(() => resolve('parent exited'));
   });
-  logger.pino.info({ signal }, 'shutting down');
+  if (options.readyFile !== null) {
+    try {
+      await writeReadyFile(options.readyFile, { entitlementUrl: mock.entitlementUrl, adminUrl: mock.adminUrl, pid: process.pid });
+    } catch (error) {
+      logger.pino.fatal((error as Error).message);
+      logger.flush();
+      process.stderr.write(`entitlement-mock: ${(error as Error).message}\n`);
+      await mock.close(0);
+      return 1;
+    }
+  }
+  logger.pino.info({ signal: await signal }, 'shutting down');
+  stopWatchingParent();
   await mock.close(SHUTDOWN_GRACE_MS);
+  if (options.readyFile !== null) await removeReadyFile(options.readyFile);
   const recordingLost = mock.recording !== null && mock.recording.status().writeError !== null;
   logger.pino.info('stopped');
   logger.flush();

@@ -38,6 +38,8 @@ export interface MockOptions {
   bodyTimeoutMs: number;
   /** Concurrent connections per entitlement listener; further ones are closed at once and recorded. */
   maxConnections: number;
+  /** `serve` writes {entitlementUrl, adminUrl, pid} here (atomically) once both listeners accept; null for none. */
+  readyFile: string | null;
   /** Record mode (`entitlement-mock record`): forward every request to a real service and record its answers. */
   record?: RecordOptions;
 }
@@ -68,4 +70,5 @@ export const DEFAULT_OPTIONS: MockOptions = {
   headerTimeoutMs: 10_000,
   bodyTimeoutMs: 30_000,
   maxConnections: 1000,
+  readyFile: null,
 };
