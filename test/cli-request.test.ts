@@ -90,6 +90,21 @@ test('defaults: client certificate, key and CA from EM_CERTS', async () => {
   assert.is(result.code, 0, result.stdout + result.stderr);
 });
 
+test('without --url: the mock serve would start from EM_HOST, EM_PORT and EM_PATH (as health follows EM_ADMIN_PORT)', async () => {
+  const env = { EM_CERTS: mock.pki.dir, EM_HOST: '127.0.0.1', EM_PORT: String(mock.port), EM_PATH: '/entitlement' };
+  const here = await request(['--json'], env);
+  assert.is(here.code, 0, here.stdout + here.stderr);
+  assert.is(JSON.parse(here.stdout).request.url, `https://127.0.0.1:${mock.port}/entitlement`);
+  const elsewhere = await request(['--json'], { ...env, EM_PATH: '/elsewhere' });
+  assert.is(elsewhere.code, 1);
+  assert.is(JSON.parse(elsewhere.stdout).request.url, `https://127.0.0.1:${mock.port}/elsewhere`);
+  assert.is(JSON.parse(elsewhere.stdout).response.status, 404, 'it went to this mock, at that path');
+  const wildcard = await request(['--json'], { ...env, EM_HOST: '0.0.0.0' });
+  assert.is(JSON.parse(wildcard.stdout).request.url, `https://localhost:${mock.port}/entitlement`, 'a wildcard address is asked at localhost');
+  const help = await request(['--help']);
+  for (const name of ['EM_HOST', 'EM_PORT', 'EM_PATH', 'EM_CERTS']) assert.ok(help.stdout.includes(name), name);
+});
+
 // One scenario per protocol check, each answering wrongly in exactly that way.
 const wrongAnswers: [CheckName, string, CheckName[]?][] = [
   ['HTTP status 200', '{ status: 503 }'],

@@ -14,7 +14,6 @@ import path from 'node:path';
 import { allPassed, checkEntitlementResponse, type CheckResult, type SentRequest } from '../protocol/checks.js';
 import { parseFlags, UsageError } from './args.js';
 
-const DEFAULT_URL = 'https://localhost:8443/entitlement';
 const DEFAULT_TIMEOUT_MS = 10_000;
 
 export const REQUEST_HELP = `Usage: entitlement-mock request [options]
@@ -22,7 +21,9 @@ export const REQUEST_HELP = `Usage: entitlement-mock request [options]
 Send one Entitlement Request as a license server does and check the answer.
 
 Options:
-  --url URL              entitlement endpoint (default ${DEFAULT_URL})
+  --url URL              entitlement endpoint (default https://\${EM_HOST:-localhost}:\${EM_PORT:-8443}\${EM_PATH:-/entitlement},
+                         the mock that serve starts with the same EM_* variables; a wildcard
+                         EM_HOST such as 0.0.0.0 is asked at localhost)
   --content-id ID        contentID (default: a fresh GUID)
   --request-type N       requestType (default: not sent)
   --cookie C             customerCookie (default: not sent)
@@ -90,6 +91,15 @@ export async function run(args: string[]): Promise<number> {
   return ok ? 0 : 1;
 }
 
+/** Where the mock's entitlement endpoint is, from the same EM_* variables `serve` reads. */
+export function defaultEntitlementUrl(env: NodeJS.ProcessEnv): string {
+  const set = (value: string | undefined) => (value === undefined || value === '' ? undefined : value);
+  const configuredHost = set(env.EM_HOST) ?? '';
+  const wildcard = configuredHost === '' || configuredHost === '0.0.0.0' || configuredHost === '::';
+  const host = wildcard ? 'localhost' : configuredHost.includes(':') ? `[${configuredHost}]` : configuredHost;
+  return `https://${host}:${set(env.EM_PORT) ?? '8443'}${set(env.EM_PATH) ?? '/entitlement'}`;
+}
+
 export function parseRequestOptions(args: string[], env: NodeJS.ProcessEnv): ProbeOptions {
   const values: Record<string, string | boolean | undefined> = parseFlags(args, {
     url: { type: 'string' },
@@ -109,7 +119,7 @@ export function parseRequestOptions(args: string[], env: NodeJS.ProcessEnv): Pro
     return typeof value === 'string' ? value : undefined;
   };
 
-  const rawUrl = text('url') ?? DEFAULT_URL;
+  const rawUrl = text('url') ?? defaultEntitlementUrl(env);
   let url: URL;
   try {
     url = new URL(rawUrl);
