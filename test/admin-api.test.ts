@@ -1,6 +1,7 @@
 /** The admin API: journal queries and bounds, reset, token, JSON errors. */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import http from 'node:http';
 import { startTestMock, entitlementRequest, type TestMock } from './helpers/mock.js';
 
 let mock: TestMock;
@@ -98,6 +99,51 @@ test('unknown admin routes and wrong methods answer JSON', async () => {
   assert.is(malformed.status, 400);
   assert.type(malformed.json.message, 'string');
   assert.is((await mock.admin('GET', '/health')).status, 200, 'still serving');
+});
+
+/** An admin request exactly as given: no Content-Type unless one is passed (fetch would add text/plain). */
+function rawAdmin(method: string, path: string, body: string, headers: Record<string, string> = {}): Promise<{ status: number; json: any }> {
+  return new Promise((resolve, reject) => {
+    const request = http.request({ host: '127.0.0.1', port: mock.adminPort, method, path, headers: { 'content-length': Buffer.byteLength(body), ...headers } }, (response) => {
+      let text = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => (text += chunk));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, json: JSON.parse(text) }));
+    });
+    request.on('error', reject);
+    request.end(body);
+  });
+}
+
+test('PUT /admin/scenarios/active takes a JSON body sent without a Content-Type', async () => {
+  const switched = await rawAdmin('PUT', '/admin/scenarios/active', '{"name": "showcase"}');
+  assert.equal(switched, { status: 200, json: { active: 'showcase' } });
+  assert.equal(await rawAdmin('PUT', '/admin/scenarios/active', '{"name": "default"}'), { status: 200, json: { active: 'default' } });
+});
+
+test('malformed JSON gets our own message: what is wrong, at which line and column, on every route', async () => {
+  const json = { 'content-type': 'application/json' };
+  const cases: [string, string, string][] = [
+    ['PUT /admin/scenarios/active', '{"name":', 'body is not valid JSON: it ends too early, at line 1, column 9'],
+    ['PUT /admin/scenarios/active', '{\n  "name": "default",\n}', "body is not valid JSON: Expected double-quoted property name, at line 3, column 1"],
+    ['PUT /admin/scenarios/active', '{"name": "default"} x', 'body is not valid JSON: Unexpected non-whitespace character after JSON, at line 1, column 21'],
+    ['PUT /admin/scenarios/active', '{\n  "name": tru\n}', "body is not valid JSON: Unexpected token '\\n', at line 2, column 14"],
+    ['PUT /admin/scenarios/active', '5', 'body must be a JSON object, got a number'],
+    ['POST /admin/sessions', '{"key": {"contentID": "a"}, ', 'body is not valid JSON: Expected double-quoted property name, at line 1, column 29'],
+  ];
+  for (const [route, body, message] of cases) {
+    const [method, path] = route.split(' ') as [string, string];
+    const reply = await rawAdmin(method, path, body, json);
+    assert.equal(reply, { status: 400, json: { error: 'bad request', message } }, `${route} ${JSON.stringify(body)}`);
+  }
+  const untyped = await rawAdmin('PUT', '/admin/scenarios/active', '{"name": ');
+  assert.equal(untyped, {
+    status: 400,
+    json: {
+      error: 'bad request',
+      message: 'body is not valid JSON: it ends too early, at line 1, column 10 (a body without Content-Type is read as JSON; send YAML as application/yaml)',
+    },
+  });
 });
 
 test('with --admin-token every route but /health needs the bearer token', async () => {

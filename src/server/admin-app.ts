@@ -13,6 +13,7 @@ import { reportRoutes } from '../admin/report-routes.js';
 import { eventRoutes } from '../admin/event-routes.js';
 import { dashboardFiles } from '../admin/dashboard-files.js';
 import { recordingRoutes } from '../admin/recording-routes.js';
+import { isUntypedBody, refuseMalformedJson } from '../admin/json-body.js';
 
 /**
  * Admin bodies are small JSON objects, or a scenario document (YAML or JSON). YAML
@@ -35,6 +36,8 @@ export function createAdminApp(context: AdminContext): Koa {
       jsonLimit: ADMIN_BODY_LIMIT,
       textLimit: ADMIN_BODY_LIMIT,
       strict: true,
+      detectJSON: isUntypedBody,
+      onerror: refuseMalformedJson,
     }),
   );
   const router = new Router();
@@ -75,7 +78,7 @@ async function jsonErrors(ctx: Koa.Context, next: Koa.Next): Promise<void> {
     ctx.status = status;
     if (httpError.headers) ctx.set(httpError.headers);
     ctx.body = {
-      error: status === 500 ? 'internal error' : (httpError.message ?? 'error').toLowerCase(),
+      error: status === 500 ? 'internal error' : status === 400 ? 'bad request' : (httpError.message ?? 'error').toLowerCase(),
       message: status === 500 ? 'the admin route failed; see the mock log' : (httpError.message ?? ''),
     };
     if (status === 500) ctx.app.emit('error', error, ctx);
