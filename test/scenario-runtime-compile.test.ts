@@ -521,4 +521,20 @@ test('compile problems are collected with their paths', () => {
   }
 });
 
+test('answerIfMatched: the decision (counters and state as answer() keeps them) when a rule matches; null when none does', () => {
+  const scenario = compile({
+    stateKey: 'customerCookie',
+    rules: [
+      { name: 'once', match: { contentID: 'a' }, times: 1, respond: { setState: 'seen' } },
+      { name: 'seen', match: { contentID: 'b', state: 'seen' }, respond: {} },
+    ],
+  });
+  assert.is(scenario.answerIfMatched(facts('b', { customerCookie: 'k' })), null, 'no state yet: nothing matches');
+  assert.is(scenario.answerIfMatched(facts('a', { customerCookie: 'k' }))?.rule, 'once');
+  assert.equal(scenario.answerIfMatched(facts('b', { customerCookie: 'k' }))?.state, { key: 'k', before: 'seen', after: 'seen' });
+  assert.is(scenario.answerIfMatched(facts('a', { customerCookie: 'k' })), null, 'times: 1 used up');
+  assert.is(scenario.answer(facts('z', { customerCookie: 'k' })).rule, null, 'answer() still gives the unmatched answer');
+  assert.equal(Object.keys(scenario.stateListing().keys), ['k']);
+});
+
 test.run();

@@ -305,7 +305,11 @@ class ScenarioCompiler {
       ruleNames,
 
       answer(facts: RequestFacts): Decision {
-        return scenarioState === null ? decide(facts) : decideWithState(scenarioState, facts);
+        return scenarioState === null ? (decide(facts) ?? unmatched(facts)) : decideWithState(scenarioState, facts, unmatched)!;
+      },
+
+      answerIfMatched(facts: RequestFacts): Decision | null {
+        return scenarioState === null ? decide(facts) : decideWithState(scenarioState, facts, null);
       },
 
       answerInvalid(facts: InvalidRequestFacts): Decision {
@@ -365,11 +369,16 @@ class ScenarioCompiler {
      * clear it. A request without a key sees no state, and a state change for it is ignored
      * (with a journal warning): requests without a key never share a state.
      */
-    function decideWithState({ key: stateKey, store }: ScenarioState, facts: RequestFacts): Decision {
+    function decideWithState(
+      { key: stateKey, store }: ScenarioState,
+      facts: RequestFacts,
+      orElse: ((facts: RequestFacts) => RuleDecision) | null,
+    ): Decision | null {
       const key = stateKey.of(facts);
       const before = key === null ? null : store.get(key);
       const seen: RequestFacts = before === null ? facts : { request: facts.request, client: facts.client, state: before };
-      const decision = decide(seen);
+      const decision = decide(seen) ?? orElse?.(seen) ?? null;
+      if (decision === null) return null;
       const change = decision.change ?? null;
       if (key === null) {
         if (change !== null) {
@@ -393,7 +402,8 @@ class ScenarioCompiler {
       return decision;
     }
 
-    function decide(facts: RequestFacts): RuleDecision {
+    /** The decision of the first rule that matches, or null. */
+    function decide(facts: RequestFacts): RuleDecision | null {
       const contentID = facts.request.contentID;
       if (typeof contentID !== 'string') {
         // Not a valid request after all: no index, every rule in order.
@@ -429,6 +439,10 @@ class ScenarioCompiler {
           if (decision) return decision;
         }
       }
+      return null;
+    }
+
+    function unmatched(facts: RequestFacts): RuleDecision {
       return { scenario: name, rule: null, step: null, nearMisses: nearMisses(facts), plan: unmatchedBuilder(facts, []), state: null };
     }
   }

@@ -102,6 +102,8 @@ export interface CompiledScenario {
   readonly ruleNames: readonly string[];
   /** Decide the answer to a valid request; advances times/sequence counters of the rule that matched. */
   answer(facts: RequestFacts): Decision;
+  /** answer() when a rule matches; null (and nothing counted or built) when none does: a session's rules before the scenario's. */
+  answerIfMatched(facts: RequestFacts): Decision | null;
   /** Decide the answer to a request the protocol forbids (the scenario's `invalid:` response). */
   answerInvalid(facts: InvalidRequestFacts): Decision;
   /** Reset every times/sequence counter (per-key ones included) and forget every state. */

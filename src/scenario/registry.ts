@@ -592,6 +592,9 @@ function placeholder(name: string): ServedScenario {
     answer: () => {
       throw new Error('no scenario loaded');
     },
+    answerIfMatched: () => {
+      throw new Error('no scenario loaded');
+    },
     answerInvalid: () => {
       throw new Error('no scenario loaded');
     },

@@ -81,8 +81,8 @@ export function createEntitlementHandler({ path, listener, state, bodyTimeoutMs,
         if (parsed.request === null) journaled.rawBody = body.text;
         if (state.forwarder === null) {
           const session = state.sessions.find(parsed.request, identity);
-          const fromSession = session !== null && parsed.valid ? session.rules.answer({ request: parsed.request, client: identity }) : null;
-          const answeredBySession = fromSession !== null && fromSession.rule !== null;
+          const fromSession = session !== null && parsed.valid ? session.rules.answerIfMatched({ request: parsed.request, client: identity }) : null;
+          const answeredBySession = fromSession !== null;
           const scenario = state.scenarios.active();
           const decision: Decision = answeredBySession
             ? fromSession
