@@ -54,16 +54,20 @@ async function main(): Promise<void> {
 
   const browser = await launchChromium();
   try {
-    const page = await browser.newPage({ viewport: { width: 1500, height: 980 } });
+    const page = await browser.newPage({ viewport: { width: 1680, height: 1000 } });
     await page.goto(mock.adminUrl);
     await playTraffic(mock, SECONDS * 1000);
     await page.waitForTimeout(2500); // the chart redraws once a second; the report refreshes at most every 3 s
     await page.screenshot({ path: new URL('dashboard.png', DOCS).pathname });
 
+    await page.locator('input[name=unmatched]').check();
     await page.locator('#request-rows [data-id]', { hasText: 'no rule' }).first().click();
     await page.locator('#entry-detail h2').waitFor();
+    await page.mouse.move(1500, 600); // off the list, so its rows flow again
+    await page.waitForTimeout(300);
     await page.screenshot({ path: new URL('dashboard-entry.png', DOCS).pathname });
     await page.keyboard.press('Escape');
+    await page.locator('input[name=unmatched]').uncheck();
 
     await page.locator('#report-refresh').click();
     await page.waitForTimeout(500);

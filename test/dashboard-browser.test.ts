@@ -3,12 +3,13 @@
  * mock, with real mTLS requests sent from Node while the page watches.
  */
 import https from 'node:https';
+import net from 'node:net';
 import { existsSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Browser, Page } from 'playwright-core';
 import { CHROMIUM_PATH, launchChromium } from './helpers/browser.js';
-import { entitlementRequest, eventually, startTestMock, type TestMock } from './helpers/mock.js';
+import { entitlementRequest, eventually, scenarioFolder, startTestMock, type TestMock } from './helpers/mock.js';
 import type { NewJournalEntry } from '../src/journal/entry.js';
 
 const TOKEN = 'dashboard-secret-token';
@@ -75,6 +76,37 @@ test('the page loads at / and /ui/ and shows a request sent after load within 1 
 
   const ui = await openDashboard(mock, '/ui/');
   await rowFor(ui, request.contentID as string).waitFor({ timeout: 2000 });
+});
+
+test('the side panels: refused handshakes by reason, load errors with file:line:column, the report card, the chart', async () => {
+  const scenarios = await scenarioFolder({
+    'default.yaml': 'rules:\n  - name: allow\n    respond: { isAllowed: true }\n',
+    'broken.yaml': 'rules:\n  - name: typo\n    respond: { delay: soon }\n',
+  });
+  const own = await startTestMock({ scenarios });
+  try {
+    const page = await openDashboard(own);
+    await page.locator('#scenario-errors h3', { hasText: 'Load errors (1)' }).waitFor({ timeout: 5000 });
+    const loadErrors = (await page.locator('#scenario-errors').textContent()) ?? '';
+    assert.match(loadErrors, /broken\.yaml:3:\d+ .*delay/);
+
+    await own.entitle(entitlementRequest(), { client: null }).catch(() => undefined);
+    await own.entitle(entitlementRequest(), { client: null }).catch(() => undefined);
+    await eventually(async () => /no certificate\D*2/.test((await page.locator('#tls-counts').textContent()) ?? ''), 5000);
+    assert.is(await page.locator('#tls-total').textContent(), '2');
+
+    await own.entitle(entitlementRequest({ contentID: 'not-a-guid' }));
+    await rowFor(page, 'not-a-guid').waitFor({ timeout: 2000 });
+    await page.locator('#report-refresh').click();
+    await eventually(async () => /not a GUID/.test((await page.locator('#report-body').textContent()) ?? ''), 5000);
+    await page.locator('#report-body button', { hasText: '#' }).first().click();
+    await page.locator('#entry-detail h2').waitFor();
+    await page.keyboard.press('Escape');
+
+    await eventually(async () => (await page.locator('#rate-chart rect.rate-bar').count()) > 0, 3000);
+  } finally {
+    await own.close();
+  }
 });
 
 test('filters narrow the list (live entries too), are kept in the URL, and a reload restores them', async () => {
@@ -161,6 +193,68 @@ test('a row opens the full entry: request, response as sent, warnings, problems,
   } finally {
     await mock.admin('DELETE', '/admin/scenarios/picky');
   }
+});
+
+/** A TCP relay to the admin port whose connections can be cut (and new ones refused): a network drop between page and mock. */
+async function cuttableRelay(port: number) {
+  const sockets = new Set<net.Socket>();
+  let refusing = false;
+  const server = net.createServer((client) => {
+    if (refusing) return void client.destroy();
+    const upstream = net.connect(port, '127.0.0.1');
+    for (const socket of [client, upstream]) {
+      sockets.add(socket);
+      socket.on('error', () => undefined);
+      socket.on('close', () => {
+        sockets.delete(socket);
+        client.destroy();
+        upstream.destroy();
+      });
+    }
+    client.pipe(upstream).pipe(client);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`,
+    cut() {
+      refusing = true;
+      for (const socket of sockets) socket.destroy();
+    },
+    restore() {
+      refusing = false;
+    },
+    close: () => new Promise((resolve) => server.close(resolve)),
+  };
+}
+
+test('a dropped connection reconnects and resumes after the last entry: what came meanwhile shows once', async () => {
+  await mock.admin('DELETE', '/admin/requests');
+  const relay = await cuttableRelay(mock.adminPort);
+  const page = await newPage();
+  await page.goto(relay.url);
+  await page.locator('#connection.live').waitFor({ timeout: 5000 });
+  const resumes: (string | undefined)[] = [];
+  page.on('request', (request) => {
+    if (new URL(request.url()).pathname === '/admin/events') resumes.push(request.headers()['last-event-id']);
+  });
+  const before = entitlementRequest({ contentID: `resume-before-${Date.now()}` });
+  await mock.entitle(before);
+  await rowFor(page, before.contentID as string).waitFor({ timeout: 2000 });
+  const [beforeEntry] = (await mock.admin('GET', `/admin/requests?contentID=${before.contentID}`)).json.requests;
+
+  relay.cut();
+  await page.locator('#connection.retrying').waitFor({ timeout: 5000 });
+  const meanwhile = [1, 2, 3].map((n) => entitlementRequest({ contentID: `resume-meanwhile-${n}-${Date.now()}` }));
+  for (const request of meanwhile) await mock.entitle(request);
+  relay.restore();
+  await page.locator('#connection.live').waitFor({ timeout: 10_000 });
+  for (const request of meanwhile) await rowFor(page, request.contentID as string).waitFor({ timeout: 3000 });
+  const ids = await rows(page).evaluateAll((elements) => elements.map((element) => (element as HTMLElement).dataset.id));
+  assert.is(ids.length, 4, `rows: ${ids.join(', ')}`);
+  assert.is(new Set(ids).size, 4, 'nothing shown twice');
+  assert.ok(resumes.includes(String(beforeEntry.id)), `reconnected with Last-Event-ID ${beforeEntry.id}: ${resumes.join(', ')}`);
+  await page.close();
+  await relay.close();
 });
 
 test('the scenario switcher activates another scenario, and a switch made elsewhere shows up', async () => {

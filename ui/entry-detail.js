@@ -9,6 +9,7 @@ import { answerText } from './request-list.js';
 const SHOWN = new Set([
   'id', 'time', 'remote', 'listener', 'clientCN', 'clientFingerprint', 'clientAuthorized', 'method', 'path', 'headers',
   'request', 'rawBody', 'valid', 'problems', 'warnings', 'scenario', 'rule', 'nearMisses', 'step', 'session', 'response', 'durationMs',
+  'state', 'tls', 'upstream',
 ]);
 
 export class EntryDetail {
@@ -49,8 +50,9 @@ export class EntryDetail {
           ['Answer', `${answerText(entry)}${answer.delayMs > 0 ? ` after a ${answer.delayMs} ms delay` : ''}`],
           ['Duration', formatDuration(entry.durationMs)],
           ['Scenario', entry.scenario ?? '—'],
-          ['Rule', !entry.valid ? 'none (invalid request)' : entry.rule === null ? 'none matched' : `${entry.rule}${entry.step === null ? '' : `, sequence step ${entry.step} (from 0)`}`],
+          ['Rule', ruleText(entry)],
           ['Session', session ?? '—'],
+          ...(entry.state ? /** @type {[string, string][]} */ ([['State', `${entry.state.key}: ${entry.state.before ?? '(none)'} → ${entry.state.after ?? '(none)'}`]]) : []),
           ['Time', entry.time],
         ]),
         entry.problems.length > 0 ? section('Problems', h('ul', { class: 'problems' }, entry.problems.map((text) => h('li', {}, text)))) : null,
@@ -74,8 +76,20 @@ export class EntryDetail {
             ['Fingerprint', entry.clientFingerprint ?? '—'],
             ['Trusted', entry.clientAuthorized ? 'yes' : 'no'],
             ['Remote', entry.remote],
+            ...(entry.tls ? /** @type {[string, string][]} */ ([['TLS', `${entry.tls.version ?? '?'}, connection #${entry.tls.connection}${entry.tls.resumed ? ', resumed session' : ''}`]]) : []),
           ]),
         ),
+        entry.upstream
+          ? section(
+              'Upstream (record mode)',
+              keyValues([
+                ['URL', entry.upstream.url],
+                ['Outcome', entry.upstream.outcome === 'answered' ? `answered ${entry.upstream.status}` : `failed: ${entry.upstream.reason ?? ''}`],
+                ['Took', `${entry.upstream.ms} ms`],
+              ]),
+              entry.upstream.body === null || entry.upstream.body === undefined ? null : codeBlock(typeof entry.upstream.body === 'string' ? entry.upstream.body : json(entry.upstream.body), 'upstream body'),
+            )
+          : null,
         section(
           'Request',
           h('p', { class: 'mono' }, `${entry.method} ${entry.path}`),
@@ -103,6 +117,14 @@ export class EntryDetail {
     this.panel.hidden = true;
     this.panel.replaceChildren();
   }
+}
+
+/** @param {JournalEntry} entry */
+function ruleText(entry) {
+  if (!entry.valid) return 'none (invalid request)';
+  if (entry.upstream) return 'none: forwarded upstream (record mode)';
+  if (entry.rule === null) return 'none matched';
+  return `${entry.rule}${entry.step === null ? '' : `, sequence step ${entry.step} (from 0)`}${entry.scenario === null ? ' (a session rule)' : ''}`;
 }
 
 /** @param {unknown} value */

@@ -29,6 +29,9 @@ export const STORE_LIMIT = 10_000;
  * @property {{ rule: string, failed: { key: string, reason: string }[] }[]} [nearMisses]
  * @property {number | null} step
  * @property {string | null} [session]
+ * @property {{ key: string, before: string | null, after: string | null } | null} [state]
+ * @property {{ connection: number, version: string | null, resumed: boolean } | null} [tls]
+ * @property {{ outcome: 'answered' | 'failed', url: string, status: number | null, ms: number, reason?: string, body: unknown }} [upstream] record mode
  * @property {{ status: number | null, body: unknown, fault: string | null, delayMs: number }} response
  * @property {number | null} durationMs
  */
@@ -140,8 +143,16 @@ export class EntryStore {
 
 /** @param {JournalEntry} entry */
 function hitKey(entry) {
-  const rule = !entry.valid ? '(invalid)' : entry.rule ?? '(unmatched)';
+  const rule = !entry.valid ? '(invalid)' : entry.upstream ? '(recorded)' : entry.rule ?? '(unmatched)';
   return `${entry.scenario ?? ''}\u0000${rule}`;
+}
+
+/**
+ * A valid request no rule answered (in record mode the upstream answers: not unmatched).
+ * @param {JournalEntry} entry
+ */
+export function isUnmatched(entry) {
+  return entry.valid && entry.rule === null && !entry.upstream;
 }
 
 /**

@@ -3,7 +3,7 @@
  * The request list's filters, kept in the page's URL query (and the open entry
  * with them) so a view can be shared and survives a reload.
  */
-import { asText, requestField } from './entry-store.js';
+import { asText, isUnmatched, requestField } from './entry-store.js';
 
 /** @typedef {import('./entry-store.js').JournalEntry} JournalEntry */
 
@@ -27,22 +27,33 @@ export const FILTER_KEYS = ['contentID', 'cookie', 'rule', 'valid', 'unmatched',
  */
 export function readUrl(search) {
   const query = new URLSearchParams(search);
-  const text = (/** @type {string} */ key) => query.get(key) ?? '';
-  const valid = text('valid');
-  const entry = Number(text('entry'));
+  const entry = Number(query.get('entry'));
   return {
-    filters: {
-      contentID: text('contentID'),
-      cookie: text('cookie'),
-      rule: text('rule'),
-      valid: valid === 'true' || valid === 'false' ? valid : '',
-      unmatched: text('unmatched') === 'true' ? 'true' : '',
-      session: text('session'),
-      listener: text('listener'),
-    },
+    filters: filtersFrom((key) => query.get(key) ?? ''),
     entry: Number.isSafeInteger(entry) && entry > 0 ? entry : null,
   };
 }
+
+/**
+ * Filters from their values as text (a URL query, a form), anything unexpected ignored.
+ * @param {(key: keyof Filters) => string} text
+ * @returns {Filters}
+ */
+export function filtersFrom(text) {
+  const valid = text('valid');
+  return {
+    contentID: text('contentID'),
+    cookie: text('cookie'),
+    rule: text('rule'),
+    valid: valid === 'true' || valid === 'false' ? valid : '',
+    unmatched: text('unmatched') === 'true' ? 'true' : '',
+    session: text('session'),
+    listener: text('listener'),
+  };
+}
+
+/** @type {Filters} */
+export const NO_FILTERS = filtersFrom(() => '');
 
 /**
  * Put the filters and the open entry into the URL without a reload or a history entry per keystroke.
@@ -73,7 +84,7 @@ export function entryFilter(filters) {
     (cookie === '' || asText(requestField(entry, 'customerCookie')).includes(cookie)) &&
     (rule === '' || entry.rule === rule) &&
     (valid === '' || String(entry.valid) === valid) &&
-    (unmatched === '' || (entry.valid && entry.rule === null)) &&
+    (unmatched === '' || isUnmatched(entry)) &&
     (session === '' || entry.session === session) &&
     (listener === '' || entry.listener === listener);
 }

@@ -40,34 +40,38 @@ export function startLiveFeed(handlers) {
     let path = '/admin/events';
     if (resumeFrom === null) path += `?since=0&limit=${handlers.firstLoadLimit}`;
     else headers['Last-Event-ID'] = String(resumeFrom);
-    let silence = setTimeout(() => abort.abort(), SILENCE_MS);
+    /** @type {ReturnType<typeof setTimeout> | undefined} */
+    let silence;
+    let why = 'the stream ended';
     try {
       const response = await adminFetch(path, { headers, signal: abort.signal, cache: 'no-store' });
       if (!response.ok || !response.body) throw new Error(`GET /admin/events answered ${response.status}`);
+      silence = setTimeout(() => abort.abort(), SILENCE_MS);
       const parser = eventParser(handlers.event);
-      const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+      const reader = response.body.getReader();
+      const decoder = new TextDecoder();
+      let announced = false;
       for (;;) {
         const { value, done } = await reader.read();
-        if (done) break;
+        if (done || abort.signal.aborted) break;
         clearTimeout(silence);
         silence = setTimeout(() => abort.abort(), SILENCE_MS);
-        if (failures > 0 || value.length > 0) {
-          if (failures > 0) failures = 0;
+        if (!announced) {
+          announced = true;
+          failures = 0;
           handlers.status('live');
         }
-        if (abort.signal.aborted) break;
-        parser(value);
+        parser(decoder.decode(value, { stream: true }));
       }
     } catch (error) {
-      if (current !== abort) return; // replaced by reconnectNow()
-      handlers.status(failures >= 2 ? 'failed' : 'retrying', error instanceof Error ? error.message : String(error));
+      why = error instanceof Error ? error.message : String(error);
     } finally {
       clearTimeout(silence);
     }
-    if (current !== abort) return;
+    if (current !== abort) return; // replaced by reconnectNow()
     const wait = RETRY_MS[Math.min(failures, RETRY_MS.length - 1)];
     failures++;
-    handlers.status('retrying', `reconnecting in ${wait / 1000} s`);
+    handlers.status(failures > RETRY_MS.length ? 'failed' : 'retrying', `${why}; reconnecting in ${wait / 1000} s`);
     setTimeout(() => {
       if (current === abort) void connect();
     }, wait);

@@ -4,7 +4,7 @@ import { adminJson } from './admin-client.js';
 import { byId, inNextFrame } from './dom.js';
 import { EntryDetail } from './entry-detail.js';
 import { EntryStore, STORE_LIMIT } from './entry-store.js';
-import { FILTER_KEYS, entryFilter, isFiltering, readUrl, writeUrl } from './filters.js';
+import { FILTER_KEYS, NO_FILTERS, entryFilter, filtersFrom, isFiltering, readUrl, writeUrl } from './filters.js';
 import { startLiveFeed } from './live-feed.js';
 import { RateChart } from './rate-chart.js';
 import { ROW_LIMIT, RequestList } from './request-list.js';
@@ -64,21 +64,11 @@ function fillFilterForm() {
 
 /** @returns {Filters} */
 function filtersFromForm() {
-  const value = (/** @type {string} */ key) => {
+  return filtersFrom((key) => {
     const field = filterForm.elements.namedItem(key);
     if (field instanceof HTMLInputElement && field.type === 'checkbox') return field.checked ? 'true' : '';
     return field instanceof HTMLInputElement || field instanceof HTMLSelectElement ? field.value : '';
-  };
-  const valid = value('valid');
-  return {
-    contentID: value('contentID'),
-    cookie: value('cookie'),
-    rule: value('rule'),
-    valid: valid === 'true' || valid === 'false' ? valid : '',
-    unmatched: value('unmatched') === 'true' ? 'true' : '',
-    session: value('session'),
-    listener: value('listener'),
-  };
+  });
 }
 
 /** @type {ReturnType<typeof setTimeout> | undefined} */
@@ -90,9 +80,7 @@ filterForm.addEventListener('input', (event) => {
   typing = setTimeout(() => setFilters(filtersFromForm()), delay);
 });
 filterForm.addEventListener('submit', (event) => event.preventDefault());
-byId('filters-clear', HTMLButtonElement).addEventListener('click', () =>
-  setFilters({ contentID: '', cookie: '', rule: '', valid: '', unmatched: '', session: '', listener: '' }),
-);
+byId('filters-clear', HTMLButtonElement).addEventListener('click', () => setFilters(NO_FILTERS));
 
 // ---- pausing: rows do not move while the reader points at them or has scrolled down ----
 

@@ -6,7 +6,7 @@
  * at hundreds of requests per second: each batch costs one layout of the list.
  */
 import { clockTime, formatDuration, h, inNextFrame } from './dom.js';
-import { asText, requestField } from './entry-store.js';
+import { asText, isUnmatched, requestField } from './entry-store.js';
 
 /** @typedef {import('./entry-store.js').JournalEntry} JournalEntry */
 
@@ -181,10 +181,10 @@ export class RequestList {
     return [
       cell({ class: 'time', title: entry.time }, clockTime(entry.time)),
       cell({}, h('span', { class: entry.listener === 'main' ? 'listener' : 'listener trouble' }, entry.listener)),
-      cell({ class: 'mono' }, entry.clientCN ?? '—'),
-      cell({ class: 'mono clip' }, asText(requestField(entry, 'contentID'))),
+      cell({ class: 'mono', title: entry.clientCN }, entry.clientCN ?? '—'),
+      cell({ class: 'mono', title: asText(requestField(entry, 'contentID')) }, asText(requestField(entry, 'contentID'))),
       cell({ class: 'num' }, requestType === undefined ? '' : asText(requestType)),
-      cell({ class: 'mono clip' }, asText(requestField(entry, 'customerCookie'))),
+      cell({ class: 'mono', title: asText(requestField(entry, 'customerCookie')) || null }, asText(requestField(entry, 'customerCookie'))),
       ruleCell(entry),
       cell({ class: answerClass(entry) }, answerText(entry)),
       cell({ class: 'num' }, formatDuration(entry.durationMs)),
@@ -208,7 +208,7 @@ function cell(props, ...content) {
 function rowClass(entry, selected) {
   const classes = ['row'];
   if (!entry.valid) classes.push('invalid');
-  else if (entry.rule === null) classes.push('unmatched');
+  else if (isUnmatched(entry)) classes.push('unmatched');
   if (entry.id === selected) classes.push('selected');
   return classes.join(' ');
 }
@@ -216,9 +216,10 @@ function rowClass(entry, selected) {
 /** @param {JournalEntry} entry */
 function ruleCell(entry) {
   if (!entry.valid) return cell({ class: 'rule muted' }, 'invalid');
+  if (entry.upstream) return cell({ class: 'rule muted', title: entry.upstream.url }, entry.upstream.outcome === 'answered' ? 'recorded upstream' : 'upstream failed');
   if (entry.rule === null) return cell({ class: 'rule muted' }, 'no rule');
   return cell(
-    { class: 'rule' },
+    { class: 'rule', title: entry.rule },
     entry.rule,
     entry.step === null ? null : h('span', { class: 'step', title: `sequence step ${entry.step} (from 0)` }, ` [${entry.step}]`),
   );

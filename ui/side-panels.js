@@ -76,6 +76,76 @@ export class TlsFailuresPanel {
   }
 }
 
+/** @typedef {{ id: string, severity: string, title: string, count: number, examples: number[], advice: string }} Finding */
+/**
+ * @typedef {object} FaultReaction
+ * @property {string} failure
+ * @property {number} count
+ * @property {number} retried
+ * @property {number} retries
+ * @property {number} maxRetries
+ * @property {{ min: number, median: number, max: number }} [gaveUpAfterMs]
+ * @property {number} [stillWaiting]
+ */
+/**
+ * @typedef {object} TrafficProfile
+ * @property {number} connections
+ * @property {Record<string, number>} tlsVersions
+ * @property {number} resumedConnections
+ * @property {number} peakConcurrency
+ * @property {FaultReaction[]} faultReactions
+ */
+
+/**
+ * The facts of the report: TLS, resumption, concurrency, and how the license server reacted to each kind of failure.
+ * @param {TrafficProfile} facts
+ */
+function profile(facts) {
+  const versions = Object.entries(facts.tlsVersions ?? {}).map(([version, count]) => `${version} × ${count}`).join(', ');
+  return h(
+    'div',
+    { class: 'profile' },
+    h('h3', {}, 'Its traffic'),
+    h(
+      'dl',
+      { class: 'key-values compact-kv' },
+      h('dt', {}, 'Connections'),
+      h('dd', {}, String(facts.connections)),
+      h('dt', {}, 'TLS versions'),
+      h('dd', {}, versions || '—'),
+      h('dt', {}, 'Resumed'),
+      h('dd', {}, `${facts.resumedConnections} of ${facts.connections} connections`),
+      h('dt', {}, 'Peak concurrency'),
+      h('dd', {}, String(facts.peakConcurrency)),
+    ),
+    (facts.faultReactions ?? []).length === 0
+      ? null
+      : [
+          h('h3', {}, 'How it reacted to failures'),
+          h(
+            'table',
+            { class: 'compact reactions' },
+            h('thead', {}, h('tr', {}, h('th', {}, 'Got'), h('th', { class: 'num' }, 'times'), h('th', { class: 'num' }, 'retried'), h('th', { class: 'num' }, 'max in a row'), h('th', { class: 'num' }, 'gave up after'))),
+            h(
+              'tbody',
+              {},
+              facts.faultReactions.map((reaction) =>
+                h(
+                  'tr',
+                  {},
+                  h('td', {}, reaction.failure),
+                  h('td', { class: 'num' }, String(reaction.count)),
+                  h('td', { class: 'num' }, String(reaction.retried)),
+                  h('td', { class: 'num' }, String(reaction.maxRetries)),
+                  h('td', { class: 'num' }, reaction.gaveUpAfterMs ? `${Math.round(reaction.gaveUpAfterMs.median)} ms` : '—'),
+                ),
+              ),
+            ),
+          ),
+        ],
+  );
+}
+
 /**
  * GET /admin/report: findings about the license server under test. Rendered generically
  * (severity, title, count, advice, example entries), so new kinds of finding need no change here.
@@ -93,7 +163,7 @@ export class ReportPanel {
 
   async load() {
     try {
-      /** @type {{ findings: { id: string, severity: string, title: string, count: number, examples: number[], advice: string }[], requests?: number, refusedHandshakes?: number }} */
+      /** @type {{ findings: Finding[], requests?: number, refusedHandshakes?: number, profile?: TrafficProfile }} */
       const report = await adminJson('/admin/report');
       const findings = report.findings ?? [];
       const covered = report.requests === undefined ? '' : `${report.requests} requests, ${report.refusedHandshakes ?? 0} refused handshakes`;
@@ -103,6 +173,7 @@ export class ReportPanel {
         findings.length === 0
           ? h('p', { class: 'good' }, 'No findings: nothing the license server did looks wrong so far.')
           : h('ul', { class: 'findings' }, findings.map((finding) => this.finding(finding))),
+        report.profile ? profile(report.profile) : null,
       );
     } catch (error) {
       this.summary.textContent = '';
@@ -115,7 +186,7 @@ export class ReportPanel {
     }
   }
 
-  /** @param {{ id: string, severity: string, title: string, count: number, examples: number[], advice: string }} finding */
+  /** @param {Finding} finding */
   finding(finding) {
     const severity = ['error', 'warn', 'info'].includes(finding.severity) ? finding.severity : 'info';
     return h(
