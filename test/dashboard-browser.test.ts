@@ -444,7 +444,7 @@ test('with a full 10,000-entry journal and a burst of requests the page stays re
     // The page's own measure: how long a click waited before its handler ran (100 ms feels instant; 250 leaves room for a loaded machine).
     assert.ok(Math.max(...measured.clickDelays) < 250, `a click waited ${Math.max(...measured.clickDelays)} ms for the page`);
     // Measured from the test: playwright's round trips included.
-    assert.ok(Math.max(...openTimes) < 2000, `opening an entry took up to ${Math.max(...openTimes)} ms`);
+    assert.ok(Math.max(...openTimes) < 3000, `opening an entry took up to ${Math.max(...openTimes)} ms`);
   } finally {
     await full.close();
   }
