@@ -13,6 +13,7 @@ COPY package.json package-lock.json ./
 # --ignore-scripts: `prepare` would compile before the sources are here; the build is its own step.
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
+COPY scripts/bundle.mjs ./scripts/bundle.mjs
 COPY src ./src
 RUN npm run build
 

@@ -2,6 +2,7 @@
  * Wires a running mock together: PKI, scenarios, journal, the entitlement
  * listener(s) and the admin listener; and takes it apart again gracefully.
  */
+import type { Server } from 'node:net';
 import { loadServerTls } from '../pki/load.js';
 import { isComplete, keyPairFiles } from '../pki/files.js';
 import { ScenarioRegistry } from '../scenario/registry.js';
@@ -193,9 +194,10 @@ export async function startMock(options: MockOptions, logger: MockLogger = creat
       }
     }
     // Only the admin API needs Koa, its router and body parser, and prom-client (~40% of the
-    // modules a start loads): they load once the entitlement listeners are up, so the first
-    // Entitlement Request can be answered meanwhile. The start line still comes after both.
-    // The other scenario files are read meanwhile (the start scenario's file was read first).
+    // modules a start loads), and only a later request the other scenario files: both load
+    // once the main listener has answered its first request (or nobody is waiting for one),
+    // since loading them would hold that answer up. The start line still comes after both.
+    await firstAnswerOrQuiet((listeners[0] as RunningListener).server, journal);
     const [{ createAdminApp }, remaining] = await Promise.all([import('./admin-app.js'), loaded.remaining ? scenarios.loadRemaining() : null]);
     for (const error of remaining?.errors ?? []) log.warn({ error: formatError(error) }, 'scenario file skipped');
     admin.on(
@@ -315,6 +317,29 @@ async function writingCerts<T>(certs: string, write: () => Promise<T>): Promise<
   } catch (error) {
     throw certsFolderError(error, certs) ?? error;
   }
+}
+
+/** No connection this soon after listening: nobody is waiting for a first answer. */
+const QUIET_AFTER_LISTEN_MS = 10;
+/** A first connection that never becomes a journaled request (refused, silent) holds the rest of the start up at most this long. */
+const FIRST_ANSWER_WAIT_MS = 250;
+
+/** Resolves once the listener journaled its first request, or when no connection came within QUIET_AFTER_LISTEN_MS. */
+function firstAnswerOrQuiet(server: Server, journal: Journal): Promise<void> {
+  return new Promise((resolve) => {
+    const quiet = setTimeout(done, QUIET_AFTER_LISTEN_MS);
+    const cap = setTimeout(done, FIRST_ANSWER_WAIT_MS);
+    const onConnection = () => clearTimeout(quiet);
+    server.once('connection', onConnection);
+    const unsubscribe = journal.subscribe({ appended: done });
+    function done() {
+      clearTimeout(quiet);
+      clearTimeout(cap);
+      server.off('connection', onConnection);
+      unsubscribe();
+      resolve();
+    }
+  });
 }
 
 function formatError(error: { file: string; line: number; column: number; message: string }): string {
