@@ -5,7 +5,7 @@
  */
 import http from 'node:http';
 import type { Socket } from 'node:net';
-import { MAX_HEADER_BYTES } from './options.js';
+import { MAX_HEADER_BYTES, timeoutCheckInterval } from './options.js';
 import { describeHttpRefusal } from './tls-failures.js';
 import { isLingering, lingerOnLastAnswer, refuseLingering } from './linger.js';
 
@@ -13,7 +13,7 @@ export function createAdminServer(headerTimeoutMs: number): http.Server {
   const server = http.createServer({
     maxHeaderSize: MAX_HEADER_BYTES,
     headersTimeout: headerTimeoutMs,
-    connectionsCheckingInterval: Math.max(25, Math.min(1000, Math.floor(headerTimeoutMs / 4))),
+    connectionsCheckingInterval: timeoutCheckInterval(headerTimeoutMs),
   });
   server.on('connection', lingerOnLastAnswer);
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {

@@ -17,7 +17,7 @@ import type { ListenerName } from '../journal/entry.js';
 import { judgeClientCertificate } from './client-identity.js';
 import { connectionOf, describeTls, remoteOf, trackConnection } from './connection.js';
 import { describeHandshakeError, describeHttpRefusal, type TlsFailure } from './tls-failures.js';
-import { DEFAULT_OPTIONS, MAX_HEADER_BYTES } from './options.js';
+import { DEFAULT_OPTIONS, MAX_HEADER_BYTES, timeoutCheckInterval } from './options.js';
 import { refuseBody } from './read-body.js';
 import { isLingering, lingerOnLastAnswer, refuseLingering } from './linger.js';
 
@@ -72,9 +72,7 @@ export async function startEntitlementListener(options: EntitlementListenerOptio
       // The body has its own limit (bodyTimeoutMs, enforced where it is read, with a 408 the
       // journal records). This backstop also ends a body nobody reads, e.g. one sent to a wrong path.
       requestTimeout: limits.headerTimeoutMs + limits.bodyTimeoutMs + 1000,
-      // Node checks the two timeouts above on this interval (default 30 s): check often enough
-      // that a limit is kept to within a quarter of itself.
-      connectionsCheckingInterval: Math.max(25, Math.min(1000, Math.floor(limits.headerTimeoutMs / 4))),
+      connectionsCheckingInterval: timeoutCheckInterval(limits.headerTimeoutMs),
     },
     options.handler,
   );

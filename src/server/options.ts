@@ -44,6 +44,14 @@ export interface MockOptions {
   record?: RecordOptions;
 }
 
+/**
+ * How often Node checks a listener's header and request time limits (its default is 30 s):
+ * often enough that a limit is kept to within a quarter of itself, at most every second.
+ */
+export function timeoutCheckInterval(headerTimeoutMs: number): number {
+  return Math.max(25, Math.min(1000, Math.floor(headerTimeoutMs / 4)));
+}
+
 /** Request headers larger than this are refused with 431 (Node's default, stated here so it is documented). */
 export const MAX_HEADER_BYTES = 16 * 1024;
 
