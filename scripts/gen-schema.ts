@@ -1,5 +1,5 @@
 /**
- * Writes schema/scenario.schema.json from the format definition (src/scenario/format.ts),
+ * Writes schema/scenario.schema.json from the format definition (src/scenario/format/format.ts),
  * for editors (`# yaml-language-server: $schema=../schema/scenario.schema.json`), and
  * schema/admin-api.openapi.json from the admin route definitions (src/admin/api/).
  *
@@ -12,7 +12,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Scenario } from '../src/scenario/format.js';
+import { Scenario } from '../src/scenario/format/format.js';
 import { hoistIdentified, sortedByName, type JsonObject } from '../src/admin/api/hoist.js';
 import { renderOpenApiDocument } from '../src/admin/api/openapi.js';
 

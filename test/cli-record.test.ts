@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { parseRecordCommand, run } from '../src/cli/record.js';
 import { run as validate } from '../src/cli/validate.js';
 import { UsageError } from '../src/cli/args.js';
-import { loadScenarioPath } from '../src/scenario/load.js';
+import { loadScenarioPath } from '../src/scenario/registry/load.js';
 import { testPki } from './helpers/pki.js';
 import { runCaptured, spawnCli, startLineOf } from './helpers/cli.js';
 import { entitlementRequest, sendEntitlementRequest } from './helpers/mock.js';

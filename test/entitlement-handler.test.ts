@@ -13,7 +13,7 @@ import { createEntitlementHandler } from '../src/server/entitlement-handler.js';
 import { Journal } from '../src/journal/journal.js';
 import { SeenMessageIds } from '../src/journal/seen-message-ids.js';
 import { HeldExchanges } from '../src/respond/deliver.js';
-import type { CompiledScenario } from '../src/scenario/engine.js';
+import type { CompiledScenario } from '../src/scenario/runtime/engine.js';
 
 test('a failure inside the mock answers a JSON 500, is reported, and the listener keeps serving', async () => {
   const reported: unknown[] = [];

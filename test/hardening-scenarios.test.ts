@@ -9,7 +9,7 @@ import * as assert from 'uvu/assert';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startTestMock, entitlementRequest, scenarioFolder, type TestMock } from './helpers/mock.js';
-import { REGEX_INPUT_LIMIT } from '../src/scenario/matchers.js';
+import { REGEX_INPUT_LIMIT } from '../src/scenario/runtime/matchers.js';
 
 const MiB = 1024 * 1024;
 /** Generous: the point is "answers at all, soon", not a benchmark (the quadratic key check took 80 s). */

@@ -9,7 +9,7 @@ import * as assert from 'uvu/assert';
 import net from 'node:net';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
-import { defaultNameOf, loadScenarioPath } from '../src/scenario/load.js';
+import { defaultNameOf, loadScenarioPath } from '../src/scenario/registry/load.js';
 import { entitlementRequest, eventually, startTestMock } from './helpers/mock.js';
 import { testPki } from './helpers/pki.js';
 import { startRecorder, startUpstream } from './helpers/upstream.js';

@@ -7,7 +7,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
-import { loadScenarioPath, defaultNameOf } from '../src/scenario/load.js';
+import { loadScenarioPath, defaultNameOf } from '../src/scenario/registry/load.js';
 import { AdminApiError, AdminClient } from '../src/client/admin-client.js';
 import { entitlementRequest, startTestMock, type EntitlementReply, type TestMock } from './helpers/mock.js';
 import { startRecorder, startUpstream, type Upstream } from './helpers/upstream.js';

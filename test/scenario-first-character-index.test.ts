@@ -5,10 +5,10 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { compileScenario } from '../src/scenario/compile.js';
-import { seededRandom } from '../src/scenario/random.js';
-import type { CompiledScenario } from '../src/scenario/engine.js';
-import type { Scenario } from '../src/scenario/format.js';
+import { compileScenario } from '../src/scenario/runtime/compile.js';
+import { seededRandom } from '../src/scenario/runtime/random.js';
+import type { CompiledScenario } from '../src/scenario/runtime/engine.js';
+import type { Scenario } from '../src/scenario/format/format.js';
 
 const client = { cn: 'license-server', fingerprint: 'ab'.repeat(32), authorized: true };
 

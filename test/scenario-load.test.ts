@@ -4,11 +4,11 @@ import * as assert from 'uvu/assert';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseScenarioText, MAX_NESTING_DEPTH, MAX_SCENARIO_BYTES } from '../src/scenario/parse.js';
-import { loadScenarioPath } from '../src/scenario/load.js';
-import { schemaIssues } from '../src/scenario/schema-errors.js';
-import { regexMinLength } from '../src/scenario/matchers.js';
-import type { PositionedError } from '../src/scenario/loaded.js';
+import { parseScenarioText, MAX_NESTING_DEPTH, MAX_SCENARIO_BYTES } from '../src/scenario/format/parse.js';
+import { loadScenarioPath } from '../src/scenario/registry/load.js';
+import { schemaIssues } from '../src/scenario/format/schema-errors.js';
+import { regexMinLength } from '../src/scenario/runtime/matchers.js';
+import type { PositionedError } from '../src/scenario/format/loaded.js';
 import { renderJsonSchema, SCHEMA_FILE } from '../scripts/gen-schema.js';
 import { BUNDLED_SCENARIOS } from './helpers/bundled.js';
 

@@ -4,9 +4,9 @@ import * as assert from 'uvu/assert';
 import { mkdtempSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ScenarioRegistry, type ReloadOutcome } from '../src/scenario/registry.js';
-import { seededRandom } from '../src/scenario/random.js';
-import type { RequestFacts } from '../src/scenario/engine.js';
+import { ScenarioRegistry, type ReloadOutcome } from '../src/scenario/registry/registry.js';
+import { seededRandom } from '../src/scenario/runtime/random.js';
+import type { RequestFacts } from '../src/scenario/runtime/engine.js';
 
 const facts = (contentID: string): RequestFacts => ({
   request: { messageID: '6f1c1d2e-0000-4000-8000-000000000001', version: 1, contentID },

@@ -1,10 +1,10 @@
 /** A compiled scenario decides the answers: rule order, counters, responses, invalid/unmatched, the contentID index. */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { compileScenario, DEFAULT_EP_TOKEN_URL, ScenarioCompileError } from '../src/scenario/compile.js';
-import { seededRandom } from '../src/scenario/random.js';
-import type { CompiledScenario, Decision, RequestFacts, ResponsePlan } from '../src/scenario/engine.js';
-import type { Rule, Scenario } from '../src/scenario/format.js';
+import { compileScenario, DEFAULT_EP_TOKEN_URL, ScenarioCompileError } from '../src/scenario/runtime/compile.js';
+import { seededRandom } from '../src/scenario/runtime/random.js';
+import type { CompiledScenario, Decision, RequestFacts, ResponsePlan } from '../src/scenario/runtime/engine.js';
+import type { Rule, Scenario } from '../src/scenario/format/format.js';
 import type { EntitlementRequest } from '../src/protocol/types.js';
 
 const MESSAGE_ID = '6f1f3b4e-1d3a-4c6e-9b7e-0f2a1c3d4e5f';

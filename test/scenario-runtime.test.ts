@@ -8,12 +8,12 @@ import {
   MatcherError,
   MAX_PATTERN_LENGTH,
   REGEX_INPUT_LIMIT,
-} from '../src/scenario/matchers.js';
-import { DelayError, parseDelay, pickDelayMs } from '../src/scenario/delay.js';
-import { defaultSeed, seededRandom } from '../src/scenario/random.js';
-import { compileTemplate, TemplateError } from '../src/scenario/templates.js';
-import type { RequestFacts } from '../src/scenario/engine.js';
-import type { Matcher } from '../src/scenario/format.js';
+} from '../src/scenario/runtime/matchers.js';
+import { DelayError, parseDelay, pickDelayMs } from '../src/scenario/runtime/delay.js';
+import { defaultSeed, seededRandom } from '../src/scenario/runtime/random.js';
+import { compileTemplate, TemplateError } from '../src/scenario/runtime/templates.js';
+import type { RequestFacts } from '../src/scenario/runtime/engine.js';
+import type { Matcher } from '../src/scenario/format/format.js';
 
 const matches = (m: Matcher, value: unknown) => compileMatcher(m).test(value);
 

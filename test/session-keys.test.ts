@@ -6,7 +6,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { compileKey, globsIntersect, keysOverlap } from '../src/session/key.js';
 import { KeyIndex } from '../src/session/key-index.js';
-import { compileMatcher } from '../src/scenario/matchers.js';
+import { compileMatcher } from '../src/scenario/runtime/matchers.js';
 
 /** Every string over `alphabet` of length 0..max. */
 function allStrings(alphabet: string[], max: number): string[] {

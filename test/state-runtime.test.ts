@@ -1,14 +1,14 @@
 /** Per-key state and per-key counters: the stores, their caps and expiry, and a compiled scenario using them. */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { compileScenario } from '../src/scenario/compile.js';
-import { seededRandom } from '../src/scenario/random.js';
-import { StateStore } from '../src/scenario/state/store.js';
-import { KeyedCounts } from '../src/scenario/state/counts.js';
-import { compileKey } from '../src/scenario/state/key.js';
-import { parseTtl } from '../src/scenario/state/ttl.js';
-import type { CompiledScenario, Decision, RequestFacts } from '../src/scenario/engine.js';
-import type { Scenario } from '../src/scenario/format.js';
+import { compileScenario } from '../src/scenario/runtime/compile.js';
+import { seededRandom } from '../src/scenario/runtime/random.js';
+import { StateStore } from '../src/scenario/runtime/state/store.js';
+import { KeyedCounts } from '../src/scenario/runtime/state/counts.js';
+import { compileKey } from '../src/scenario/runtime/state/key.js';
+import { parseTtl } from '../src/scenario/runtime/state/ttl.js';
+import type { CompiledScenario, Decision, RequestFacts } from '../src/scenario/runtime/engine.js';
+import type { Scenario } from '../src/scenario/format/format.js';
 import type { EntitlementRequest } from '../src/protocol/types.js';
 
 const client = { cn: 'license-server', fingerprint: 'ab'.repeat(32), authorized: true };

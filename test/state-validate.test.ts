@@ -1,9 +1,9 @@
 /** The state keys in validation: schema errors, compile problems and lints, each positioned at the place to fix. */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { parseScenarioText } from '../src/scenario/parse.js';
-import { compileScenario } from '../src/scenario/compile.js';
-import type { PositionedError } from '../src/scenario/loaded.js';
+import { parseScenarioText } from '../src/scenario/format/parse.js';
+import { compileScenario } from '../src/scenario/runtime/compile.js';
+import type { PositionedError } from '../src/scenario/format/loaded.js';
 
 const parse = (text: string) =>
   parseScenarioText(text, 'test.yaml', { defaultName: 'test', compile: (loaded) => compileScenario(loaded, Math.random) });

@@ -3,7 +3,7 @@ import type Koa from 'koa';
 import type Router from '@koa/router';
 import type { Static } from '@sinclair/typebox';
 import { MAX_WAIT_MS, type WaitOutcome } from '../journal/waits.js';
-import { parseDelay } from '../scenario/delay.js';
+import { parseDelay } from '../scenario/runtime/delay.js';
 import type { AdminContext } from './context.js';
 import type { JournalFilter } from '../journal/journal.js';
 import { route } from './api/register.js';

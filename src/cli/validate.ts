@@ -7,8 +7,8 @@
  * Exit 0 when there is no problem at all, 1 when there is any error or
  * warning, 2 for a usage error.
  */
-import { loadScenarioPath } from '../scenario/load.js';
-import type { LoadedScenario, PositionedError } from '../scenario/loaded.js';
+import { loadScenarioPath } from '../scenario/registry/load.js';
+import type { LoadedScenario, PositionedError } from '../scenario/format/loaded.js';
 
 export const VALIDATE_USAGE = `Usage: entitlement-mock validate PATH...
 

@@ -6,7 +6,7 @@
  * with `{{`, which would be a template; `echo`/`mismatch` as a messageID) goes into
  * `extra`, which sends values as written in the same place of the body.
  */
-import type { Response } from '../scenario/format.js';
+import type { Response } from '../scenario/format/format.js';
 import type { EntitlementRequest } from '../protocol/types.js';
 
 /** An answer as the client received it: status, Content-Type and the JSON object body. */

@@ -6,7 +6,7 @@
  * `respond:`; one that got different answers gets a `sequence:` of them in order
  * (repeats at the end dropped: the last step repeats anyway).
  */
-import type { Matcher, Response, Rule, Scenario } from '../scenario/format.js';
+import type { Matcher, Response, Rule, Scenario } from '../scenario/format/format.js';
 import type { EntitlementRequest } from '../protocol/types.js';
 import { recordedResponse, type ClientAnswer, type ResponseOptions } from './recorded-response.js';
 

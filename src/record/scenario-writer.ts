@@ -6,8 +6,8 @@
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { Document, isMap, isSeq } from 'yaml';
-import type { Scenario } from '../scenario/format.js';
-import { defaultNameOf } from '../scenario/load.js';
+import type { Scenario } from '../scenario/format/format.js';
+import { defaultNameOf } from '../scenario/registry/load.js';
 import type { RecordingCounts } from './recorder.js';
 
 export interface RecordingHeader {

@@ -2,7 +2,7 @@
  * The shared state a request passes through after the listener: the active
  * scenario, the journal and its observers. One instance per running mock.
  */
-import type { CompiledScenario } from '../scenario/engine.js';
+import type { CompiledScenario } from '../scenario/runtime/engine.js';
 import type { Journal } from '../journal/journal.js';
 import type { JournalEntry } from '../journal/entry.js';
 import type { SeenMessageIds } from '../journal/seen-message-ids.js';

@@ -10,7 +10,7 @@
 import type { JournalEntry, ListenerName } from '../journal/entry.js';
 import type { TlsFailure } from './tls-failures.js';
 import type { Journal } from '../journal/journal.js';
-import type { KeyStats } from '../scenario/engine.js';
+import type { KeyStats } from '../scenario/runtime/engine.js';
 
 /** The per-key structures of one rule set, for the state gauges: the active scenario (session "") or a session (scenario ""). */
 export interface RuleSetKeyStats {

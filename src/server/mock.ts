@@ -5,8 +5,8 @@
 import type { Server } from 'node:net';
 import { loadServerTls } from '../pki/load.js';
 import { isComplete, keyPairFiles } from '../pki/files.js';
-import { ScenarioRegistry } from '../scenario/registry.js';
-import { defaultSeed, seededRandom } from '../scenario/random.js';
+import { ScenarioRegistry } from '../scenario/registry/registry.js';
+import { defaultSeed, seededRandom } from '../scenario/runtime/random.js';
 import { Journal } from '../journal/journal.js';
 import { JournalWaits } from '../journal/waits.js';
 import { SessionStore } from '../session/store.js';

@@ -5,8 +5,8 @@
  * types (Static<>), the validation (through the scenario loader, with positions) and docs.
  */
 import { Type, type Static } from '@sinclair/typebox';
-import { Duration, Scenario } from '../scenario/format.js';
-import { MAX_PATTERN_LENGTH } from '../scenario/matchers.js';
+import { Duration, Scenario } from '../scenario/format/format.js';
+import { MAX_PATTERN_LENGTH } from '../scenario/runtime/matchers.js';
 
 const strict = { additionalProperties: false } as const;
 

@@ -11,7 +11,7 @@
  *   match intersect (decided exactly, see globsIntersect).
  */
 import type { ClientIdentity } from '../protocol/types.js';
-import { compileMatcher, isGlob, type CompiledMatcher } from '../scenario/matchers.js';
+import { compileMatcher, isGlob, type CompiledMatcher } from '../scenario/runtime/matchers.js';
 import { SESSION_KEY_FIELDS, type SessionKey, type SessionKeyField } from './format.js';
 
 export interface CompiledKey {

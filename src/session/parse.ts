@@ -3,11 +3,11 @@
  * and its rules compiled, or errors positioned in the text. The scenario loader does the work
  * (limits, YAML positions, schema messages, rule checks, lint); this adds what only a session has.
  */
-import type { CompiledScenario } from '../scenario/engine.js';
-import type { PositionedError } from '../scenario/loaded.js';
-import { parseScenarioText } from '../scenario/parse.js';
-import type { SourcePositions } from '../scenario/positions.js';
-import { parseDelay } from '../scenario/delay.js';
+import type { CompiledScenario } from '../scenario/runtime/engine.js';
+import type { PositionedError } from '../scenario/format/loaded.js';
+import { parseScenarioText } from '../scenario/format/parse.js';
+import type { SourcePositions } from '../scenario/format/positions.js';
+import { parseDelay } from '../scenario/runtime/delay.js';
 import { SESSION_KEY_FIELDS, SessionDefinition } from './format.js';
 
 /** The `file` of errors in a posted session. */

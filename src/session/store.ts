@@ -13,10 +13,10 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { ClientIdentity } from '../protocol/types.js';
-import { compileScenario } from '../scenario/compile.js';
-import type { CompiledScenario, KeyStats, StateListing } from '../scenario/engine.js';
-import type { PositionedError } from '../scenario/loaded.js';
-import { seededRandom } from '../scenario/random.js';
+import { compileScenario } from '../scenario/runtime/compile.js';
+import type { CompiledScenario, KeyStats, StateListing } from '../scenario/runtime/engine.js';
+import type { PositionedError } from '../scenario/format/loaded.js';
+import { seededRandom } from '../scenario/runtime/random.js';
 import type { SessionDefinition, SessionKeyField, SessionSummary } from './format.js';
 import { compileKey, describeKey, keysOverlap, keyValue, type CompiledKey } from './key.js';
 import { KeyIndex } from './key-index.js';

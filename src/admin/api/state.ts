@@ -1,6 +1,6 @@
 /** Definitions of GET /admin/state and DELETE /admin/state. */
 import { Type } from '@sinclair/typebox';
-import { StateListing } from '../../scenario/state/listing.js';
+import { StateListing } from '../../scenario/runtime/state/listing.js';
 import { defineRoute, jsonAnswer } from './define.js';
 
 export const getState = defineRoute({

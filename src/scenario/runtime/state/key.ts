@@ -5,7 +5,7 @@
  * no key (null): it never shares a state with another request that lacks it.
  */
 import type { RequestFacts } from '../engine.js';
-import { KEY_FIELDS, type KeyField } from '../format.js';
+import { KEY_FIELDS, type KeyField } from '../../format/format.js';
 import { compileTemplate, templateVariableNames } from '../templates.js';
 
 export interface CompiledKey {

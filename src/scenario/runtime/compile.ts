@@ -41,7 +41,7 @@
  *   indexed rules. Identical responses (after merging defaults) share one compiled builder.
  */
 import { randomUUID } from 'node:crypto';
-import type { EntitlementRequest } from '../protocol/types.js';
+import type { EntitlementRequest } from '../../protocol/types.js';
 import type {
   CompiledScenario,
   Decision,
@@ -53,8 +53,8 @@ import type {
   StateListing,
   StateListingEntry,
 } from './engine.js';
-import { MATCH_KEYS, type MatchKey, type Matcher, type Response, type Rule } from './format.js';
-import type { LoadedScenario } from './loaded.js';
+import { MATCH_KEYS, type MatchKey, type Matcher, type Response, type Rule } from '../format/format.js';
+import type { LoadedScenario } from '../format/loaded.js';
 import { compileMatcher, exactStrings, missReason, type CompiledMatcher } from './matchers.js';
 import { parseDelay, pickDelayMs } from './delay.js';
 import { compileTemplate } from './templates.js';

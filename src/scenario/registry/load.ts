@@ -11,9 +11,9 @@
 import { readdirSync, readFileSync, statSync, type Stats } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
-import type { LoadedScenario, PositionedError } from './loaded.js';
-import { MAX_SCENARIO_BYTES, parseScenarioText, type ParseResult } from './parse.js';
-import { compileScenario } from './compile.js';
+import type { LoadedScenario, PositionedError } from '../format/loaded.js';
+import { MAX_SCENARIO_BYTES, parseScenarioText, type ParseResult } from '../format/parse.js';
+import { compileScenario } from '../runtime/compile.js';
 
 export interface LoadResult {
   scenarios: LoadedScenario[];

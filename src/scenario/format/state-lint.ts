@@ -4,11 +4,11 @@
  * without the key has no state); setState on such a rule; stateKey/stateTtl that no rule uses;
  * perKey on a rule with nothing to count.
  */
-import type { Matcher, Response, Rule, Scenario } from '../format.js';
-import type { PositionedError } from '../loaded.js';
-import type { SourcePositions, ValuePath } from '../positions.js';
-import { compileMatcher } from '../matchers.js';
-import { templateVariableNames } from '../templates.js';
+import type { Matcher, Response, Rule, Scenario } from './format.js';
+import type { PositionedError } from './loaded.js';
+import type { SourcePositions, ValuePath } from './positions.js';
+import { compileMatcher } from '../runtime/matchers.js';
+import { templateVariableNames } from '../runtime/templates.js';
 
 export function stateWarnings(definition: Scenario, positions: SourcePositions): PositionedError[] {
   const warnings: PositionedError[] = [];

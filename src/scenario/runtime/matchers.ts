@@ -33,7 +33,7 @@
  *   backtrack excessively (see enableRegexBacktrackFallback).
  */
 import v8 from 'node:v8';
-import type { Matcher } from './format.js';
+import type { Matcher } from '../format/format.js';
 
 export interface CompiledMatcher {
   test(value: unknown): boolean;

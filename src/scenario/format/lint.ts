@@ -8,8 +8,8 @@ import type { Match, MatchKey, Matcher, Response } from './format.js';
 import type { PositionedError } from './loaded.js';
 import type { SourcePositions, ValuePath } from './positions.js';
 import type { CheckableParts, RulePart } from './checkable-parts.js';
-import { regexMinLength } from './matchers.js';
-import { stateWarnings } from './state/lint.js';
+import { regexMinLength } from '../runtime/matchers.js';
+import { stateWarnings } from './state-lint.js';
 
 /** customerCookie is at most this long in a valid request (docs/protocol.md). */
 export const CUSTOMER_COOKIE_MAX = 32;

@@ -31,12 +31,12 @@
 import { EventEmitter } from 'node:events';
 import { watch, type FSWatcher } from 'node:fs';
 import { dirname } from 'node:path';
-import { compileScenario } from './compile.js';
-import type { CompiledScenario, RandomSource, StateListing } from './engine.js';
-import type { LoadedScenario, PositionedError } from './loaded.js';
+import { compileScenario } from '../runtime/compile.js';
+import type { CompiledScenario, RandomSource, StateListing } from '../runtime/engine.js';
+import type { LoadedScenario, PositionedError } from '../format/loaded.js';
 import { defaultNameOf, duplicateNameError, listScenarioFiles, noFilesError, readScenarioText } from './load.js';
-import { parseScenarioText, type ParseResult } from './parse.js';
-import { didYouMean } from './schema-errors.js';
+import { parseScenarioText, type ParseResult } from '../format/parse.js';
+import { didYouMean } from '../format/schema-errors.js';
 
 /** The `file` of a posted scenario. */
 export const POSTED_FILE = '(posted)';

@@ -2,7 +2,7 @@
  * `delay:` values parsed once at load: `250` (ms), `"250ms"`, `"2s"`, `"1.5s"`, or
  * `{min, max}` (each a number or such a string) for a uniform pick per request.
  */
-import { MAX_DELAY_MS, type Delay } from './format.js';
+import { MAX_DELAY_MS, type Delay } from '../format/format.js';
 import type { RandomSource } from './engine.js';
 
 export type DelaySpec = { kind: 'fixed'; ms: number } | { kind: 'uniform'; minMs: number; maxMs: number };

@@ -2,7 +2,7 @@
  * The seam between the scenario engine (which decides) and the server/responder
  * (which delivers). Nothing here knows about Koa or sockets.
  */
-import type { ClientIdentity, EntitlementRequest } from '../protocol/types.js';
+import type { ClientIdentity, EntitlementRequest } from '../../protocol/types.js';
 
 /** What matchers and templates see of a valid request. */
 export interface RequestFacts {
