@@ -12,6 +12,7 @@ import * as assert from 'uvu/assert';
 import { spawnCli } from './helpers/cli.js';
 import { eventually } from './helpers/mock.js';
 import { testPki } from './helpers/pki.js';
+import { portIsFree } from './helpers/ports.js';
 import { tempDir } from './helpers/temp.js';
 
 interface Ready {
@@ -51,13 +52,6 @@ const alive = (pid: number) => {
     return false;
   }
 };
-
-const portIsFree = (port: number) =>
-  new Promise<boolean>((resolve) => {
-    const socket = net.connect({ host: '127.0.0.1', port });
-    socket.once('connect', () => resolve(socket.destroy() && false));
-    socket.once('error', () => resolve(true));
-  });
 
 const exitOf = (child: ChildProcess) =>
   new Promise<number | null>((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : child.once('exit', (code) => resolve(code))));

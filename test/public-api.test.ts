@@ -4,12 +4,12 @@
  * `npm ci` builds; run `npm run build` after changing src/ before running this file alone).
  */
 import { existsSync } from 'node:fs';
-import net from 'node:net';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startMock, type StartedMock } from 'entitlement-mock';
 import { AdminApiError, AdminClient, type JournalEntry } from 'entitlement-mock/client';
 import { checkedFetch } from './helpers/openapi.js';
+import { portIsFree } from './helpers/ports.js';
 import { entitlementRequest, sendEntitlementRequest, type EntitlementReply } from './helpers/mock.js';
 
 /** An Entitlement Request to a started mock with its client certificate, as a license server sends it. */
@@ -32,13 +32,6 @@ async function failure(call: Promise<unknown>): Promise<AdminApiError> {
   assert.unreachable('expected the admin call to fail');
   throw new Error('unreachable');
 }
-
-const portIsFree = (port: number) =>
-  new Promise<boolean>((resolve) => {
-    const socket = net.connect({ host: '127.0.0.1', port });
-    socket.once('connect', () => resolve(socket.destroy() && false));
-    socket.once('error', () => resolve(true));
-  });
 
 test('startMock() with no options: free loopback ports, a generated PKI, the bundled scenarios; stop() frees it all', async () => {
   const mock = await startMock();

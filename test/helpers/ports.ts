@@ -24,3 +24,11 @@ export async function freePortBlock(count: number): Promise<number> {
   }
   throw new Error(`no ${count} consecutive free ports found`);
 }
+
+/** Whether nothing accepts connections on this loopback port (a stopped mock's ports must be). */
+export const portIsFree = (port: number): Promise<boolean> =>
+  new Promise((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port });
+    socket.once('connect', () => resolve(socket.destroy() && false));
+    socket.once('error', () => resolve(true));
+  });
