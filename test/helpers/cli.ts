@@ -44,11 +44,17 @@ export function spawnCli(args: string[], env: Record<string, string> = {}): Chil
   return spawn(process.execPath, ['--import', 'tsx', 'src/cli/entry.ts', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
-/** Wait (at most 10 s) for a started mock's log line with its URLs; `lines` goes on with the rest of its log. */
+/**
+ * Wait (at most 15 s) for a started mock's log line with its URLs; `lines` goes on with the rest of its log.
+ * A child that never gets there is killed, so a failed wait cannot leave the test file hanging on it.
+ */
 export async function startLineOf(child: ChildProcessByStdio<null, Readable, Readable>): Promise<{ startLine: Record<string, any>; lines: Interface }> {
   const lines = createInterface({ input: child.stdout });
   const startLine = await new Promise<Record<string, any>>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('no start line within 10 s')), 10_000);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error('no start line within 15 s'));
+    }, 15_000);
     lines.on('line', (line) => {
       const parsed = JSON.parse(line);
       if (parsed.entitlementUrl) {
@@ -56,7 +62,10 @@ export async function startLineOf(child: ChildProcessByStdio<null, Readable, Rea
         resolve(parsed);
       }
     });
-    child.once('exit', (code) => reject(new Error(`exited early with ${code}`)));
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`exited early with ${code}`));
+    });
   });
   return { startLine, lines };
 }
