@@ -112,7 +112,8 @@ test('admin bodies over 1 MiB get a JSON 413, malformed JSON a JSON 400; the adm
 test('unknown routes get a JSON 404 naming the route; wrong methods a JSON 405', async () => {
   const auth = { authorization: `Bearer ${TOKEN}` };
   for (const [method, path] of [
-    ['GET', '/'],
+    ['GET', '/nothing-here'], // (GET / is the dashboard)
+    ['GET', '/ui/no-such-file.js'],
     ['GET', '/admin'],
     ['POST', '/admin/requests/everything'],
     ['GET', '/admin/scenarios/default/rules'],
