@@ -8,7 +8,7 @@ import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type Koa from 'koa';
 
-/** ui/ beside src/ and dist/: this module sits two folders below the package root in both. */
+/** ui/ at the package root: this module sits two folders below it as source (src/admin/), compiled (dist/admin/) and bundled (dist/bundle/). */
 export const UI_FOLDER = fileURLToPath(new URL('../../ui/', import.meta.url));
 
 const CONTENT_TYPES: Record<string, string> = {
