@@ -56,20 +56,44 @@ const alive = (pid: number) => {
 const exitOf = (child: ChildProcess) =>
   new Promise<number | null>((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : child.once('exit', (code) => resolve(code))));
 
+/**
+ * The built bin runs an esbuild bundle whose chunks sit elsewhere than the modules under src/:
+ * what the admin API reads from the package (the OpenAPI document's version, the dashboard)
+ * must be found from there too.
+ */
+async function assertBundleServesItsFiles(adminUrl: string): Promise<void> {
+  const openapi = await fetch(`${adminUrl}/admin/openapi.json`);
+  assert.is(openapi.status, 200, await openapi.clone().text());
+  assert.equal(await openapi.json(), JSON.parse(readFileSync('schema/admin-api.openapi.json', 'utf8')));
+  const dashboard = await fetch(`${adminUrl}/`);
+  assert.is(dashboard.status, 200);
+  assert.match(await dashboard.text(), /<html/);
+  for (const path of ['/admin/report', '/admin/scenarios', '/metrics']) assert.is((await fetch(`${adminUrl}${path}`)).status, 200, path);
+}
+
 /** Starts a mock with `start`, checks the ready file, SIGTERMs the started pid, and checks nothing is left. */
 async function startAndTerminate(start: (env: Record<string, string>) => ChildProcess): Promise<void> {
   const folder = tempDir('ready');
   const readyFile = join(folder, 'mock.json');
   const child = start(await mockEnv(readyFile));
-  const ready = await readyOf(readyFile, child);
-  const ports = [Number(new URL(ready.entitlementUrl).port), Number(new URL(ready.adminUrl).port)];
-  assert.is((await (await fetch(`${ready.adminUrl}/health`)).json()).status, 'ok');
-  assert.ok(alive(ready.pid));
+  let ready: Ready | null = null;
+  try {
+    ready = await readyOf(readyFile, child);
+    const ports = [Number(new URL(ready.entitlementUrl).port), Number(new URL(ready.adminUrl).port)];
+    assert.is((await (await fetch(`${ready.adminUrl}/health`)).json()).status, 'ok');
+    assert.ok(alive(ready.pid));
+    await assertBundleServesItsFiles(ready.adminUrl);
 
-  child.kill('SIGTERM');
-  await exitOf(child);
-  await eventually(async () => !alive(ready.pid) && (await portIsFree(ports[0] as number)) && (await portIsFree(ports[1] as number)), 10_000);
-  assert.not.ok(existsSync(readyFile), 'the ready file is removed on a clean stop');
+    child.kill('SIGTERM');
+    await exitOf(child);
+    const pid = ready.pid;
+    await eventually(async () => !alive(pid) && (await portIsFree(ports[0] as number)) && (await portIsFree(ports[1] as number)), 10_000);
+    assert.not.ok(existsSync(readyFile), 'the ready file is removed on a clean stop');
+  } finally {
+    // A failed check must not leave the mock running (it would hold this test file open).
+    child.kill('SIGKILL');
+    if (ready !== null && alive(ready.pid)) process.kill(ready.pid, 'SIGKILL');
+  }
 }
 
 test('--ready-file: {entitlementUrl, adminUrl, pid} written once both listeners accept, even with log level silent', async () => {

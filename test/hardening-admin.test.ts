@@ -109,6 +109,24 @@ test('admin bodies over 1 MiB get a JSON 413, malformed JSON a JSON 400; the adm
   assert.is((await guarded.admin('GET', '/health')).status, 200);
 });
 
+test('a failure of an admin route itself: a JSON 500 pointing at the log, the log says what failed, the API keeps answering', async () => {
+  const mock = await startTestMock({ logLevel: 'warn' });
+  try {
+    mock.journal.query = () => {
+      throw new Error('journal query broke on purpose');
+    };
+    const failed = await mock.admin('GET', '/admin/requests');
+    assert.is(failed.status, 500);
+    assert.equal(failed.json, { error: 'internal error', message: 'the admin route failed; see the mock log' });
+    const logged = mock.logs.find((line) => line.msg === 'internal error in an admin route');
+    assert.ok(logged, JSON.stringify(mock.logs));
+    assert.match(JSON.stringify(logged.err), /journal query broke on purpose/);
+    assert.is((await mock.admin('GET', '/health')).status, 200);
+  } finally {
+    await mock.close();
+  }
+});
+
 test('unknown routes get a JSON 404 naming the route; wrong methods a JSON 405', async () => {
   const auth = { authorization: `Bearer ${TOKEN}` };
   for (const [method, path] of [

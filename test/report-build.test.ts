@@ -113,7 +113,8 @@ test('refused handshakes are errors by reason, counted from the TLS failure coun
       ['refused-handshake:unknown CA', 1, 'error'],
     ],
   );
-  assert.match(result.findings[0]!.advice, /client certificate/);
+  assert.is(result.findings[0]!.advice, 'A license server presents its client certificate on every connection to the entitlement service.');
+  assert.is(result.findings[1]!.advice, 'A license server presents a client certificate issued by the CA the entitlement service trusts.');
 });
 
 test('fault reactions: retries after reset, close and 5xx are counted per failure; a hang measures the timeout', () => {

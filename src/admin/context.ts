@@ -46,4 +46,6 @@ export interface AdminContext {
   recording: Pick<Recording, 'status' | 'snapshot' | 'clear' | 'text'> | null;
   /** When set, every route but /health needs `Authorization: Bearer <token>`. */
   adminToken: string | null;
+  /** Told of a failure of an admin route itself (the caller gets a JSON 500 pointing at the log). */
+  onInternalError: (error: unknown) => void;
 }

@@ -118,6 +118,16 @@ const KINDS = {
 
 type KindName = keyof typeof KINDS;
 
+/** What to do about a refused connection, for the reasons (in the listener's words) that say more than the general advice. */
+function refusalAdvice(reason: string): string | null {
+  if (reason === 'no certificate') return 'A license server presents its client certificate on every connection to the entitlement service.';
+  if (/expired|not yet valid/.test(reason)) return 'A license server presents a client certificate within its validity period, renewed before it expires.';
+  if (/CA|self-signed/.test(reason)) return 'A license server presents a client certificate issued by the CA the entitlement service trusts.';
+  if (/client authentication/.test(reason)) return 'A license server presents a client certificate whose key usage allows TLS client authentication.';
+  if (/not TLS/.test(reason)) return 'A license server speaks HTTPS (TLS 1.2 or 1.3) to the entitlement service.';
+  return null;
+}
+
 function requests(count: number): string {
   return count === 1 ? '1 request' : `${count} requests`;
 }
@@ -210,7 +220,7 @@ export function buildReport(input: ReportInput): Report {
   for (const [reason, count] of Object.entries(input.refusedHandshakes)) {
     refusedHandshakes += count;
     const definition = KINDS['refused-handshake'];
-    findings.push({ id: `refused-handshake:${reason}`, severity: definition.severity, title: definition.title(count, reason), count, examples: [], advice: definition.advice });
+    findings.push({ id: `refused-handshake:${reason}`, severity: definition.severity, title: definition.title(count, reason), count, examples: [], advice: refusalAdvice(reason) ?? definition.advice });
   }
   findings.sort((a, b) => (a.severity === b.severity ? b.count - a.count : a.severity === 'error' ? -1 : 1));
 

@@ -25,6 +25,7 @@ export const ADMIN_BODY_LIMIT = '1mb';
 export function createAdminApp(context: AdminContext): Koa {
   const app = new Koa();
   app.silent = true;
+  app.on('error', (error: unknown) => context.onInternalError(error));
   app.use(closeWhenBodyUnread);
   app.use(jsonErrors);
   app.use(dashboardFiles());

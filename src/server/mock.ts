@@ -214,6 +214,7 @@ export async function startMock(options: MockOptions, logger: MockLogger = creat
         liveEvents,
         recording,
         adminToken: options.adminToken,
+        onInternalError: (error) => log.error({ err: error }, 'internal error in an admin route'),
       }).callback(),
     );
     await listening(

@@ -5,19 +5,20 @@
  * untouched: schemas that carry an `$id` (JournalEntry, ErrorAnswer, …) move to
  * components.schemas once, and every use points there.
  */
-import { readFileSync } from 'node:fs';
 import type { TObject, TSchema } from '@sinclair/typebox';
 import { errorAnswer, type AnswerDefinition, type RouteDefinition } from './define.js';
 import { adminRoutes } from './routes.js';
+import { version } from '../../version.js';
 import { hoistIdentified, sortedByName, type Json, type JsonObject } from './hoist.js';
 
 const COMPONENT_REF = '#/components/schemas/';
 
-/** Answers every route can give besides its own: bad input, no token, body too large. */
+/** Answers every route can give besides its own: bad input, no token, body too large, a bug of ours. */
 const IMPLIED_ANSWERS = {
   400: errorAnswer('Bad input: the message names the parameter or body field and what was expected'),
   401: errorAnswer('The mock runs with --admin-token and the request did not carry `Authorization: Bearer <token>`'),
   413: errorAnswer('The body is larger than 1 MiB'),
+  500: errorAnswer('A failure of the mock itself (a bug): the mock log says what failed'),
 };
 
 export function buildOpenApiDocument(routes: Readonly<Record<string, RouteDefinition>> = adminRoutes): JsonObject {
@@ -31,7 +32,7 @@ export function buildOpenApiDocument(routes: Readonly<Record<string, RouteDefini
     openapi: '3.1.0',
     info: {
       title: 'entitlement-mock admin API',
-      version: packageVersion(),
+      version: version(),
       description:
         'Steer a running entitlement-mock from tests: scenarios, the request journal, refused connections, metrics. ' +
         'Plain HTTP, JSON in and out; every error is JSON `{error, message}`.',
@@ -61,6 +62,7 @@ function operation(definition: RouteDefinition, plain: (schema: TSchema) => Json
   if (parameters.length > 0 || readsBody) answers[400] ??= IMPLIED_ANSWERS[400];
   if (!definition.open) answers[401] ??= IMPLIED_ANSWERS[401];
   if (readsBody) answers[413] ??= IMPLIED_ANSWERS[413];
+  answers[500] ??= IMPLIED_ANSWERS[500];
   const responses: JsonObject = {};
   for (const [status, answer] of Object.entries(answers)) {
     responses[status] = {
@@ -108,8 +110,3 @@ function parametersOf(schema: TObject, where: 'path' | 'query', plain: (schema: 
   });
 }
 
-function packageVersion(): string {
-  // src/admin/api/ and dist/admin/api/ are both three folders below package.json.
-  const packageJson = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return packageJson.version;
-}
