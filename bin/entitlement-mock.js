@@ -7,6 +7,7 @@
 // last full collection before collecting again; every journal entry survives for a while, so the
 // mock peaked at ~215 MiB RSS under keep-alive load with ~30 MiB live. Growing by 1.7× instead
 // keeps the peak at ~145 MiB for a few per cent more CPU, without capping the heap (a heap limit
-// such as --max-old-space-size=512 got lower still but cost ~10% CPU; bench/README.md).
+// such as --max-old-space-size=512 got lower still but cost ~10% CPU, and --max-semi-space-size=8
+// ~10 MiB less for ~9% CPU; bench/README.md).
 // `node bin/entitlement-mock.js` runs without it.
 import '../dist/bundle/entitlement-mock.mjs';
