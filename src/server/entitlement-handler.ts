@@ -80,17 +80,9 @@ export function createEntitlementHandler({ path, listener, state, bodyTimeoutMs,
         journaled.warnings = parsed.warnings;
         if (parsed.request === null) journaled.rawBody = body.text;
         if (state.forwarder === null) {
-          const session = state.sessions.find(parsed.request, identity);
-          const fromSession = session !== null && parsed.valid ? session.rules.answerIfMatched({ request: parsed.request, client: identity }) : null;
-          const answeredBySession = fromSession !== null;
-          const scenario = state.scenarios.active();
-          const decision: Decision = answeredBySession
-            ? fromSession
-            : parsed.valid
-              ? scenario.answer({ request: parsed.request, client: identity })
-              : scenario.answerInvalid({ request: parsed.request, problems: parsed.problems, client: identity });
+          const { decision, session, answeredBySession } = decide(parsed, identity, state);
           plan = decision.plan;
-          journaled.session = session === null ? null : session.id;
+          journaled.session = session;
           journaled.scenario = answeredBySession ? null : decision.scenario;
           journaled.rule = decision.rule;
           journaled.step = decision.step;
@@ -127,6 +119,22 @@ export function createEntitlementHandler({ path, listener, state, bodyTimeoutMs,
       answerInternalError(res);
     });
   };
+}
+
+/**
+ * Who answers: the rules of the session the request belongs to, if one of them matches (only a
+ * valid request reaches rules), else the active scenario (its rules, or its invalid:/unmatched:).
+ */
+function decide(parsed: ParsedRequest, client: ClientIdentity, state: ExchangeState): { decision: Decision; session: string | null; answeredBySession: boolean } {
+  const session = state.sessions.find(parsed.request, client);
+  const sessionId = session === null ? null : session.id;
+  if (!parsed.valid) {
+    return { decision: state.scenarios.active().answerInvalid({ request: parsed.request, problems: parsed.problems, client }), session: sessionId, answeredBySession: false };
+  }
+  const facts = { request: parsed.request, client };
+  const fromSession = session === null ? null : session.rules.answerIfMatched(facts);
+  if (fromSession !== null) return { decision: fromSession, session: sessionId, answeredBySession: true };
+  return { decision: state.scenarios.active().answer(facts), session: sessionId, answeredBySession: false };
 }
 
 /** A bug of ours must not leave the client waiting: a JSON 500 if nothing was sent yet, else the connection ends. */
