@@ -7,6 +7,7 @@ import { mkdtemp, readFile, readdir, rm, stat, unlink, writeFile } from 'node:fs
 import { tmpdir, hostname } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
+import { spawnSync } from 'node:child_process';
 import { ensureDevPki, generateDevPki, type PkiOptions } from '../src/pki/generate.js';
 import { loadServerTls } from '../src/pki/load.js';
 import { ensureTroublePki, TROUBLE_KINDS } from '../src/pki/trouble.js';
@@ -15,6 +16,7 @@ import { parseSan } from '../src/pki/san.js';
 import { run as runCerts } from '../src/cli/certs.js';
 import { testPki } from './helpers/pki.js';
 
+const DAY_MS = 24 * 60 * 60 * 1000;
 const SIX_FILES = ['ca.crt', 'ca.key', 'client.crt', 'client.key', 'server.crt', 'server.key'];
 const folders: string[] = [];
 
@@ -166,6 +168,25 @@ test('the chain verifies: the CA issued and signed server and client', async () 
   }
   const foreign = new X509Certificate((await testPki()).foreignClient.certPem);
   assert.not.ok(foreign.verify(ca.publicKey), 'a foreign certificate does not verify: the check can fail');
+});
+
+test('validity, on the certificates themselves: server and client at most 825 days, the CA ten years, counted from the backdated notBefore', async () => {
+  // RFC 5280 counts notAfter as a valid second, so the whole validity is notAfter - notBefore + 1 s.
+  const wholeDays = (certificate: X509Certificate) => (Date.parse(certificate.validTo) - Date.parse(certificate.validFrom) + 1000) / DAY_MS;
+  const dir = await freshFolder();
+  await generateDevPki({ outDir: dir });
+  await ensureTroublePki({ outDir: dir });
+  for (const name of ['server.crt', 'client.crt', 'trouble/wrong-host.crt', 'trouble/untrusted-ca.crt', 'trouble/self-signed.crt']) {
+    const leaf = await cert(dir, name);
+    assert.ok(wholeDays(leaf) <= 825, `${name}: ${leaf.validFrom} to ${leaf.validTo} is ${wholeDays(leaf)} days`);
+    assert.ok(wholeDays(leaf) > 824.99, `${name}: still the full 825 days less a second, not shortened elsewhere`);
+    assert.ok(Date.parse(leaf.validFrom) < Date.now() - 60_000, `${name}: notBefore is backdated (clock skew between containers)`);
+  }
+  const ca = await cert(dir, 'ca.crt');
+  assert.ok(wholeDays(ca) <= 3650, `ca.crt: ${ca.validFrom} to ${ca.validTo} is ${wholeDays(ca)} days`);
+  const openssl = spawnSync('openssl', ['x509', '-noout', '-startdate', '-enddate', '-in', join(dir, 'server.crt')], { encoding: 'utf8' });
+  const [start, end] = [/notBefore=(.*)/, /notAfter=(.*)/].map((pattern) => Date.parse(pattern.exec(openssl.stdout)?.[1] ?? ''));
+  assert.ok(end! - start! + 1000 <= 825 * DAY_MS, `openssl reads the same: ${openssl.stdout}`);
 });
 
 test('real mTLS handshake on 127.0.0.1: both sides authorized (TLS 1.3 and 1.2, by IP and by --san name)', async () => {

@@ -33,13 +33,18 @@ export interface CertificateSpec {
   usage: CertificateUsage;
   /** Default: five minutes ago (tolerates clock skew between containers). */
   notBefore?: Date;
-  /** Default: ten years for a CA, 825 days for a leaf (the longest TLS clients on Apple platforms accept). */
+  /**
+   * Default: a whole validity (from notBefore, notAfter's own second included, as RFC 5280 counts it)
+   * of ten years for a CA and 825 days for a leaf, the longest TLS clients on Apple platforms accept.
+   */
   notAfter?: Date;
   keyType?: KeyType;
 }
 
 const ORGANIZATION = 'entitlement-mock development PKI';
 const DAY_MS = 24 * 60 * 60 * 1000;
+const CA_VALIDITY_DAYS = 3650;
+const LEAF_VALIDITY_DAYS = 825;
 const subtle = webcrypto.subtle;
 
 export async function issueCertificate(spec: CertificateSpec): Promise<IssuedCertificate> {
@@ -48,9 +53,9 @@ export async function issueCertificate(spec: CertificateSpec): Promise<IssuedCer
   const keys = await generateKeyPair(keyType);
   const signer = spec.issuer ?? null;
   const signingKey = signer ? signer.privateKey : keys.privateKey;
-  const now = Date.now();
-  const notBefore = spec.notBefore ?? new Date(now - 5 * 60 * 1000);
-  const notAfter = spec.notAfter ?? new Date(now + (isCA ? 3650 : 825) * DAY_MS);
+  // Whole seconds, as the certificate stores them, so the validity is exactly what is computed here.
+  const notBefore = spec.notBefore ?? new Date(Math.floor(Date.now() / 1000) * 1000 - 5 * 60 * 1000);
+  const notAfter = spec.notAfter ?? new Date(notBefore.getTime() + (isCA ? CA_VALIDITY_DAYS : LEAF_VALIDITY_DAYS) * DAY_MS - 1000);
 
   const extensions: x509.Extension[] = [
     new x509.BasicConstraintsExtension(isCA, isCA ? 0 : undefined, true),
