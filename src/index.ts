@@ -50,6 +50,11 @@ export interface StartMockOptions {
   seed?: number;
   /** How many requests the journal keeps; default 10,000. */
   journalSize?: number;
+  /**
+   * Also start the trouble listeners (bad server certificates: expired, wrong host, untrusted CA,
+   * self-signed) on this first port and the next ones, or on free ports with 0. Default: none.
+   */
+  troublePort?: number;
 }
 
 /** A file the mock uses, as a path and as PEM text. */
@@ -68,6 +73,8 @@ export interface StartedMock {
   /** The license server's client certificate and key, issued by `ca`. */
   readonly clientCert: PemFile;
   readonly clientKey: PemFile;
+  /** The trouble listeners' entitlement URLs by name (`expired`, `wrong-host`, …); empty without troublePort. */
+  readonly troubleUrls: Readonly<Record<string, string>>;
   /** The typed admin client, bound to adminUrl (and the admin token). */
   readonly client: AdminClient;
   /** Closes both listeners (freeing the ports) and removes the temporary folder. Safe to call twice. */
@@ -93,6 +100,7 @@ export async function startMock(options: StartMockOptions = {}): Promise<Started
       logLevel: options.logLevel ?? 'silent',
       seed: options.seed ?? null,
       journalSize: options.journalSize ?? DEFAULT_OPTIONS.journalSize,
+      troublePort: options.troublePort ?? null,
     };
     const running = await startRunningMock(mockOptions, createLogger(mockOptions.logLevel));
     const pem = async (name: string): Promise<PemFile> => {
@@ -104,6 +112,7 @@ export async function startMock(options: StartMockOptions = {}): Promise<Started
     return {
       entitlementUrl: running.entitlementUrl,
       adminUrl: running.adminUrl,
+      troubleUrls: Object.fromEntries(Object.entries(running.troublePorts).map(([name, port]) => [name, withPort(running.entitlementUrl, port)])),
       ca,
       clientCert,
       clientKey,
@@ -114,6 +123,12 @@ export async function startMock(options: StartMockOptions = {}): Promise<Started
     await rm(temp, { recursive: true, force: true });
     throw error;
   }
+}
+
+function withPort(url: string, port: number): string {
+  const parsed = new URL(url);
+  parsed.port = String(port);
+  return parsed.href;
 }
 
 /** The scenarios option as a path: as given, the bundled folder, or inline scenarios written into the temporary folder. */

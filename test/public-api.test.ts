@@ -10,14 +10,15 @@ import { startMock, type StartedMock } from 'entitlement-mock';
 import { AdminApiError, AdminClient, type JournalEntry } from 'entitlement-mock/client';
 import { checkedFetch } from './helpers/openapi.js';
 import { portIsFree } from './helpers/ports.js';
-import { entitlementRequest, sendEntitlementRequest, type EntitlementReply } from './helpers/mock.js';
+import { entitlementRequest, sendEntitlementRequest, type EntitleOptions, type EntitlementReply } from './helpers/mock.js';
 
 /** An Entitlement Request to a started mock with its client certificate, as a license server sends it. */
-function entitle(mock: StartedMock, body: unknown): Promise<EntitlementReply> {
+function entitle(mock: StartedMock, body: unknown, options: EntitleOptions = {}): Promise<EntitlementReply> {
   const url = new URL(mock.entitlementUrl);
   return sendEntitlementRequest(
     { port: Number(url.port), ca: mock.ca.pem, defaultClient: { certPem: mock.clientCert.pem, keyPem: mock.clientKey.pem }, path: url.pathname },
     body,
+    options,
   );
 }
 
@@ -123,6 +124,28 @@ test('the client covers every route: scenarios upload/delete, count, clear, TLS 
     assert.match(await client.metrics(), /^# HELP /m);
     assert.is((await client.openapi()).openapi, '3.1.0');
     assert.is((await client.reset()).reset, true);
+  } finally {
+    await mock.stop();
+  }
+});
+
+test('troublePort 0: the trouble listeners on free ports, named in troubleUrls, each with its bad server certificate', async () => {
+  const mock = await startMock({ troublePort: 0 });
+  try {
+    const names = Object.keys(mock.troubleUrls).sort();
+    assert.equal(names, ['expired', 'self-signed', 'untrusted-ca', 'wrong-host']);
+    const ports = Object.values(mock.troubleUrls).map((url) => Number(new URL(url).port));
+    assert.is(new Set([...ports, Number(new URL(mock.entitlementUrl).port)]).size, 5, 'five distinct ports');
+    const expired = new URL(mock.troubleUrls.expired!);
+    assert.is(expired.pathname, new URL(mock.entitlementUrl).pathname);
+    const verifying = await entitle(mock, entitlementRequest(), { port: Number(expired.port) }).then(
+      () => null,
+      (error: NodeJS.ErrnoException) => error.code,
+    );
+    assert.is(verifying, 'CERT_HAS_EXPIRED');
+    const through = await entitle(mock, entitlementRequest(), { port: Number(expired.port), verifyServer: false });
+    assert.is(through.status, 200);
+    assert.equal((await mock.client.listRequests()).requests.map((entry) => entry.listener), ['expired']);
   } finally {
     await mock.stop();
   }

@@ -172,6 +172,8 @@ export async function startMock(options: MockOptions, logger: MockLogger = creat
       );
       const first = options.troublePort;
       for (const [index, kind] of TROUBLE_KINDS.entries()) {
+        // 0: each trouble listener on a free port of its own (a test names them by listener, not port math).
+        const port = first === 0 ? 0 : first + index;
         const role: ListenerRole = {
           name: `trouble listener ${index + 1} of ${TROUBLE_KINDS.length} (${kind})`,
           portOption: 'troublePort',
@@ -179,10 +181,10 @@ export async function startMock(options: MockOptions, logger: MockLogger = creat
           portAdvice: `the trouble listeners take ${first} to ${first + TROUBLE_KINDS.length - 1}: choose another first port`,
         };
         listeners.push(
-          await listening(role, options.host, first + index, startEntitlementListener({
+          await listening(role, options.host, port, startEntitlementListener({
             name: kind,
             host: options.host,
-            port: first + index,
+            port,
             ...troubleCerts[kind],
             clientCa: tls.clientCa,
             clientAuth: options.clientAuth,

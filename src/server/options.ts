@@ -28,7 +28,7 @@ export interface MockOptions {
   logLevel: LogLevel;
   /** Seed for random choices and uniform delays; null = random. */
   seed: number | null;
-  /** First of four trouble ports (N..N+3), or null for none. */
+  /** First of the trouble ports (N, N+1, …), 0 for a free port each, or null for none. */
   troublePort: number | null;
   /** A TLS handshake must complete within this many ms of the TCP connection (Node's default is 120 s). */
   handshakeTimeoutMs: number;
