@@ -204,20 +204,5 @@ export function entitlementRequest(fields: Record<string, unknown> = {}): Record
   return { messageID: randomUUID(), version: 1, contentID: randomUUID(), ...fields };
 }
 
-type Truthy<T> = Exclude<T, null | undefined | false | 0 | ''>;
-
-/** Resolve with the probe's first truthy value, polling every 10 ms; reject after `timeoutMs`. */
-export async function eventually<T>(probe: () => T | Promise<T>, timeoutMs = 3000): Promise<Truthy<T>> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await probe();
-      if (value) return value as Truthy<T>;
-    } catch (error) {
-      lastError = error;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  throw new Error(`condition not met within ${timeoutMs} ms${lastError ? `: ${String(lastError)}` : ''}`);
-}
+/** Wait for a condition (re-exported: many tests take it from here with the mock). */
+export { eventually } from './eventually.js';
