@@ -16,19 +16,28 @@ test.after(async () => {
   await optionalMock.close();
 });
 
-async function refusal(client: Parameters<TestMock['entitle']>[1]): Promise<NodeJS.ErrnoException> {
-  try {
-    const reply = await mock.entitle(entitlementRequest(), client);
-    throw new Error(`expected the handshake to be refused, got HTTP ${reply.status}`);
-  } catch (error) {
-    return error as NodeJS.ErrnoException;
-  }
+/** Send a request whose handshake must be refused; resolve with the transport error, fail when the handshake was served. */
+async function refusal(client: Parameters<TestMock['entitle']>[1], target = mock): Promise<NodeJS.ErrnoException> {
+  const outcome = await target.entitle(entitlementRequest(), client).then(
+    (reply) => ({ served: reply.status }),
+    (error: NodeJS.ErrnoException) => ({ error }),
+  );
+  if ('served' in outcome) throw new Error(`expected the handshake to be refused, got HTTP ${outcome.served}`);
+  return outcome.error;
 }
 
 async function lastFailure(): Promise<{ reason: string; listener: string; remote: string; time: string }> {
   const { json } = await mock.admin('GET', '/admin/tls-failures');
   return json.failures.at(-1);
 }
+
+test('refusal() fails a test when the handshake is served (here: a listener that takes any client certificate)', async () => {
+  const outcome = await refusal({ client: mock.pki.foreignClient }, optionalMock).then(
+    (error) => `resolved with "${error.message}"`,
+    (error: Error) => error.message,
+  );
+  assert.match(outcome, /^expected the handshake to be refused, got HTTP 200/, outcome);
+});
 
 test('a trusted client certificate gets an answer and is identified in the journal', async () => {
   const sent = entitlementRequest();
