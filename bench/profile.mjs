@@ -7,14 +7,15 @@
 import { spawn, fork, execFileSync } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, readdirSync, readFileSync, existsSync, openSync } from 'node:fs';
-import { join, dirname } from 'node:path';
+import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const root = join(here, '..');
-const tmp = join(here, 'tmp', 'profile');
+// BUILD_ROOT=DIR: profile the build in DIR (another worktree, e.g. the round before) with this script.
+const root = process.env.BUILD_ROOT ? resolve(process.env.BUILD_ROOT) : join(here, '..');
+const tmp = join(here, 'tmp', process.env.BUILD_ROOT ? 'profile-other' : 'profile');
 const cli = join(root, 'bin', 'entitlement-mock.js');
 const seconds = Number(process.argv[2] ?? 8);
 const scenario = process.argv[3] ?? 'default';
@@ -78,8 +79,10 @@ for (const node of profile.nodes) {
   self.set(key, (self.get(key) ?? 0) + t);
 }
 console.log(`profile: bench/tmp/profile/${file}`);
+// Share of the profile, and that share of the measured CPU per request in µs (comparable across builds).
+const micros = (t) => (r.serverCpuMicrosPerRequest === null ? '' : `${((t / total) * r.serverCpuMicrosPerRequest).toFixed(2).padStart(7)} µs`);
 for (const [key, t] of [...self].sort((a, b) => b[1] - a[1]).slice(0, Number(process.env.TOP ?? 40)))
-  console.log(`${((100 * t) / total).toFixed(1).padStart(5)}%  ${key}`);
+  console.log(`${((100 * t) / total).toFixed(1).padStart(5)}% ${micros(t)}  ${key}`);
 
 function freePort() {
   return new Promise((resolve) => {
@@ -100,4 +103,4 @@ for (const node of profile.nodes) {
 }
 console.log('\nself time by file:');
 for (const [key, t] of [...byFile].sort((a, b) => b[1] - a[1]).slice(0, 30))
-  console.log(`${((100 * t) / total).toFixed(1).padStart(5)}%  ${key}`);
+  console.log(`${((100 * t) / total).toFixed(1).padStart(5)}% ${micros(t)}  ${key}`);
