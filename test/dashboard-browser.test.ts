@@ -196,6 +196,32 @@ test('a row opens the full entry: request, response as sent, warnings, problems,
   }
 });
 
+test('the entry shows the body exactly as received, and where the parsed request differs from it', async () => {
+  const page = await openDashboard();
+  const { messageID } = entitlementRequest();
+  const contentID = `as-received-${Date.now()}`;
+  const sent = `{"messageID": "${messageID}",  "version":"1",\n "contentID":"${contentID}"}`;
+  assert.is((await mock.entitle(sent)).status, 200);
+  const row = rowFor(page, contentID);
+  await row.waitFor({ timeout: 2000 });
+  await row.click();
+  const detail = page.locator('#entry-detail');
+  await detail.locator('h2').waitFor();
+  assert.is(await detail.locator('.body-received pre').textContent(), sent, 'the raw text, spacing and all');
+  assert.equal(await detail.locator('.parse-differences li').allTextContents(), ['version: received "1", parsed as 1']);
+  assert.match((await detail.locator('.body-parsed pre').textContent()) ?? '', /"version": 1/);
+
+  await lookAway(page);
+  await page.keyboard.press('Escape');
+  const plainContentID = `as-parsed-${Date.now()}`;
+  const plain = entitlementRequest({ contentID: plainContentID });
+  await mock.entitle(plain);
+  await rowFor(page, plainContentID).click();
+  await detail.locator('h2').waitFor();
+  assert.is(await detail.locator('.body-received pre').textContent(), JSON.stringify(plain));
+  assert.is(await detail.locator('.parse-differences').count(), 0, 'no note when parsing changed nothing');
+});
+
 /** A TCP relay to the admin port whose connections can be cut (and new ones refused): a network drop between page and mock. */
 async function cuttableRelay(port: number) {
   const sockets = new Set<net.Socket>();

@@ -33,6 +33,7 @@ test('the journal records what came and what was sent', async () => {
   const reply = await mock.entitle(sent);
   const entry = await lastEntry();
   assert.equal(entry.request, sent);
+  assert.is(entry.rawBody, JSON.stringify(sent));
   assert.is(entry.valid, true);
   assert.equal(entry.problems, []);
   assert.is(entry.scenario, 'default');
@@ -54,6 +55,28 @@ test('a numeric-string version is served as a number with a warning', async () =
   assert.is(reply.json.version, 1);
   const entry = await lastEntry();
   assert.ok(entry.warnings.includes('version: sent as the string "1"; treated as the number 1'));
+});
+
+test('the journal keeps the body exactly as received beside the parsed request (version "1" received, parsed as 1)', async () => {
+  const { messageID, contentID } = entitlementRequest();
+  // Spacing, field order and a string version the parsed request does not keep.
+  const sent = `{ "contentID": "${contentID}",\n  "version": "1", "messageID":"${messageID}" }`;
+  const reply = await mock.entitle(sent);
+  assert.is(reply.status, 200);
+  const entry = await lastEntry();
+  assert.is(entry.rawBody, sent);
+  assert.equal(entry.request, { contentID, version: 1, messageID });
+});
+
+test('rawBody is null when no body was read (wrong path, wrong method, too large)', async () => {
+  await mock.entitle(entitlementRequest(), { path: '/nope' });
+  assert.is((await lastEntry()).rawBody, null);
+  await mock.entitle(undefined, { method: 'GET' });
+  assert.is((await lastEntry()).rawBody, null);
+  await mock.entitle(JSON.stringify(entitlementRequest({ customerCookie: 'x'.repeat(70 * 1024) })));
+  const tooLarge = await lastEntry();
+  assert.is(tooLarge.response.status, 413);
+  assert.is(tooLarge.rawBody, null);
 });
 
 test('a version above 1 is answered as the scenario says (echoed), with a warning in the journal', async () => {
@@ -89,10 +112,8 @@ for (const [name, body, problems] of invalidCases) {
     assert.is(entry.valid, false);
     assert.is(entry.rule, null);
     assert.is(entry.problems.length, problems.length);
-    if (typeof body === 'string' && name === 'not JSON') {
-      assert.is(entry.request, null);
-      assert.is(entry.rawBody, body);
-    }
+    assert.is(entry.rawBody, typeof body === 'string' ? body : JSON.stringify(body));
+    if (name === 'not JSON') assert.is(entry.request, null);
   });
 }
 

@@ -93,7 +93,7 @@ export class EntryDetail {
         section(
           'Request',
           h('p', { class: 'mono' }, `${entry.method} ${entry.path}`),
-          entry.rawBody !== undefined ? codeBlock(entry.rawBody, 'body as received (not JSON)') : codeBlock(json(entry.request), 'body'),
+          ...requestBody(entry),
           h('details', {}, h('summary', {}, 'Headers'), codeBlock(json(entry.headers))),
         ),
         section(
@@ -127,6 +127,61 @@ function ruleText(entry) {
   return `${entry.rule}${entry.step === null ? '' : `, sequence step ${entry.step} (from 0)`}${entry.scenario === null ? ' (a session rule)' : ''}`;
 }
 
+/**
+ * The body exactly as received and, when it parsed, the request the mock worked with, with a note
+ * where parsing changed a field (a numeric-string version becomes its number).
+ * @param {JournalEntry} entry
+ * @returns {(Node | null)[]}
+ */
+function requestBody(entry) {
+  if (entry.rawBody === null) return [h('p', { class: 'muted' }, 'no body read')];
+  const received = codeBlock(entry.rawBody, entry.request === null ? 'body as received (not parsed)' : 'body as received', 'body-received');
+  if (entry.request === null) return [received];
+  const differences = parseDifferences(entry.rawBody, entry.request);
+  return [
+    received,
+    differences.length === 0
+      ? null
+      : h('div', { class: 'parse-differences' }, h('p', {}, 'Parsed differently from what was sent:'), h('ul', {}, differences.map((text) => h('li', {}, text)))),
+    h('details', { class: 'body-parsed', open: differences.length > 0 }, h('summary', {}, 'body as parsed'), codeBlock(json(entry.request))),
+  ];
+}
+
+/**
+ * Where the parsed request differs from the JSON of the body as received: one line per top-level field.
+ * @param {string} rawBody
+ * @param {unknown} request
+ * @returns {string[]}
+ */
+function parseDifferences(rawBody, request) {
+  /** @type {unknown} */
+  let received;
+  try {
+    received = JSON.parse(rawBody);
+  } catch {
+    return [];
+  }
+  if (!isFields(received) || !isFields(request)) {
+    const [before, after] = [JSON.stringify(received), JSON.stringify(request)];
+    return before === after ? [] : [`received ${before}, parsed as ${after}`];
+  }
+  /** @type {string[]} */
+  const differences = [];
+  for (const field of new Set([...Object.keys(received), ...Object.keys(request)])) {
+    const [before, after] = [JSON.stringify(received[field]), JSON.stringify(request[field])];
+    if (before !== after) differences.push(`${field}: ${before === undefined ? 'absent' : `received ${before}`}, parsed as ${after ?? 'absent'}`);
+  }
+  return differences;
+}
+
+/**
+ * @param {unknown} value
+ * @returns {value is Record<string, unknown>}
+ */
+function isFields(value) {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
 /** @param {unknown} value */
 function json(value) {
   return JSON.stringify(value, null, 2);
@@ -148,7 +203,8 @@ function keyValues(pairs) {
 /**
  * @param {string} text
  * @param {string} [label]
+ * @param {string} [kind] an extra class naming what the block holds
  */
-function codeBlock(text, label) {
-  return h('div', { class: 'code' }, label ? h('div', { class: 'code-label' }, label) : null, h('pre', {}, text));
+function codeBlock(text, label, kind) {
+  return h('div', { class: kind ? `code ${kind}` : 'code' }, label ? h('div', { class: 'code-label' }, label) : null, h('pre', {}, text));
 }

@@ -20,7 +20,7 @@ export const STORE_LIMIT = 10_000;
  * @property {string} path
  * @property {Record<string, string | string[]>} headers
  * @property {unknown} request
- * @property {string} [rawBody]
+ * @property {string | null} rawBody
  * @property {boolean} valid
  * @property {string[]} problems
  * @property {string[]} warnings

@@ -68,8 +68,14 @@ export const JournalEntry = Type.Object(
     headers: Type.Unsafe<Record<string, string | string[] | undefined>>(
       Type.Record(Type.String(), Type.Union([Type.String(), Type.Array(Type.String())]), { description: 'Request headers, names in lower case' }),
     ),
-    request: Type.Unknown({ description: 'The parsed JSON body, or null when the body was not valid JSON' }),
-    rawBody: Type.Optional(Type.String({ description: 'The body as received when it was not valid JSON (else absent)' })),
+    request: Type.Unknown({
+      description: 'The body parsed as JSON (a numeric-string `version` as its number), or null when the body was not valid JSON or not read',
+    }),
+    rawBody: nullable(
+      Type.String(),
+      'The body exactly as received, as UTF-8 text (bytes that are not UTF-8 as U+FFFD; at most 64 KiB): what `request` was parsed from. Null when no body was read ' +
+        '(wrong path or method, too large, not complete)',
+    ),
     valid: Type.Boolean(),
     problems: Type.Array(Type.String()),
     warnings: Type.Array(Type.String()),

@@ -45,12 +45,12 @@ const ENTRY_OVERHEAD_BYTES = 1024;
 
 /**
  * An estimate of an entry's memory from what the request brought: its body
- * (kept as text, or parsed — which takes a few times its text) and its headers.
+ * (kept as text, once, and parsed, which takes a few times its text) and its headers.
  */
 export function entryWeight(bodyChars: number, rawHeaders: readonly string[]): number {
   let headerChars = 0;
   for (const part of rawHeaders) headerChars += part.length;
-  return ENTRY_OVERHEAD_BYTES + 4 * bodyChars + 2 * headerChars;
+  return ENTRY_OVERHEAD_BYTES + 5 * bodyChars + 2 * headerChars;
 }
 
 /** Told about the journal as it changes (the dashboard's live feed, waits). */

@@ -78,7 +78,8 @@ export function createEntitlementHandler({ path, listener, state, bodyTimeoutMs,
         journaled.valid = parsed.valid;
         journaled.problems = parsed.valid ? [] : parsed.problems;
         journaled.warnings = parsed.warnings;
-        if (parsed.request === null) journaled.rawBody = body.text;
+        // The string readBody decoded, kept as it is (no copy): the journal shows exactly what was sent.
+        journaled.rawBody = body.text;
         if (state.forwarder === null) {
           const { decision, session, answeredBySession } = decide(parsed, identity, state);
           plan = decision.plan;
@@ -175,6 +176,7 @@ function newEntry(req: IncomingMessage, listener: ListenerName, identity: Client
     headers: req.headers,
     durationMs: null,
     request: null,
+    rawBody: null,
     valid: false,
     problems: [],
     warnings: [],

@@ -16,6 +16,7 @@ export function journalEntry(overrides: Partial<JournalEntry> & { contentID?: st
     path: '/entitlement',
     headers: {},
     request: { messageID, contentID },
+    rawBody: JSON.stringify({ messageID, contentID }),
     valid: true,
     problems: [],
     warnings: [],
