@@ -4,6 +4,9 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import { JournaledUpstream } from '../record/journaled-upstream.js';
+import { NearMiss, StateTransition } from '../scenario/runtime/outcome.js';
+
+export { NearMiss, StateTransition };
 
 export const ListenerName = Type.Union(
   [Type.Literal('main'), Type.Literal('expired'), Type.Literal('wrong-host'), Type.Literal('untrusted-ca'), Type.Literal('self-signed')],
@@ -20,23 +23,6 @@ export const ConnectionTls = Type.Object(
   { additionalProperties: false, description: 'What the TLS handshake of a connection settled; one frozen object per connection, shared by its journal entries' },
 );
 export type ConnectionTls = Readonly<Static<typeof ConnectionTls>>;
-
-export const NearMiss = Type.Object(
-  {
-    rule: Type.String(),
-    failed: Type.Array(Type.Object({ key: Type.String(), reason: Type.String() }, { additionalProperties: false }), {
-      description: 'The keys that failed, e.g. `{key: "contentID", reason: "wanted glob \\"denied-*\\", got \\"abc\\""}`',
-    }),
-  },
-  { $id: 'NearMiss', additionalProperties: false, description: 'A rule that almost matched, and which of its keys did not' },
-);
-export type NearMiss = Static<typeof NearMiss>;
-
-export const StateTransition = Type.Object(
-  { key: Type.String(), before: Type.Union([Type.String(), Type.Null()]), after: Type.Union([Type.String(), Type.Null()]) },
-  { additionalProperties: false, description: "In a scenario that uses state: the request's state key and its state before and after" },
-);
-export type StateTransition = Static<typeof StateTransition>;
 
 export const JournaledResponse = Type.Object(
   {

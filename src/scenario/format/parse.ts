@@ -19,18 +19,14 @@ import { Composer, LineCounter, Parser, visit, type CST, type Document } from 'y
 import type { TSchema } from '@sinclair/typebox';
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import { Value } from '@sinclair/typebox/value';
-import { MATCH_KEYS, NAME_PATTERN, RESPONSE_FIELDS, Rule, Scenario } from './format.js';
-import { CheckableParts, type Fields, type RulePart } from './checkable-parts.js';
-import { compileKey } from '../runtime/state/key.js';
-import { parseTtl } from '../runtime/state/ttl.js';
+import { MATCH_KEYS, NAME_PATTERN, RESPONSE_FIELDS, Scenario } from './format.js';
+import { CheckableParts } from './checkable-parts.js';
+import { semanticProblems } from './checks.js';
 import type { LoadedScenario, PositionedError } from './loaded.js';
 import { SourcePositions, type ValuePath } from './positions.js';
 import { schemaIssues } from './schema-errors.js';
 import { lintScenario } from './lint.js';
-import { compileMatcher } from '../runtime/matchers.js';
 import { findDuplicateKeys } from './duplicate-keys.js';
-import { parseDelay } from '../runtime/delay.js';
-import { compileTemplate } from '../runtime/templates.js';
 import { ScenarioCompileError } from '../runtime/compile.js';
 import type { CompiledScenario } from '../runtime/engine.js';
 
@@ -166,7 +162,10 @@ function checkDefinition(
 
   const schemaErrors = validateAgainstSchema(value, positions, options.schema ?? Scenario);
   const parts = new CheckableParts(value, schemaErrors.length === 0);
-  const errors = [...schemaErrors, ...semanticErrors(parts, positions)];
+  const errors = [
+    ...schemaErrors,
+    ...semanticProblems(parts, (path) => positions.of(path).line).map((p) => positions.error(p.path, p.message, { key: p.atKey === true })),
+  ];
   if (options.check && schemaErrors.length === 0) errors.push(...options.check(value, positions));
   const written = parts.fields?.name;
   const name = typeof written === 'string' ? written : options.defaultName;
@@ -262,7 +261,6 @@ function decodePointer(segment: string): string | number {
 
 const RESPONSE_KEYS: readonly string[] = [...RESPONSE_FIELDS, 'extra', 'omit', 'status', 'headers', 'body', 'delay', 'fault'];
 const MATCH_KEY_LIST: readonly string[] = MATCH_KEYS;
-const RULE_KEYS: ReadonlySet<string> = new Set(Object.keys(Rule.properties));
 
 /** Keys written one level off: `isAllowed` directly on a rule, `contentID` in respond. */
 function unknownKeyHint(key: string, path: ValuePath): string | undefined {
@@ -281,136 +279,6 @@ function unknownKeyHint(key: string, path: ValuePath): string | undefined {
     return `to send an additional field write extra: {${key}: ...}; to match on it use match:`;
   }
   return undefined;
-}
-
-/** What JSON Schema cannot say: run the compiler's own pieces over every matcher, delay and template that fits the format. */
-function semanticErrors(parts: CheckableParts, positions: SourcePositions): PositionedError[] {
-  const errors: PositionedError[] = [];
-  const namedAt = new Map<string, number>();
-  const rules = parts.rules();
-  const unnamed = new Set(rules.filter(({ rule }) => rule.name === undefined).map(({ index }) => index));
-  for (const part of rules) {
-    const { rule, path: rulePath, index } = part;
-    const ways = (['respond', 'sequence', 'random'] as const).filter((way) => rule[way] !== undefined);
-    // An unknown key (respnd:, a response field one level up) has its own error, with a suggestion.
-    const misspelt = Object.keys(rule).some((key) => !RULE_KEYS.has(key));
-    if (ways.length === 0 && !misspelt) {
-      errors.push(positions.error(rulePath, 'a rule needs one of respond, sequence or random'));
-    } else if (ways.length > 1) {
-      errors.push(
-        positions.error([...rulePath, ways[1] as string], `${ways.join(' and ')} cannot be combined: a rule has exactly one of respond, sequence or random`, {
-          key: true,
-        }),
-      );
-    }
-    if (rule.loop !== undefined && rule.sequence === undefined) {
-      errors.push(positions.error([...rulePath, 'loop'], 'loop only applies to a sequence:', { key: true }));
-    }
-    if (typeof rule.name === 'string') {
-      const first = namedAt.get(rule.name);
-      if (first !== undefined) {
-        const { line } = positions.of(['rules', first, 'name']);
-        errors.push(positions.error([...rulePath, 'name'], `duplicate rule name "${rule.name}" (first used by rules[${first}], line ${line})`));
-      } else {
-        namedAt.set(rule.name, index);
-      }
-      const automatic = /^rule-([1-9]\d*)$/.exec(rule.name);
-      const namesakeIndex = automatic ? Number(automatic[1]) - 1 : -1;
-      if (unnamed.has(namesakeIndex)) {
-        errors.push(
-          positions.error(
-            [...rulePath, 'name'],
-            `"${rule.name}" is also the automatic name of the unnamed rules[${namesakeIndex}]; pick another name (or name that rule)`,
-          ),
-        );
-      }
-    }
-    for (const { matcher, path } of parts.matchers(part)) {
-      try {
-        compileMatcher(matcher);
-      } catch (error) {
-        errors.push(positions.error([...path, ...errorPath(error)], errorMessage(error)));
-      }
-    }
-  }
-
-  for (const { response, path } of parts.responses()) errors.push(...responseErrors(parts, response, path, positions));
-  errors.push(...stateErrors(parts, rules, positions));
-  return errors;
-}
-
-/** The compiler's state checks (state/key.ts, state/ttl.ts), on whatever fits the format. */
-function stateErrors(parts: CheckableParts, rules: readonly RulePart[], positions: SourcePositions): PositionedError[] {
-  const errors: PositionedError[] = [];
-  const fields = parts.fields;
-  const keyForms: { form: unknown; path: ValuePath }[] = [
-    { form: fields?.stateKey, path: ['stateKey'] },
-    ...rules.map(({ rule, path }) => ({ form: rule.perKey, path: [...path, 'perKey'] })),
-  ];
-  for (const { form, path } of keyForms) {
-    if (typeof form !== 'string') continue;
-    try {
-      compileKey(form);
-    } catch (error) {
-      errors.push(positions.error(path, errorMessage(error)));
-    }
-  }
-  const ttl = fields?.stateTtl;
-  if (typeof ttl === 'string' || (typeof ttl === 'number' && ttl > 0)) {
-    try {
-      parseTtl(ttl);
-    } catch (error) {
-      errors.push(positions.error(['stateTtl'], errorMessage(error)));
-    }
-  }
-  for (const { response, path } of parts.responses()) {
-    const where = path[0];
-    if (where === 'invalid' || where === 'unmatched') {
-      for (const field of ['setState', 'clearState'] as const) {
-        if (response[field] !== undefined) {
-          errors.push(positions.error([...path, field], `${field} applies to the rules' responses (and defaults:), not to ${where}:`));
-        }
-      }
-    } else if (response.setState !== undefined && response.clearState === true) {
-      errors.push(positions.error([...path, 'clearState'], 'setState and clearState cannot be combined: a response sets a state or clears it'));
-    }
-  }
-  return errors;
-}
-
-function responseErrors(parts: CheckableParts, response: Fields, path: ValuePath, positions: SourcePositions): PositionedError[] {
-  const errors: PositionedError[] = [];
-  if (response.delay !== undefined && parts.fits('Delay', response.delay)) {
-    try {
-      parseDelay(response.delay);
-    } catch (error) {
-      errors.push(positions.error([...path, 'delay', ...errorPath(error)], errorMessage(error)));
-    }
-  }
-  const templates: { key: 'epTokenURL' | 'errorText'; percentEncode: boolean }[] = [
-    { key: 'epTokenURL', percentEncode: true },
-    { key: 'errorText', percentEncode: false },
-  ];
-  for (const { key, percentEncode } of templates) {
-    const text = response[key];
-    if (typeof text !== 'string') continue;
-    try {
-      compileTemplate(text, { percentEncode });
-    } catch (error) {
-      errors.push(positions.error([...path, key], errorMessage(error)));
-    }
-  }
-  return errors;
-}
-
-/** A sub-path inside the value an error names (e.g. the list item of a matcher), if the thrower gave one. */
-function errorPath(error: unknown): ValuePath {
-  const path = (error as { path?: unknown } | null)?.path;
-  return Array.isArray(path) && path.every((segment) => typeof segment === 'string' || typeof segment === 'number') ? path : [];
-}
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 /**

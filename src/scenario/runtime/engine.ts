@@ -12,12 +12,8 @@ export interface RequestFacts {
   state?: string;
 }
 
-/** What a request saw of its state key and what it left (the journal's `state`). */
-export interface StateTransition {
-  key: string;
-  before: string | null;
-  after: string | null;
-}
+export type { NearMiss, StateTransition } from './outcome.js';
+import type { NearMiss, StateTransition } from './outcome.js';
 
 /** What the engine sees of a request the protocol forbids (it never reaches the rules). */
 export interface InvalidRequestFacts {
@@ -60,12 +56,6 @@ export type ResponsePlan =
       /** Wait before the fault happens (reset/close after a delay). */
       delayMs: number;
     };
-
-export interface NearMiss {
-  rule: string;
-  /** The keys that failed, e.g. `{ key: 'contentID', reason: 'wanted glob "denied-*", got "abc"' }`. */
-  failed: { key: string; reason: string }[];
-}
 
 export interface Decision {
   scenario: string;
