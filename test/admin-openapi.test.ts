@@ -70,6 +70,7 @@ test('bad input gets a 400 naming the field and what was expected', async () => 
     ['GET', '/admin/requests?limit=-1', undefined, 'limit', /^query parameter "limit": expected integer to be greater or equal to 0, got -1$/],
     ['GET', '/admin/requests/count?valid=yes', undefined, 'valid', /^query parameter "valid" must be true or false, got "yes"$/],
     ['GET', '/admin/requests?rule=a&rule=b', undefined, 'rule', /^query parameter "rule" given more than once$/],
+    ['GET', '/health?verbose=1', undefined, 'verbose', /^unknown query parameter "verbose"; this route takes none$/],
     ['POST', '/admin/scenarios?activate=maybe', 'name: x\nrules: []\n', 'activate', /^query parameter "activate" must be true or false, got "maybe"$/],
     ['PUT', '/admin/scenarios/active', {}, 'name', /^body field "name" is missing$/],
     ['PUT', '/admin/scenarios/active', { name: 7 }, 'name', /^body field "name": expected string, got 7$/],

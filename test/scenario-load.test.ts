@@ -102,6 +102,12 @@ test('matcher forms: the intended branch is followed', () => {
   assertAt(find(errors, 'rules[0].respond.fault: expected one of hang, reset, close, slow, partial, got the string "hnag" (did you mean hang?)'), 7, 22);
 });
 
+test('a list inside a matcher list is refused at the inner list (one flat list means the same)', () => {
+  const { errors } = parse('rules:\n  - match: { contentID: [[x, y], z] }\n    respond: {}\n');
+  assertAt(find(errors, 'rules[0].match.contentID[0]: expected a list item: a string'), 2, 26);
+  assert.match(find(errors, 'rules[0].match.contentID[0]').message, /\(one flat list, not a list inside a list\), got a list$/);
+});
+
 test('invalid and catastrophic regexes are positioned at the regex', () => {
   const text = 'rules:\n  - match:\n      customerCookie: [a, {regex: "(a+)+$"}]\n      contentID: {regex: "[z-a]"}\n    respond: {}\n';
   const { errors } = parse(text);

@@ -3,7 +3,7 @@
  * types taken from the route definitions the server validates with
  * (src/admin/api/). Built on the global fetch; no code generator.
  */
-import type { BodyOf, ParamsOf, QueryOf, RouteDefinition, SuccessOf } from '../admin/api/define.js';
+import { DOCUMENT_MEDIA_TYPES, type BodyOf, type ParamsOf, type QueryOf, type RouteDefinition, type SuccessOf } from '../admin/api/define.js';
 import * as api from '../admin/api/routes.js';
 import type { JournalFilter } from '../journal/journal.js';
 import type { SessionDefinition } from '../session/format.js';
@@ -39,7 +39,7 @@ type Input<Definition extends RouteDefinition> = {
   params?: ParamsOf<Definition>;
   query?: QueryOf<Definition>;
   body?: BodyOf<Definition>;
-  /** For a text body: which of the definition's media types it is (default the first). */
+  /** For a document body: application/yaml (default) or application/json. */
   contentType?: string;
 };
 
@@ -213,9 +213,9 @@ export class AdminClient {
     if (definition.body?.kind === 'json') {
       body = JSON.stringify(input.body);
       headers['content-type'] = 'application/json';
-    } else if (definition.body?.kind === 'text') {
+    } else if (definition.body?.kind === 'document') {
       body = input.body as string;
-      headers['content-type'] = input.contentType ?? definition.body.mediaTypes[0] ?? 'text/plain';
+      headers['content-type'] = input.contentType ?? DOCUMENT_MEDIA_TYPES[0];
     }
 
     const route = `${definition.method} ${path}`;

@@ -14,10 +14,17 @@ export type AnswerDefinition =
   | { readonly kind: 'json'; readonly schema: TSchema; readonly description: string }
   | { readonly kind: 'text'; readonly mediaType: string; readonly description: string };
 
-/** A JSON body validated with its schema, or a text document the handler parses itself (a scenario in YAML or JSON). */
+/**
+ * A JSON body validated with its schema, or a document (a scenario, a session) sent as a JSON
+ * object or as YAML text, which the handler gets as text and parses itself (with line and column
+ * for every problem). `name` names the document's schema in the OpenAPI document.
+ */
 export type BodyDefinition =
   | { readonly kind: 'json'; readonly schema: TSchema; readonly description: string }
-  | { readonly kind: 'text'; readonly mediaTypes: readonly string[]; readonly description: string };
+  | { readonly kind: 'document'; readonly schema: TSchema; readonly name: string; readonly description: string };
+
+/** The media types a document body is taken as (YAML first: what the typed client sends text as). */
+export const DOCUMENT_MEDIA_TYPES = ['application/yaml', 'application/json'] as const;
 
 export interface RouteDefinition {
   readonly method: HttpMethod;
@@ -49,7 +56,8 @@ export const textAnswer = (mediaType: string, description: string) => ({ kind: '
 export const jsonBody = <const Schema extends TSchema>(schema: Schema, description: string) =>
   ({ kind: 'json', schema, description }) as const;
 
-export const textBody = (mediaTypes: readonly string[], description: string) => ({ kind: 'text', mediaTypes, description }) as const;
+export const documentBody = <const Schema extends TSchema>(schema: Schema, name: string, description: string) =>
+  ({ kind: 'document', schema, name, description }) as const;
 
 /** Every admin error: `{error, message}`, plus details some routes add (`known`, `errors`, `field`). */
 export const ErrorAnswer = Type.Object(
@@ -73,7 +81,7 @@ export type ParamsOf<Definition extends RouteDefinition> = StaticOr<Definition['
 export type QueryOf<Definition extends RouteDefinition> = StaticOr<Definition['query'], Record<string, never>>;
 export type BodyOf<Definition extends RouteDefinition> = Definition['body'] extends { kind: 'json'; schema: infer Schema }
   ? StaticOr<Schema, never>
-  : Definition['body'] extends { kind: 'text' }
+  : Definition['body'] extends { kind: 'document' }
     ? string
     : undefined;
 

@@ -29,3 +29,21 @@ export function hoistIdentified(node: Json, definitions: JsonObject, refPrefix: 
 /** Definitions sorted by name, for a stable file. */
 export const sortedByName = (definitions: JsonObject): JsonObject =>
   Object.fromEntries(Object.entries(definitions).sort(([a], [b]) => (a < b ? -1 : 1)));
+
+/** JSON Schema keywords whose value is a map of names to schemas: their keys are names, never keywords. */
+const SCHEMA_MAPS = new Set(['properties', 'patternProperties', '$defs', 'definitions', 'dependentSchemas']);
+
+/** A copy of a JSON schema without the given keywords (property names that happen to be spelled the same stay). */
+export function withoutKeywords(node: Json, keywords: readonly string[]): Json {
+  if (Array.isArray(node)) return node.map((item) => withoutKeywords(item, keywords));
+  if (node === null || typeof node !== 'object') return node;
+  const copy: JsonObject = {};
+  for (const [key, value] of Object.entries(node)) {
+    if (keywords.includes(key)) continue;
+    copy[key] =
+      SCHEMA_MAPS.has(key) && value !== null && typeof value === 'object' && !Array.isArray(value)
+        ? Object.fromEntries(Object.entries(value).map(([name, schema]) => [name, withoutKeywords(schema, keywords)]))
+        : withoutKeywords(value, keywords);
+  }
+  return copy;
+}

@@ -3,19 +3,25 @@
  * (served at GET /admin/openapi.json, checked in as schema/admin-api.openapi.json).
  * OpenAPI 3.1 takes JSON Schema 2020-12 as it is, so TypeBox schemas go in almost
  * untouched: schemas that carry an `$id` (JournalEntry, ErrorAnswer, …) move to
- * components.schemas once, and every use points there.
+ * components.schemas once, and every use points there; keywords of our own
+ * (`errorMessage` and `markdownDescription`, for the scenario checker and editors) are left out, as tools
+ * such as Redocly's linter and code generators take only standard ones.
  */
 import type { TObject, TSchema } from '@sinclair/typebox';
-import { errorAnswer, type AnswerDefinition, type RouteDefinition } from './define.js';
+import { DOCUMENT_MEDIA_TYPES, errorAnswer, type AnswerDefinition, type BodyDefinition, type RouteDefinition } from './define.js';
 import { adminRoutes } from './routes.js';
-import { version } from '../../version.js';
-import { hoistIdentified, sortedByName, type Json, type JsonObject } from './hoist.js';
+import { license, version } from '../../version.js';
+import { hoistIdentified, sortedByName, withoutKeywords, type Json, type JsonObject } from './hoist.js';
+import { DEFAULT_OPTIONS } from '../../server/options.js';
 
 const COMPONENT_REF = '#/components/schemas/';
 
+/** Keywords of our own in the TypeBox definitions: not JSON Schema, so not in the document. */
+const NON_STANDARD_KEYWORDS = ['errorMessage', 'markdownDescription'];
+
 /** Answers every route can give besides its own: bad input, no token, body too large, a bug of ours. */
 const IMPLIED_ANSWERS = {
-  400: errorAnswer('Bad input: the message names the parameter or body field and what was expected'),
+  400: errorAnswer('Bad input (a query parameter the route does not take, a malformed body, …): the message names the parameter or body field and what was expected'),
   401: errorAnswer('The mock runs with --admin-token and the request did not carry `Authorization: Bearer <token>`'),
   413: errorAnswer('The body is larger than 1 MiB'),
   500: errorAnswer('A failure of the mock itself (a bug): the mock log says what failed'),
@@ -23,7 +29,8 @@ const IMPLIED_ANSWERS = {
 
 export function buildOpenApiDocument(routes: Readonly<Record<string, RouteDefinition>> = adminRoutes): JsonObject {
   const components: JsonObject = {};
-  const plain = (schema: TSchema) => hoistIdentified(JSON.parse(JSON.stringify(schema)) as Json, components, COMPONENT_REF);
+  const plain = (schema: TSchema) =>
+    hoistIdentified(withoutKeywords(JSON.parse(JSON.stringify(schema)) as Json, NON_STANDARD_KEYWORDS), components, COMPONENT_REF);
   const paths: Record<string, JsonObject> = {};
   for (const definition of Object.values(routes)) {
     (paths[definition.path] ??= {})[definition.method.toLowerCase()] = operation(definition, plain);
@@ -36,7 +43,14 @@ export function buildOpenApiDocument(routes: Readonly<Record<string, RouteDefini
       description:
         'Steer a running entitlement-mock from tests: scenarios, the request journal, refused connections, metrics. ' +
         'Plain HTTP, JSON in and out; every error is JSON `{error, message}`.',
+      license: { name: license(), identifier: license() },
     },
+    servers: [
+      {
+        url: `http://127.0.0.1:${DEFAULT_OPTIONS.adminPort}`,
+        description: 'The admin listener on this machine at its default port (--admin-host, --admin-port, EM_ADMIN_PORT)',
+      },
+    ],
     paths,
     components: {
       schemas: sortedByName(components),
@@ -59,7 +73,8 @@ function operation(definition: RouteDefinition, plain: (schema: TSchema) => Json
   const answers: Record<number, AnswerDefinition> = { ...definition.answers };
   // Any body sent with POST, PUT or DELETE is read (and must be well-formed and within 1 MiB), even where the route takes none.
   const readsBody = definition.method !== 'GET';
-  if (parameters.length > 0 || readsBody) answers[400] ??= IMPLIED_ANSWERS[400];
+  // Every route refuses a query parameter it does not take.
+  answers[400] ??= IMPLIED_ANSWERS[400];
   if (!definition.open) answers[401] ??= IMPLIED_ANSWERS[401];
   if (readsBody) answers[413] ??= IMPLIED_ANSWERS[413];
   answers[500] ??= IMPLIED_ANSWERS[500];
@@ -80,20 +95,17 @@ function operation(definition: RouteDefinition, plain: (schema: TSchema) => Json
     ...(definition.description ? { description: definition.description } : {}),
     security: definition.open ? [] : [{}, { adminToken: [] }],
     ...(parameters.length > 0 ? { parameters } : {}),
-    ...(body
-      ? {
-          requestBody: {
-            required: true,
-            description: body.description,
-            content:
-              body.kind === 'json'
-                ? { 'application/json': { schema: plain(body.schema) } }
-                : Object.fromEntries(body.mediaTypes.map((mediaType) => [mediaType, { schema: { type: 'string' } }])),
-          },
-        }
-      : {}),
+    ...(body ? { requestBody: { required: true, description: body.description, content: bodyContent(body, plain) } } : {}),
     responses,
   };
+}
+
+/** A document body: the object as JSON (its schema named in components), or the same document as YAML text. */
+function bodyContent(body: BodyDefinition, plain: (schema: TSchema) => Json): JsonObject {
+  if (body.kind === 'json') return { 'application/json': { schema: plain(body.schema) } };
+  const yaml = { type: 'string', description: `${body.name} as YAML text` };
+  const json = plain({ ...body.schema, $id: body.name });
+  return Object.fromEntries(DOCUMENT_MEDIA_TYPES.map((mediaType) => [mediaType, { schema: mediaType === 'application/json' ? json : yaml }]));
 }
 
 function parametersOf(schema: TObject, where: 'path' | 'query', plain: (schema: TSchema) => Json): Json[] {

@@ -6,11 +6,11 @@
  */
 import type Koa from 'koa';
 import type Router from '@koa/router';
-import type { TObject, TSchema } from '@sinclair/typebox';
+import { Type, type TObject, type TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { ValueErrorType } from '@sinclair/typebox/errors';
 import { badRequest } from '../errors.js';
-import type { BodyOf, ParamsOf, QueryOf, ReplyOf, RouteDefinition } from './define.js';
+import { DOCUMENT_MEDIA_TYPES, type BodyOf, type ParamsOf, type QueryOf, type ReplyOf, type RouteDefinition } from './define.js';
 
 export interface RouteInput<Definition extends RouteDefinition> {
   params: ParamsOf<Definition>;
@@ -49,7 +49,7 @@ export function route<Definition extends RouteDefinition>(router: Router, defini
 function readInput<Definition extends RouteDefinition>(definition: Definition, ctx: Koa.Context): Outcome<RouteInput<Definition>> {
   const params = definition.params ? checked(definition.params, { ...ctx.params }, 'path') : ok({});
   if (!params.ok) return params;
-  const query = definition.query ? readQuery(definition.query, ctx.query) : ok({});
+  const query = readQuery(definition.query ?? NO_QUERY, ctx.query);
   if (!query.ok) return query;
   const body = readBody(definition, ctx);
   if (!body.ok) return body;
@@ -64,13 +64,17 @@ const problem = (where: InputProblem['in'], field: string, message: string): Out
 
 type RawQuery = Record<string, string | string[] | undefined>;
 
+/** A route that takes no query parameter refuses any (a misspelt route or parameter says so instead of being ignored). */
+const NO_QUERY = Type.Object({});
+
 /** Query string values converted to the types the schema asks for (true/false, integers, numbers), then checked. */
 function readQuery(schema: TObject, raw: RawQuery): Outcome<Record<string, unknown>> {
   const known = Object.keys(schema.properties);
   const converted: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(raw)) {
     const property = schema.properties[name];
-    if (property === undefined) return problem('query', name, `unknown query parameter "${name}"; known: ${known.join(', ')}`);
+    if (property === undefined)
+      return problem('query', name, `unknown query parameter "${name}"; ${known.length > 0 ? `known: ${known.join(', ')}` : 'this route takes none'}`);
     if (Array.isArray(value)) return problem('query', name, `query parameter "${name}" given more than once`);
     if (value === undefined) continue;
     const result = convertQueryValue(property, value);
@@ -102,8 +106,8 @@ function readBody(definition: RouteDefinition, ctx: Koa.Context): Outcome<unknow
   if (body === undefined) return ok(undefined);
   const rawText = ctx.request.rawBody;
   const present = typeof rawText === 'string' && rawText.trim() !== '';
-  if (body.kind === 'text')
-    return present ? ok(rawText) : problem('body', '', `body must be ${body.description} (${body.mediaTypes.join(' or ')})`);
+  if (body.kind === 'document')
+    return present ? ok(rawText) : problem('body', '', `body must be ${body.description} (${DOCUMENT_MEDIA_TYPES.join(' or ')})`);
   const parsed: unknown = ctx.request.body;
   if (!present || parsed === undefined || typeof parsed === 'string')
     return problem('body', '', `body must be JSON (application/json): ${body.description}`);

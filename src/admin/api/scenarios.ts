@@ -1,6 +1,7 @@
 /** Definitions of GET/POST /admin/scenarios, PUT /admin/scenarios/active, DELETE /admin/scenarios/{name}. */
 import { Type, type Static } from '@sinclair/typebox';
-import { defineRoute, errorAnswer, jsonAnswer, jsonBody, textBody, ErrorAnswer } from './define.js';
+import { Scenario } from '../../scenario/format/format.js';
+import { defineRoute, documentBody, errorAnswer, jsonAnswer, jsonBody, ErrorAnswer } from './define.js';
 
 export const PositionedError = Type.Object(
   { file: Type.String(), line: Type.Integer(), column: Type.Integer(), message: Type.String() },
@@ -67,7 +68,7 @@ export const uploadScenario = defineRoute({
     { activate: Type.Optional(Type.Boolean({ default: true, description: 'Make it the active scenario (default true)' })) },
     { additionalProperties: false },
   ),
-  body: textBody(['application/yaml', 'application/json'], 'a scenario document, as YAML or JSON'),
+  body: documentBody(Scenario, 'ScenarioDocument', 'a scenario document, as YAML or JSON'),
   answers: {
     201: jsonAnswer(
       Type.Object(

@@ -1,7 +1,7 @@
 /** Definitions of POST/GET /admin/sessions, GET/DELETE /admin/sessions/{id}. */
 import { Type } from '@sinclair/typebox';
-import { SESSION_ID_PATTERN, SessionSummary } from '../../session/format.js';
-import { defineRoute, errorAnswer, jsonAnswer, textBody, ErrorAnswer } from './define.js';
+import { SESSION_ID_PATTERN, SessionDefinition, SessionSummary } from '../../session/format.js';
+import { defineRoute, documentBody, errorAnswer, jsonAnswer, ErrorAnswer } from './define.js';
 import { InvalidDocumentAnswer, PositionedError } from './scenarios.js';
 
 const SessionId = Type.String({ pattern: SESSION_ID_PATTERN, description: 'A session id' });
@@ -13,7 +13,7 @@ export const createSession = defineRoute({
   summary: "Create a session: requests matching its key are answered by its rules first, then by the active scenario's",
   description:
     'The body is a session document, YAML or JSON: `{id?, key: {contentID|customerCookie|clientCN: value or glob}, ttl?, description?, defaults?, stateKey?, stateTtl?, rules?}`; rules as in a scenario.',
-  body: textBody(['application/yaml', 'application/json'], 'a session document, as YAML or JSON'),
+  body: documentBody(SessionDefinition, 'SessionDocument', 'a session document, as YAML or JSON'),
   answers: {
     201: jsonAnswer(
       Type.Composite([SessionSummary, Type.Object({ warnings: Type.Array(PositionedError, { description: 'Lint warnings, positioned' }) })], {

@@ -13,7 +13,7 @@
  * delays parse, templates name known variables, exactly one of respond/sequence/
  * random, duplicate rule names, reachability) live in parse.ts and lint.ts.
  */
-import { Type, type Static } from '@sinclair/typebox';
+import { Type, type Static, type TSchema, type TThis } from '@sinclair/typebox';
 
 const strict = { additionalProperties: false } as const;
 
@@ -23,46 +23,65 @@ export const MAX_DELAY_MS = 3_600_000;
 /** A scenario or rule name: shown in logs, the journal and admin URLs (`DELETE /admin/scenarios/NAME`). */
 const NAME_PATTERN = '^[^/\\x00-\\x1f\\x7f]+$';
 
-/** A matcher: scalar (glob if a string with * or ?, else exact), a list (any item), or an operator object. */
+const MATCHER_EXPECTED =
+  'expected a matcher: a string (exact, or a glob with * or ?), a number, true/false, a list of matchers, or a mapping with one of equals, glob, regex, exists, not';
+const LIST_ITEM_EXPECTED =
+  'expected a list item: a string (exact, or a glob with * or ?), a number, true/false, or a mapping with one of equals, glob, regex, exists, not (one flat list, not a list inside a list)';
+
+/**
+ * The forms a matcher takes besides a list: scalar (glob if a string with * or ?, else exact) or an
+ * operator object. `This` is the whole matcher (for `not`). A list holds these, not lists: a list
+ * in a list would mean the same as one flat list, and a list type that contains itself directly is
+ * one that code generators cannot express (openapi-typescript emits a type that does not compile).
+ */
+const matcherForms = (This: TThis) =>
+  tuple(
+  Type.String({ description: 'Exact value, or a glob when it contains * (any run of characters) or ? (one character)' }),
+  Type.Number({ description: 'Equal to this number' }),
+  Type.Boolean({ description: 'Equal to this boolean' }),
+  Type.Object(
+    {
+      equals: Type.Union([Type.String(), Type.Number(), Type.Boolean(), Type.Null()], {
+        description: 'Exactly this value (a string here is never a glob)',
+        errorMessage: 'expected a string, a number, true/false or null',
+      }),
+    },
+    { ...strict, description: 'Exactly this value' },
+  ),
+  Type.Object(
+    { glob: Type.String({ description: '* matches any run of characters, ? exactly one' }) },
+    { ...strict, description: 'A glob pattern' },
+  ),
+  Type.Object(
+    {
+      regex: Type.String({
+        description: 'A JavaScript regular expression, unanchored unless you write ^ and $; checked for catastrophic backtracking at load',
+      }),
+    },
+    { ...strict, description: 'A regular expression' },
+  ),
+  Type.Object(
+    { exists: Type.Boolean({ description: 'true: the field is present; false: it is absent' }) },
+    { ...strict, description: 'Presence of the field' },
+  ),
+  Type.Object({ not: This }, { ...strict, description: 'Matches when the inner matcher does not' }),
+  );
+
+/** Its arguments as a tuple: Type.Union infers one member type per item only from a tuple. */
+const tuple = <Items extends TSchema[]>(...items: Items): Items => items;
+
+/** A matcher: one of the forms above, or a list of them (any item matches). */
 export const Matcher = Type.Recursive(
   (This) =>
     Type.Union(
       [
-        Type.String({ description: 'Exact value, or a glob when it contains * (any run of characters) or ? (one character)' }),
-        Type.Number({ description: 'Equal to this number' }),
-        Type.Boolean({ description: 'Equal to this boolean' }),
-        Type.Array(This, { minItems: 1, description: 'Matches when any item matches' }),
-        Type.Object(
-          {
-            equals: Type.Union([Type.String(), Type.Number(), Type.Boolean(), Type.Null()], {
-              description: 'Exactly this value (a string here is never a glob)',
-              errorMessage: 'expected a string, a number, true/false or null',
-            }),
-          },
-          { ...strict, description: 'Exactly this value' },
-        ),
-        Type.Object(
-          { glob: Type.String({ description: '* matches any run of characters, ? exactly one' }) },
-          { ...strict, description: 'A glob pattern' },
-        ),
-        Type.Object(
-          {
-            regex: Type.String({
-              description: 'A JavaScript regular expression, unanchored unless you write ^ and $; checked for catastrophic backtracking at load',
-            }),
-          },
-          { ...strict, description: 'A regular expression' },
-        ),
-        Type.Object(
-          { exists: Type.Boolean({ description: 'true: the field is present; false: it is absent' }) },
-          { ...strict, description: 'Presence of the field' },
-        ),
-        Type.Object({ not: This }, { ...strict, description: 'Matches when the inner matcher does not' }),
+        ...matcherForms(This),
+        Type.Array(Type.Union(matcherForms(This), { errorMessage: LIST_ITEM_EXPECTED }), {
+          minItems: 1,
+          description: 'Matches when any item matches',
+        }),
       ],
-      {
-        errorMessage:
-          'expected a matcher: a string (exact, or a glob with * or ?), a number, true/false, a list of matchers, or a mapping with one of equals, glob, regex, exists, not',
-      },
+      { errorMessage: MATCHER_EXPECTED },
     ),
   {
     $id: 'Matcher',

@@ -67,7 +67,7 @@ export function compileMatcher(m: Matcher): CompiledMatcher {
  * them (`"abc"`, `{equals: "abc"}`, `[a, b]`), else null. Used to index rules by contentID:
  * a value matches such a matcher if and only if its string form is one of these.
  */
-export function exactStrings(m: Matcher): string[] | null {
+export function exactStrings(m: Matcher | readonly Matcher[]): string[] | null {
   if (typeof m === 'string') return isGlob(m) ? null : [m];
   if (typeof m === 'number' || typeof m === 'boolean') return [String(m)];
   if (Array.isArray(m)) {
