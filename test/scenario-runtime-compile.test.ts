@@ -3,7 +3,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { compileScenario, DEFAULT_EP_TOKEN_URL, ScenarioCompileError } from '../src/scenario/runtime/compile.js';
 import { seededRandom } from '../src/scenario/runtime/random.js';
-import type { CompiledScenario, Decision, RequestFacts, ResponsePlan } from '../src/scenario/runtime/engine.js';
+import type { CompiledScenario, Decision, RequestFacts } from '../src/scenario/runtime/engine.js';
+import type { ResponsePlan } from '../src/respond/plan.js';
 import type { Rule, Scenario } from '../src/scenario/format/format.js';
 import type { EntitlementRequest } from '../src/protocol/types.js';
 

@@ -8,7 +8,7 @@ import { access } from 'node:fs/promises';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { ParsedRequest } from '../protocol/validate.js';
 import type { EntitlementRequest } from '../protocol/types.js';
-import type { ResponsePlan } from '../scenario/runtime/engine.js';
+import type { ResponsePlan } from '../respond/plan.js';
 import type { JournaledResponse } from '../journal/entry.js';
 import { UpstreamClient, type UpstreamOutcome, type UpstreamTarget } from './upstream-client.js';
 import { journaledUpstream, type JournaledUpstream } from './journaled-upstream.js';

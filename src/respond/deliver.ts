@@ -6,7 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ResponsePlan } from '../scenario/runtime/engine.js';
+import type { ResponsePlan } from './plan.js';
 import type { JournaledResponse } from '../journal/entry.js';
 
 /** Requests held open on purpose (hang), so that shutdown can end them. */

@@ -11,7 +11,8 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { parseEntitlementRequest, type ParsedRequest } from '../protocol/validate.js';
 import type { ClientIdentity } from '../protocol/types.js';
-import type { Decision, ResponsePlan } from '../scenario/runtime/engine.js';
+import type { Decision } from '../scenario/runtime/engine.js';
+import type { ResponsePlan } from '../respond/plan.js';
 import type { JournalEntry, JournaledResponse, ListenerName, NewJournalEntry } from '../journal/entry.js';
 import { entryWeight } from '../journal/journal.js';
 import { deliver, describePlan } from '../respond/deliver.js';

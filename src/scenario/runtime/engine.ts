@@ -3,6 +3,8 @@
  * (which delivers). Nothing here knows about Koa or sockets.
  */
 import type { ClientIdentity, EntitlementRequest } from '../../protocol/types.js';
+/** The responder's input (respond/ defines it): what a Decision carries. */
+import type { ResponsePlan } from '../../respond/plan.js';
 
 /** What matchers and templates see of a valid request. */
 export interface RequestFacts {
@@ -23,39 +25,6 @@ export interface InvalidRequestFacts {
   problems: string[];
   client: ClientIdentity;
 }
-
-/** How a body reaches the socket. `slow` dribbles it over delayMs; `partial` sends headers and half the body, then closes. */
-export type Delivery = 'whole' | 'slow' | 'partial';
-
-/** A fault that sends no response at all. */
-export type SilentFault = 'hang' | 'reset' | 'close';
-
-/** A fully decided answer: everything templated and chosen; the responder only writes it. */
-export type ResponsePlan =
-  | {
-      kind: 'json';
-      status: number;
-      headers: Record<string, string>;
-      /** The JSON object to send (already templated, omit/extra applied). */
-      body: Record<string, unknown>;
-      /** Before answering; for `slow`, the time over which the body is dribbled. */
-      delayMs: number;
-      delivery: Delivery;
-    }
-  | {
-      kind: 'raw';
-      status: number;
-      headers: Record<string, string>;
-      body: string;
-      delayMs: number;
-      delivery: Delivery;
-    }
-  | {
-      kind: 'fault';
-      fault: SilentFault;
-      /** Wait before the fault happens (reset/close after a delay). */
-      delayMs: number;
-    };
 
 export interface Decision {
   scenario: string;

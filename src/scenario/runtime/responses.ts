@@ -22,7 +22,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Response } from '../format/format.js';
 import { TEMPLATE_FIELDS } from '../format/checks.js';
-import type { Delivery, RandomSource, RequestFacts, ResponsePlan, SilentFault } from './engine.js';
+import type { RandomSource, RequestFacts } from './engine.js';
+import type { Delivery, ResponsePlan, SilentFault } from '../../respond/plan.js';
 import { parseDelay, pickDelayMs } from './delay.js';
 import { compileTemplate } from './templates.js';
 import type { CompileProblems, ValuePath } from './compile-problems.js';

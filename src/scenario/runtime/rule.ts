@@ -11,7 +11,8 @@
  *   compiled matcher (matchers.ts). A new match key is added to format.ts and READERS.
  */
 import type { MatchKey } from '../format/format.js';
-import type { Decision, RandomSource, RequestFacts, ResponsePlan } from './engine.js';
+import type { Decision, RandomSource, RequestFacts } from './engine.js';
+import type { ResponsePlan } from '../../respond/plan.js';
 import type { NearMiss } from './outcome.js';
 import { missReason, type CompiledMatcher } from './matchers.js';
 import type { RuleResponse, StateChange } from './responses.js';
