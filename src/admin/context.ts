@@ -6,19 +6,16 @@ import type { SeenMessageIds } from '../journal/seen-message-ids.js';
 import type { PositionedError } from '../scenario/format/loaded.js';
 import type { StateListing } from '../scenario/runtime/engine.js';
 import type { RemoveOutcome } from '../scenario/registry/registry.js';
+import type { ScenarioListing } from '../scenario/registry/listing.js';
 import type { TlsFailureLog } from '../server/tls-failures.js';
 import type { MockMetrics } from '../server/metrics.js';
 import type { LiveEvents } from './live-events.js';
 import type { Recording } from '../record/recording.js';
 
-import type { ScenarioSummary } from './api/scenarios.js';
-
-export type { ScenarioSummary };
-
 /** The scenario operations of the admin API (implemented by the scenario registry). */
 export interface ScenarioCatalog {
   activeName(): string;
-  list(): { active: string; scenarios: ScenarioSummary[]; errors: PositionedError[] };
+  list(): ScenarioListing;
   setActive(name: string): { ok: true } | { ok: false; known: string[] };
   post(text: string, options: { activate: boolean }): { ok: true; name: string; replaced: boolean } | { ok: false; errors: PositionedError[] };
   remove(name: string): RemoveOutcome;

@@ -4,11 +4,37 @@
  * --max-connections, and requests Node's HTTP parser refused (malformed, headers
  * too large or too slow). Bounded, with counts that survive until reset.
  */
+import { Type, type Static } from '@sinclair/typebox';
 import { BoundedRing } from '../journal/ring.js';
-import type { TlsFailure } from '../admin/api/system.js';
+import { ListenerName } from '../journal/entry.js';
 import { MAX_HEADER_BYTES } from './options.js';
 
-export type { TlsFailure };
+/** One refused connection: a TypeBox definition, so the admin API, the client and the dashboard share it. */
+export const TlsFailure = Type.Object(
+  {
+    time: Type.String({ description: 'ISO 8601 time of the refusal' }),
+    remote: Type.String(),
+    listener: ListenerName,
+    reason: Type.String({
+      description: 'In words: `no certificate`, `unknown CA`, `expired certificate`, `not TLS (plain HTTP)`, `connection limit reached`, `HTTP request malformed`, …',
+    }),
+    code: Type.Union([Type.String(), Type.Null()], { description: 'OpenSSL or Node error code when there is one' }),
+  },
+  { $id: 'TlsFailure', additionalProperties: false, description: 'A connection refused before any request reached the mock' },
+);
+export type TlsFailure = Static<typeof TlsFailure>;
+
+/** What the log holds (GET /admin/tls-failures). */
+export const TlsFailureListing = Type.Object(
+  {
+    total: Type.Integer({ minimum: 0, description: 'Refusals since the last reset, kept or dropped' }),
+    dropped: Type.Integer({ minimum: 0 }),
+    counts: Type.Record(Type.String(), Type.Integer({ minimum: 0 }), { description: 'Refusals by reason since the last reset' }),
+    failures: Type.Array(TlsFailure, { description: 'The newest refusals, oldest first' }),
+  },
+  { $id: 'TlsFailureListing', additionalProperties: false, description: 'The refused connections kept, and counts by reason' },
+);
+export type TlsFailureListing = Static<typeof TlsFailureListing>;
 
 export class TlsFailureLog {
   private readonly ring: BoundedRing<TlsFailure>;
@@ -33,7 +59,7 @@ export class TlsFailureLog {
     return Object.fromEntries(this.byReason);
   }
 
-  toJSON(): { total: number; dropped: number; counts: Record<string, number>; failures: TlsFailure[] } {
+  toJSON(): TlsFailureListing {
     return {
       total: this.ring.total,
       dropped: this.ring.dropped,

@@ -1,30 +1,15 @@
 /** Definitions of GET/POST /admin/scenarios, PUT /admin/scenarios/active, DELETE /admin/scenarios/{name}. */
-import { Type, type Static } from '@sinclair/typebox';
+import { Type } from '@sinclair/typebox';
 import { Scenario } from '../../scenario/format/format.js';
+import { PositionedError } from '../../scenario/format/loaded.js';
+import { ScenarioListing } from '../../scenario/registry/listing.js';
 import { defineRoute, documentBody, errorAnswer, jsonAnswer, jsonBody, ErrorAnswer } from './define.js';
-
-export const PositionedError = Type.Object(
-  { file: Type.String(), line: Type.Integer(), column: Type.Integer(), message: Type.String() },
-  { $id: 'PositionedError', additionalProperties: false, description: 'A problem in a scenario, at file:line:column' },
-);
-export type PositionedError = Static<typeof PositionedError>;
 
 /** A 400 for a posted document (scenario, session): with `errors` when it was read but is invalid. */
 export const InvalidDocumentAnswer = Type.Composite([
   ErrorAnswer,
   Type.Object({ errors: Type.Optional(Type.Array(PositionedError, { description: 'Every problem, with its position' })) }),
 ]);
-
-export const ScenarioSummary = Type.Object(
-  {
-    name: Type.String(),
-    file: Type.String({ description: 'The file it came from, or `(posted)`' }),
-    description: Type.String(),
-    rules: Type.Array(Type.String(), { description: 'Rule names in order' }),
-  },
-  { $id: 'ScenarioSummary', additionalProperties: false },
-);
-export type ScenarioSummary = Static<typeof ScenarioSummary>;
 
 const ScenarioName = Type.String({ minLength: 1, description: 'A scenario name' });
 
@@ -34,13 +19,7 @@ export const listScenarios = defineRoute({
   operationId: 'listScenarios',
   summary: 'The scenarios served, the active one, and the files that failed to load',
   answers: {
-    200: jsonAnswer(
-      Type.Object(
-        { active: Type.String(), scenarios: Type.Array(ScenarioSummary), errors: Type.Array(PositionedError) },
-        { additionalProperties: false },
-      ),
-      'The scenarios',
-    ),
+    200: jsonAnswer(ScenarioListing, 'The scenarios'),
   },
 });
 

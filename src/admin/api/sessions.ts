@@ -1,8 +1,9 @@
 /** Definitions of POST/GET /admin/sessions, GET/DELETE /admin/sessions/{id}. */
 import { Type } from '@sinclair/typebox';
 import { SESSION_ID_PATTERN, SessionDefinition, SessionSummary } from '../../session/format.js';
+import { PositionedError } from '../../scenario/format/loaded.js';
 import { defineRoute, documentBody, errorAnswer, jsonAnswer, ErrorAnswer } from './define.js';
-import { InvalidDocumentAnswer, PositionedError } from './scenarios.js';
+import { InvalidDocumentAnswer } from './scenarios.js';
 
 const SessionId = Type.String({ pattern: SESSION_ID_PATTERN, description: 'A session id' });
 

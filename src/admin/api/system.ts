@@ -1,22 +1,8 @@
 /** Definitions of GET /health, POST /admin/reset, GET /admin/tls-failures, GET /metrics, GET /admin/openapi.json. */
-import { Type, type Static } from '@sinclair/typebox';
-import { ListenerName } from '../../journal/entry.js';
+import { Type } from '@sinclair/typebox';
+import { TlsFailureListing } from '../../server/tls-failures.js';
 import { defineRoute, jsonAnswer, textAnswer } from './define.js';
-import { PositionedError } from './scenarios.js';
-
-export const TlsFailure = Type.Object(
-  {
-    time: Type.String({ description: 'ISO 8601 time of the refusal' }),
-    remote: Type.String(),
-    listener: ListenerName,
-    reason: Type.String({
-      description: 'In words: `no certificate`, `unknown CA`, `expired certificate`, `not TLS (plain HTTP)`, `connection limit reached`, `HTTP request malformed`, …',
-    }),
-    code: Type.Union([Type.String(), Type.Null()], { description: 'OpenSSL or Node error code when there is one' }),
-  },
-  { $id: 'TlsFailure', additionalProperties: false, description: 'A connection refused before any request reached the mock' },
-);
-export type TlsFailure = Static<typeof TlsFailure>;
+import { PositionedError } from '../../scenario/format/loaded.js';
 
 export const health = defineRoute({
   method: 'GET',
@@ -57,18 +43,7 @@ export const tlsFailures = defineRoute({
   operationId: 'tlsFailures',
   summary: 'Connections refused before a request reached the mock (handshakes, connection limit, malformed HTTP)',
   answers: {
-    200: jsonAnswer(
-      Type.Object(
-        {
-          total: Type.Integer({ minimum: 0, description: 'Refusals since the last reset, kept or dropped' }),
-          dropped: Type.Integer({ minimum: 0 }),
-          counts: Type.Record(Type.String(), Type.Integer({ minimum: 0 }), { description: 'Refusals by reason since the last reset' }),
-          failures: Type.Array(TlsFailure, { description: 'The newest refusals, oldest first' }),
-        },
-        { additionalProperties: false },
-      ),
-      'The refusals kept',
-    ),
+    200: jsonAnswer(TlsFailureListing, 'The refusals kept'),
   },
 });
 

@@ -34,6 +34,7 @@ import { dirname } from 'node:path';
 import { compileScenario } from '../runtime/compile.js';
 import type { CompiledScenario, RandomSource, StateListing } from '../runtime/engine.js';
 import type { LoadedScenario, PositionedError } from '../format/loaded.js';
+import type { ScenarioListing, ScenarioSummary } from './listing.js';
 import { defaultNameOf, duplicateNameError, listScenarioFiles, noFilesError, readScenarioText } from './load.js';
 import { parseScenarioText, type ParseResult } from '../format/parse.js';
 import { didYouMean } from '../format/schema-errors.js';
@@ -85,12 +86,6 @@ export interface StartOutcome {
   warnings: PositionedError[];
   /** The scenario names that loaded. */
   known: string[];
-}
-
-export interface ScenarioListing {
-  active: string;
-  scenarios: { name: string; file: string; description: string; rules: string[] }[];
-  errors: PositionedError[];
 }
 
 interface ServedScenario {
@@ -564,7 +559,7 @@ function toServed(loaded: LoadedScenario, compiled: CompiledScenario): ServedSce
   return { name: loaded.name, file: loaded.file, description: loaded.definition.description ?? '', compiled };
 }
 
-function summary(scenario: ServedScenario): ScenarioListing['scenarios'][number] {
+function summary(scenario: ServedScenario): ScenarioSummary {
   return { name: scenario.name, file: scenario.file, description: scenario.description, rules: [...scenario.compiled.ruleNames] };
 }
 
