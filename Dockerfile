@@ -15,6 +15,8 @@ RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY scripts/bundle.mjs ./scripts/bundle.mjs
 COPY src ./src
+# The reference license server, built into dist/examples/ (the compose rig's license-server).
+COPY examples/license-server ./examples/license-server
 RUN npm run build
 
 # ---- runtime: production dependencies and the compiled output only ----

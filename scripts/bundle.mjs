@@ -34,3 +34,17 @@ await build({
   legalComments: 'eof',
   logLevel: 'warning',
 });
+
+// The reference license server and its one-shot client (examples/license-server/), one file each
+// with no dependencies: the compose rig runs them in the image, the Java example from the host.
+await build({
+  absWorkingDir: root,
+  entryPoints: { 'license-server': 'examples/license-server/main.ts', 'license-ask': 'examples/license-server/ask.ts' },
+  outdir: `${root}dist/examples`,
+  bundle: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  outExtension: { '.js': '.mjs' },
+  logLevel: 'warning',
+});

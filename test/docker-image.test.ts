@@ -274,6 +274,7 @@ function last(stage: Stage, keyword: string): Instruction | undefined {
 // ---------------------------------------------------------------- compose
 
 interface ComposeService {
+  entrypoint?: string[];
   command?: string[];
   environment?: Record<string, string | number | boolean | null>;
   volumes?: string[];
@@ -290,10 +291,10 @@ function dependents(name: string, condition: string): string[] {
     .map(([dependent]) => dependent);
 }
 
-/** The service that serves (command `serve`, or the image default). */
+/** The service that serves (the image's entry point with command `serve`, or the image default). */
 function mockServiceName(): string {
   const names = Object.entries(compose.services)
-    .filter(([, service]) => service.command === undefined || service.command[0] === 'serve')
+    .filter(([, service]) => service.entrypoint === undefined && (service.command === undefined || service.command[0] === 'serve'))
     .map(([name]) => name);
   assert.is(names.length, 1, `expected one serving service, got ${names.join(', ')}`);
   return names[0]!;
@@ -466,22 +467,26 @@ test('replay the image build on the host: every stage, RUN npm commands for real
   }
 });
 
-test('the compose rig on the host: certs init, mock healthy, stand-in passes, SIGTERM exits 0', async () => {
+test('the compose rig on the host: certs init, mock healthy, license server healthy, a license granted through the loop, SIGTERM exits 0', async () => {
   const image = roots.get(finalStage);
   assert.ok(image && imageReplayed, 'the image replay completed');
   const entrypoint = last(finalStage, 'ENTRYPOINT');
   const imageEntrypoint = entrypoint ? execForm(entrypoint) : [];
   const imageCmd = execForm(last(finalStage, 'CMD')!);
-  const argvOf = (serviceName: string) => [...imageEntrypoint, ...(compose.services[serviceName]!.command ?? imageCmd)];
+  // As compose does: a service's entrypoint replaces the image's, and then the image's CMD is dropped too.
+  const argvOf = (serviceName: string) => {
+    const { entrypoint, command } = compose.services[serviceName]!;
+    return [...(entrypoint ?? imageEntrypoint), ...(command ?? (entrypoint ? [] : imageCmd))];
+  };
 
   const mockName = mockServiceName();
   const mockService = compose.services[mockName]!;
   const initNames = Object.keys(mockService.depends_on ?? {}).filter(
     (name) => mockService.depends_on![name]!.condition === 'service_completed_successfully',
   );
-  const standInNames = dependents(mockName, 'service_healthy');
+  const licenseServerNames = dependents(mockName, 'service_healthy');
   assert.ok(initNames.length > 0, 'an init service the mock waits for');
-  assert.ok(standInNames.length > 0, 'a license-server stand-in waiting for the mock to be healthy');
+  assert.ok(licenseServerNames.length > 0, 'a license server waiting for the mock to be healthy');
 
   // Free loopback ports in place of the container ports.
   const port = await freePort();
@@ -495,7 +500,7 @@ test('the compose rig on the host: certs init, mock healthy, stand-in passes, SI
     ...(mockService.environment?.EM_TROUBLE_PORT !== undefined ? { EM_TROUBLE_PORT: String(troublePort) } : {}),
   };
   const containerTrouble = Number(mockService.environment?.EM_TROUBLE_PORT ?? 0);
-  const servicePorts = {
+  const servicePorts: Record<string, Record<string, number>> = {
     [mockName]: {
       '8443': port,
       '8080': adminPort,
@@ -568,34 +573,79 @@ test('the compose rig on the host: certs init, mock healthy, stand-in passes, SI
   const sans = new X509Certificate(readFileSync(path.join(certsDir, 'server.crt'))).subjectAltName ?? '';
   assert.match(sans, 'DNS:entitlement-mock', 'the server certificate is valid for the compose service name');
 
-  // 4. the stand-ins run their command against the mock and pass every check.
-  for (const name of standInNames) {
-    const container = containerFor(image, name);
+  // 4. the license server (the reference one, waiting for the mock) starts and gets healthy by its
+  //    compose healthcheck; its license client (waiting for it) is granted a license through the
+  //    whole loop, and refused when the license server is pointed at the "expired" trouble listener.
+  const licenseServers: { name: string; process: ChildProcess; exited: Promise<number | null>; output: () => string }[] = [];
+  for (const name of licenseServerNames) {
+    const service = compose.services[name]!;
+    assert.ok(service.environment?.PORT !== undefined, `${name}: PORT in its environment (the port its clients ask on)`);
+    const hostPort = await freePort();
+    servicePorts[name] = { [String(service.environment!.PORT)]: hostPort };
+    const container = containerFor(image, name, { HOST: '127.0.0.1', PORT: String(hostPort) });
+    // Environment values naming a compose service's URL point at the host's ports, as argv words do.
+    for (const [variable, value] of Object.entries(container.env)) if (/^https?:\/\//.test(value)) container.env[variable] = hostArgv(container, ['-', value], servicePorts)[1][0]!;
     const [program, args] = hostArgv(container, argvOf(name), servicePorts);
-    const requestStartedAt = performance.now();
-    const result = await runToEnd(program, args, container, 30_000);
-    timings[`${name} service`] = performance.now() - requestStartedAt;
-    assert.is(result.code, 0, `${name}: ${result.stdout}\n${result.stderr}`);
-    const messageID = /"messageID": "([^"]+)"/.exec(result.stdout)?.[1];
-    assert.ok(messageID, `${name} printed the request it sent`);
-    const journal = (await (await fetch(`http://127.0.0.1:${adminPort}/admin/requests?limit=100`)).json()) as { requests: any[] };
-    const entry = journal.requests.find((candidate) => candidate.request?.messageID === messageID);
-    assert.ok(entry, 'the journal shows the request');
-    assert.is(entry.clientCN, 'license-server');
-    assert.is(entry.listener, 'main');
-    assert.is(entry.response.status, 200);
+    const child = spawn(program, args, { cwd: container.root.map('.'), env: container.env });
+    started.push(child);
+    let output = '';
+    child.stderr.on('data', (chunk) => (output += chunk));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    licenseServers.push({ name, process: child, exited, output: () => output });
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${name} did not log "listening" within 20 s:\n${output}`)), 20_000);
+      child.stdout.on('data', (chunk) => {
+        output += chunk;
+        if (/listening on/.test(output)) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      void exited.then((code) => {
+        clearTimeout(timer);
+        reject(new Error(`${name} exited with ${code} before listening:\n${output}`));
+      });
+    });
+    const health = service.healthcheck?.test;
+    assert.ok(Array.isArray(health) && health[0] === 'CMD', `${name}: a healthcheck in exec form (its clients wait for it)`);
+    const healthArgv = hostArgv(container, (health as string[]).slice(1).map((word) => word.replace(`:${service.environment!.PORT}/`, `:${hostPort}/`)), servicePorts);
+    const healthy = await runToEnd(healthArgv[0], healthArgv[1], container, 10_000);
+    assert.is(healthy.code, 0, `${name} healthy:\n${healthy.stdout}${healthy.stderr}\n${output}`);
 
-    // The same stand-in pointed at the "expired" trouble listener refuses it (it verifies its peer).
-    if (containerTrouble > 0) {
-      const troubleArgs = argvOf(name).map((word) => word.replace(/:8443\//, `:${containerTrouble}/`));
-      const [troubleProgram, troubleArgv] = hostArgv(container, troubleArgs, servicePorts);
-      const refused = await runToEnd(troubleProgram, troubleArgv, container, 30_000);
-      assert.is(refused.code, 1);
-      assert.match(refused.stdout, 'CERT_HAS_EXPIRED');
+    for (const clientName of dependents(name, 'service_healthy')) {
+      const client = containerFor(image, clientName);
+      for (const [variable, value] of Object.entries(client.env)) if (/^https?:\/\//.test(value)) client.env[variable] = hostArgv(client, ['-', value], servicePorts)[1][0]!;
+      const [clientProgram, clientArgs] = hostArgv(client, argvOf(clientName), servicePorts);
+      const requestStartedAt = performance.now();
+      const result = await runToEnd(clientProgram, clientArgs, client, 30_000);
+      timings[`${clientName} service`] = performance.now() - requestStartedAt;
+      assert.is(result.code, 0, `${clientName}: ${result.stdout}\n${result.stderr}\n${name}: ${output}`);
+      assert.match(result.stdout, /^200 \{"license":"granted","epTokenURL":"https:\/\//m);
+      const contentID = /"contentID":"([^"]+)"/.exec(result.stdout)?.[1];
+      assert.ok(contentID, `${clientName} printed the license request it sent`);
+      const journal = (await (await fetch(`http://127.0.0.1:${adminPort}/admin/requests?contentID=${contentID}`)).json()) as { requests: any[] };
+      assert.is(journal.requests.length, 1, 'the journal shows the Entitlement Request');
+      const [entry] = journal.requests;
+      assert.is(entry.clientCN, 'license-server');
+      assert.is(entry.listener, 'main');
+      assert.is(entry.request.version, 1);
+      assert.is(entry.response.status, 200);
+
+      if (containerTrouble > 0) {
+        const troubleUrl = `https://${mockName}:${containerTrouble}/entitlement`;
+        const [troubleProgram, troubleArgv] = hostArgv(client, [...argvOf(clientName), '--entitlement-url', troubleUrl], servicePorts);
+        const refused = await runToEnd(troubleProgram, troubleArgv, client, 30_000);
+        assert.is(refused.code, 1, refused.stdout);
+        assert.match(refused.stdout, /^502 \{"license":"refused".*CERT_HAS_EXPIRED/m);
+      }
     }
   }
 
   // 5. docker stop: SIGTERM to node, exit 0 within 5 s.
+  for (const licenseServer of licenseServers) {
+    licenseServer.process.kill('SIGTERM');
+    assert.is(await licenseServer.exited, 0, `${licenseServer.name} stops on SIGTERM:\n${licenseServer.output()}`);
+  }
   const stopAt = performance.now();
   mock.kill('SIGTERM');
   const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), 5000).unref());
