@@ -6,13 +6,20 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { startTestMock, entitlementRequest, stuckSlowOkScenarios, eventually, type TestMock } from './helpers/mock.js';
+import { startTestMock, entitlementRequest, stuckSlowOkScenarios, type TestMock } from './helpers/mock.js';
 import { RawConnection, httpPost, type RawTarget } from './helpers/raw-tls.js';
+import { closeAfter } from './helpers/cleanup.js';
+import { eventually } from './helpers/eventually.js';
+import { slack } from './helpers/slack.js';
+import { timeoutCheckInterval } from '../src/server/options.js';
 
 const HEADER_TIMEOUT_MS = 500;
 const BODY_TIMEOUT_MS = 600;
-/** Node checks header/request timeouts every HEADER_TIMEOUT_MS / 4; the rest is scheduling slack on a busy machine. */
-const SLACK_MS = HEADER_TIMEOUT_MS / 4 + 400;
+/** How late a cut may come: Node checks the header and request limits every timeoutCheckInterval, then closes at once. */
+const LATE_MS = timeoutCheckInterval(HEADER_TIMEOUT_MS) + slack(100);
+
+const own = closeAfter(test.after.each);
+const open = async (to: RawTarget, options?: { timeoutMs?: number }) => own(await RawConnection.open(to, options));
 
 let mock: TestMock;
 let target: RawTarget;
@@ -46,10 +53,10 @@ function dribble(connection: RawConnection, bytes: Buffer, intervalMs: number): 
 }
 
 const withinLimit = (lifetimeMs: number | null, limitMs: number) =>
-  lifetimeMs !== null && lifetimeMs >= limitMs - 50 && lifetimeMs <= limitMs + SLACK_MS;
+  lifetimeMs !== null && lifetimeMs >= limitMs - 50 && lifetimeMs <= limitMs + LATE_MS;
 
 test('slowloris: headers one byte every 100 ms are cut off at the header limit with a 408', async () => {
-  const connection = await RawConnection.open(target);
+  const connection = await open(target);
   const opened = Date.now();
   const request = httpPost('/entitlement', JSON.stringify(entitlementRequest()));
   const written = dribble(connection, request, 100);
@@ -63,7 +70,7 @@ test('slowloris: headers one byte every 100 ms are cut off at the header limit w
 });
 
 test('a connection that completes the handshake and says nothing is closed at the header limit', async () => {
-  const connection = await RawConnection.open(target);
+  const connection = await open(target);
   const opened = Date.now();
   const response = await connection.readResponse(HEADER_TIMEOUT_MS + 3000);
   await connection.closed;
@@ -74,8 +81,8 @@ test('a connection that completes the handshake and says nothing is closed at th
 test('a body that stalls, and one that dribbles, are cut off at the body limit with a journaled 408', async () => {
   await mock.admin('POST', '/admin/reset');
   const body = JSON.stringify(entitlementRequest());
-  const stalled = await RawConnection.open(target);
-  const dribbling = await RawConnection.open(target);
+  const stalled = await open(target);
+  const dribbling = await open(target);
   const started = Date.now();
   stalled.write(httpPost('/entitlement', body.slice(0, 10), { 'Content-Length': body.length }));
   const fullRequest = httpPost('/entitlement', body);
@@ -100,55 +107,53 @@ test('a body that stalls, and one that dribbles, are cut off at the body limit w
 
 test('hung, slow and stalled clients do not hold up anyone else, and the limits do not cut a held answer', async () => {
   await mock.admin('POST', '/admin/reset');
-  const hung = await Promise.all(Array.from({ length: 10 }, () => RawConnection.open(target)));
+  const hung = await Promise.all(Array.from({ length: 10 }, () => open(target)));
   for (const connection of hung) connection.write(httpPost('/entitlement', JSON.stringify(entitlementRequest({ contentID: 'stuck' }))));
-  const slow = await RawConnection.open(target);
+  const slow = await open(target);
   slow.write(httpPost('/entitlement', JSON.stringify(entitlementRequest({ contentID: 'slow' }))));
-  const loris = await Promise.all(Array.from({ length: 10 }, () => RawConnection.open(target)));
+  const slowSentAt = Date.now();
+  const loris = await Promise.all(Array.from({ length: 10 }, () => open(target)));
   for (const connection of loris) void dribble(connection, httpPost('/entitlement', '{}'), 100);
-  const stalled = await Promise.all(Array.from({ length: 10 }, () => RawConnection.open(target)));
+  const stalled = await Promise.all(Array.from({ length: 10 }, () => open(target)));
   for (const connection of stalled) connection.write(httpPost('/entitlement', '{"messageID":', { 'Content-Length': 500 }));
   await eventually(async () => (await mock.admin('GET', '/admin/requests/count?rule=stuck')).json.count === 10);
 
   // Meanwhile, ordinary license-server requests are answered at once.
   const started = Date.now();
-  const replies = await Promise.all(Array.from({ length: 50 }, () => mock.entitle(entitlementRequest(), { timeoutMs: 2000 })));
+  const replies = await Promise.all(Array.from({ length: 50 }, () => mock.entitle(entitlementRequest(), { timeoutMs: slack(500) })));
   const took = Date.now() - started;
   assert.ok(replies.every((reply) => reply.status === 200));
-  assert.ok(took < 1500, `50 requests took ${took} ms next to 31 stuck clients`);
+  assert.ok(took < slack(400), `50 requests took ${took} ms next to 31 stuck clients`);
 
-  // Past the header, body and request limits (the last is header + body + 1 s), the held and the
-  // delayed answers are still there: the limits are about receiving a request, not answering it.
-  await new Promise((resolve) => setTimeout(resolve, HEADER_TIMEOUT_MS + BODY_TIMEOUT_MS + 1000 + SLACK_MS));
-  assert.ok(loris.every((connection) => connection.isClosed), 'slowloris connections were closed');
-  assert.ok(stalled.every((connection) => connection.isClosed), 'stalled bodies were closed');
-  assert.ok(hung.every((connection) => !connection.isClosed), 'hung requests are held until the client gives up');
-  const slowReply = await slow.readResponse(3000);
+  await eventually(() => loris.every((connection) => connection.isClosed) && stalled.every((connection) => connection.isClosed), {
+    what: 'the slowloris connections and the stalled bodies to be closed',
+  });
+  // The 2.5 s delay ends past the request limit (header + body + 1 s = 2.1 s, checked every 125 ms, on
+  // the same event loop): the held and the delayed answers are still there, since the limits are about
+  // receiving a request, not answering it.
+  const slowReply = await slow.readResponse(slack(3000));
+  assert.ok(Date.now() - slowSentAt >= 2500 - 10, 'the delayed answer came after the request limit');
   assert.is(slowReply?.status, 200, 'a 2.5 s delay is answered in full');
-  for (const connection of [...hung, slow]) connection.close();
+  assert.ok(hung.every((connection) => !connection.isClosed), 'hung requests are held until the client gives up');
 });
 
 test('past --max-connections a connection is refused before the handshake and recorded; freed slots serve again', async () => {
-  const limited = await startTestMock({ maxConnections: 5, logLevel: 'warn' });
+  const limited = own(await startTestMock({ maxConnections: 5, logLevel: 'warn' }));
   const limitedTarget = { port: limited.port, caPem: limited.pki.caPem, client: limited.pki.client };
-  try {
-    const held = await Promise.all(Array.from({ length: 5 }, () => RawConnection.open(limitedTarget)));
-    const attempts = await Promise.allSettled(Array.from({ length: 100 }, () => RawConnection.open(limitedTarget, { timeoutMs: 3000 })));
-    const refused = attempts.filter((attempt) => attempt.status === 'rejected') as PromiseRejectedResult[];
-    assert.is(refused.length, 100, 'every connection over the limit is refused');
-    for (const { reason } of refused) assert.match(String(reason.code ?? reason.message), /ECONNRESET|EPIPE|disconnected/);
-    const failures = (await limited.admin('GET', '/admin/tls-failures')).json;
-    assert.is(failures.counts['connection limit reached'], 100);
+  const held = await Promise.all(Array.from({ length: 5 }, () => open(limitedTarget)));
+  const attempts = await Promise.allSettled(Array.from({ length: 100 }, () => open(limitedTarget, { timeoutMs: slack(3000) })));
+  const refused = attempts.filter((attempt) => attempt.status === 'rejected') as PromiseRejectedResult[];
+  assert.is(refused.length, 100, 'every connection over the limit is refused');
+  for (const { reason } of refused) assert.match(String(reason.code ?? reason.message), /ECONNRESET|EPIPE|disconnected/);
+  const failures = (await limited.admin('GET', '/admin/tls-failures')).json;
+  assert.is(failures.counts['connection limit reached'], 100);
 
-    // The held connections still work, and once some close, new ones are served.
-    const reply = await held[0]?.exchange(httpPost('/entitlement', JSON.stringify(entitlementRequest())));
-    assert.is(reply?.status, 200);
-    for (const connection of held) connection.close();
-    const fresh = await eventually(() => limited.entitle(entitlementRequest(), { timeoutMs: 1000 }).catch(() => null));
-    assert.is(fresh.status, 200);
-  } finally {
-    await limited.close();
-  }
+  // The held connections still work, and once some close, new ones are served.
+  const reply = await held[0]?.exchange(httpPost('/entitlement', JSON.stringify(entitlementRequest())));
+  assert.is(reply?.status, 200);
+  for (const connection of held) connection.close();
+  const fresh = await eventually(() => limited.entitle(entitlementRequest(), { timeoutMs: slack(1000) }).catch(() => null));
+  assert.is(fresh.status, 200);
 });
 
 test.run();
