@@ -30,6 +30,8 @@ COPY --from=build /app/dist ./dist
 COPY bin ./bin
 # The dashboard's static files (plain ES modules, served by the admin listener at /).
 COPY ui ./ui
+# The bundled conformance plans (POST /admin/conformance/runs takes them by name).
+COPY conformance ./conformance
 COPY scenarios /scenarios
 # The bundled scenarios serve by default; mount your own folder over /scenarios.
 # The development PKI is generated into /certs on first start (or by an init

@@ -1,6 +1,7 @@
 /**
  * Writes schema/scenario.schema.json from the format definition (src/scenario/format/format.ts),
- * for editors (`# yaml-language-server: $schema=../schema/scenario.schema.json`), and
+ * for editors (`# yaml-language-server: $schema=../schema/scenario.schema.json`),
+ * schema/conformance-plan.schema.json from the plan format (src/conformance/format.ts), and
  * schema/admin-api.openapi.json from the admin route definitions (src/admin/api/).
  *
  *   npm run schema                          write both files
@@ -12,24 +13,28 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { TSchema } from '@sinclair/typebox';
 import { Scenario } from '../src/scenario/format/format.js';
+import { ConformancePlan } from '../src/conformance/format.js';
 import { hoistIdentified, sortedByName, type JsonObject } from '../src/admin/api/hoist.js';
 import { renderOpenApiDocument } from '../src/admin/api/openapi.js';
 
 export const SCHEMA_FILE = fileURLToPath(new URL('../schema/scenario.schema.json', import.meta.url));
 export const OPENAPI_FILE = fileURLToPath(new URL('../schema/admin-api.openapi.json', import.meta.url));
+export const PLAN_SCHEMA_FILE = fileURLToPath(new URL('../schema/conformance-plan.schema.json', import.meta.url));
 export const SCHEMA_ID = 'urn:entitlement-mock:schema:scenario';
+export const PLAN_SCHEMA_ID = 'urn:entitlement-mock:schema:conformance-plan';
 
-export function buildJsonSchema(): JsonObject {
+export function buildJsonSchema(schema: TSchema = Scenario, id = SCHEMA_ID): JsonObject {
   // A JSON round trip drops the symbol keys (Kind, Hint, Optional) and copies everything.
-  const plain = JSON.parse(JSON.stringify(Scenario)) as JsonObject;
+  const plain = JSON.parse(JSON.stringify(schema)) as JsonObject;
   const definitions: JsonObject = {};
   const body: JsonObject = {};
   for (const [key, value] of Object.entries(plain)) body[key] = hoistIdentified(value, definitions, '#/definitions/');
   const { title, description, ...rest } = body;
   return {
     $schema: 'http://json-schema.org/draft-07/schema#',
-    $id: SCHEMA_ID,
+    $id: id,
     title: title ?? 'entitlement-mock scenario',
     ...(description !== undefined ? { description } : {}),
     ...rest,
@@ -41,9 +46,14 @@ export function renderJsonSchema(): string {
   return `${JSON.stringify(buildJsonSchema(), null, 2)}\n`;
 }
 
+export function renderPlanJsonSchema(): string {
+  return `${JSON.stringify(buildJsonSchema(ConformancePlan, PLAN_SCHEMA_ID), null, 2)}\n`;
+}
+
 /** Every generated file and what it should hold now. */
 const GENERATED: readonly { file: string; render: () => string }[] = [
   { file: SCHEMA_FILE, render: renderJsonSchema },
+  { file: PLAN_SCHEMA_FILE, render: renderPlanJsonSchema },
   { file: OPENAPI_FILE, render: renderOpenApiDocument },
 ];
 

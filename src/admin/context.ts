@@ -11,6 +11,7 @@ import type { TlsFailureLog } from '../server/tls-failures.js';
 import type { MockMetrics } from '../server/metrics.js';
 import type { LiveEvents } from './live-events.js';
 import type { Recording } from '../record/recording.js';
+import type { ConformanceRuns } from '../conformance/runs.js';
 
 /** The scenario operations of the admin API (implemented by the scenario registry). */
 export interface ScenarioCatalog {
@@ -36,6 +37,8 @@ export interface AdminContext {
   tlsFailures: TlsFailureLog;
   scenarios: ScenarioCatalog;
   sessions: SessionStore;
+  /** The conformance runs (each one a session underneath). */
+  conformance: ConformanceRuns;
   metrics: MockMetrics;
   /** The dashboard's live feed (GET /admin/events). */
   liveEvents: LiveEvents;

@@ -13,6 +13,7 @@ import { reportRoutes } from '../admin/report-routes.js';
 import { eventRoutes } from '../admin/event-routes.js';
 import { dashboardFiles } from '../admin/dashboard-files.js';
 import { recordingRoutes } from '../admin/recording-routes.js';
+import { conformanceRoutes } from '../admin/conformance-routes.js';
 import { isUntypedBody, refuseMalformedJson } from '../admin/json-body.js';
 
 /**
@@ -49,6 +50,7 @@ export function createAdminApp(context: AdminContext): Koa {
   reportRoutes(router, context);
   eventRoutes(router, context);
   recordingRoutes(router, context);
+  conformanceRoutes(router, context);
   stateRoutes(router, context);
   app.use(router.routes());
   app.use(router.allowedMethods({ throw: true }));

@@ -132,12 +132,14 @@ export async function startMock(options: MockOptions, logger: MockLogger = creat
   /** Set once every listener is up: a mock that failed to start writes no recording. */
   let serving = false;
   const admin = createAdminServer(options.headerTimeoutMs);
+  let conformance: { close(): void } | null = null;
   const close = async (graceMs = 4000) => {
     // Pending waits answer first, so their connections are not what holds the shutdown up.
     waits.endAll('shutdown');
     scenarios.close();
     liveEvents.close();
     sessions.close();
+    conformance?.close();
     const servers = [...listeners.map((listener) => listener.server), admin];
     const allClosed = Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
     state.held.releaseAll();
@@ -200,7 +202,19 @@ export async function startMock(options: MockOptions, logger: MockLogger = creat
     // once the main listener has answered its first request (or nobody is waiting for one),
     // since loading them would hold that answer up. The start line still comes after both.
     await firstAnswerOrQuiet((listeners[0] as RunningListener).server, journal);
-    const [{ createAdminApp }, remaining] = await Promise.all([import('./admin-app.js'), loaded.remaining ? scenarios.loadRemaining() : null]);
+    const [{ createAdminApp }, { ConformanceRuns }, remaining] = await Promise.all([
+      import('./admin-app.js'),
+      import('../conformance/runs.js'),
+      loaded.remaining ? scenarios.loadRemaining() : null,
+    ]);
+    const conformanceRuns = new ConformanceRuns({
+      sessions,
+      journal,
+      path: options.path,
+      host: urlHost(options.host),
+      troublePorts: Object.fromEntries(listeners.slice(1).map((listener) => [listener.name, listener.port])),
+    });
+    conformance = conformanceRuns;
     for (const error of remaining?.errors ?? []) log.warn({ error: formatError(error) }, 'scenario file skipped');
     admin.on(
       'request',
@@ -212,6 +226,7 @@ export async function startMock(options: MockOptions, logger: MockLogger = creat
         tlsFailures,
         scenarios,
         sessions,
+        conformance: conformanceRuns,
         metrics,
         liveEvents,
         recording,

@@ -9,6 +9,7 @@ import * as report from './report.js';
 import * as state from './state.js';
 import * as sessions from './sessions.js';
 import * as recording from './recording.js';
+import * as conformance from './conformance.js';
 import type { RouteDefinition } from './define.js';
 
 export const adminRoutes = {
@@ -31,6 +32,12 @@ export const adminRoutes = {
   getRecordingScenario: recording.getRecordingScenario,
   snapshotRecording: recording.snapshotRecording,
   clearRecording: recording.clearRecording,
+  startConformanceRun: conformance.startConformanceRun,
+  listConformanceRuns: conformance.listConformanceRuns,
+  getConformanceRun: conformance.getConformanceRun,
+  getConformanceRunJunit: conformance.getConformanceRunJunit,
+  postConformanceOutcome: conformance.postConformanceOutcome,
+  deleteConformanceRun: conformance.deleteConformanceRun,
   tlsFailures: system.tlsFailures,
   report: report.report,
   metrics: system.metrics,

@@ -156,11 +156,16 @@ export function noFilesError(folder: string): PositionedError {
   return { file: folder, line: 1, column: 1, message: 'no scenario files (*.yaml, *.yml) in this folder' };
 }
 
+/** A scenario file's text, parsed and compiled once for checking, as loading does. */
+export function parseScenarioFile(file: string, text: string): ParseResult {
+  return parseScenarioText(text, file, { defaultName: defaultNameOf(file), compile: compileForChecking });
+}
+
 function readAndParse(file: string, statFile: () => Stats, read: () => string): ParseResult {
   try {
     const size = statFile().size;
     if (size > MAX_SCENARIO_BYTES) return tooLarge(file, size);
-    return parseScenarioText(read(), file, { defaultName: defaultNameOf(file), compile: compileForChecking });
+    return parseScenarioFile(file, read());
   } catch (error) {
     return { scenario: null, errors: [fileError(file, error)], warnings: [] };
   }
