@@ -53,12 +53,32 @@ export function createAdminApp(context: AdminContext): Koa {
   conformanceRoutes(router, context);
   stateRoutes(router, context);
   app.use(router.routes());
-  app.use(router.allowedMethods({ throw: true }));
-  app.use((ctx) => {
-    ctx.status = 404;
-    ctx.body = { error: 'not found', message: `no admin route ${ctx.method} ${ctx.path}` };
-  });
+  app.use(noSuchRoute(router));
   return app;
+}
+
+/**
+ * What no route answered: a known path asked with another method gets 405 with `Allow` (RFC 9110)
+ * and the methods to use in words (OPTIONS: 204 with `Allow`); any other path a JSON 404.
+ */
+function noSuchRoute(router: Router): Koa.Middleware {
+  return (ctx) => {
+    const allowed = [...new Set(router.match(ctx.path, ctx.method).path.flatMap((layer) => layer.methods))];
+    if (allowed.length === 0) {
+      ctx.status = 404;
+      ctx.body = { error: 'not found', message: `no admin route ${ctx.method} ${ctx.path}` };
+      return;
+    }
+    ctx.set('Allow', allowed.join(', '));
+    if (ctx.method === 'OPTIONS') {
+      ctx.status = 204;
+      return;
+    }
+    const named = allowed.filter((method) => method !== 'HEAD');
+    const use = named.length === 1 ? named[0] : `${named.slice(0, -1).join(', ')} or ${named.at(-1)}`;
+    ctx.status = 405;
+    ctx.body = { error: 'method not allowed', message: `method ${ctx.method} not allowed on ${ctx.path}; use ${use}` };
+  };
 }
 
 /**

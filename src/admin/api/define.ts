@@ -45,6 +45,10 @@ export interface RouteDefinition {
   readonly answers: Readonly<Record<number, AnswerDefinition>>;
 }
 
+/** Whether a concrete path (`/admin/sessions/abc`) fits a definition's path template (`/admin/sessions/{id}`). */
+export const matchesPathTemplate = (template: string, path: string): boolean =>
+  new RegExp(`^${template.replace(/[.]/g, '\\.').replace(/\{\w+\}/g, '[^/]+')}$`).test(path);
+
 /** Keeps the literal types of a definition (statuses, schemas) for the handler and the client. */
 export const defineRoute = <const Definition extends RouteDefinition>(definition: Definition): Definition => definition;
 

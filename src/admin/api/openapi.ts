@@ -8,7 +8,7 @@
  * such as Redocly's linter and code generators take only standard ones.
  */
 import type { TObject, TSchema } from '@sinclair/typebox';
-import { DOCUMENT_MEDIA_TYPES, errorAnswer, type AnswerDefinition, type BodyDefinition, type RouteDefinition } from './define.js';
+import { DOCUMENT_MEDIA_TYPES, errorAnswer, matchesPathTemplate, type AnswerDefinition, type BodyDefinition, type RouteDefinition } from './define.js';
 import { adminRoutes } from './routes.js';
 import { license, version } from '../../version.js';
 import { hoistIdentified, sortedByName, withoutKeywords, type Json, type JsonObject } from './hoist.js';
@@ -35,6 +35,7 @@ export function buildOpenApiDocument(routes: Readonly<Record<string, RouteDefini
   for (const definition of Object.values(routes)) {
     (paths[definition.path] ??= {})[definition.method.toLowerCase()] = operation(definition, plain);
   }
+  for (const [path, pathItem] of Object.entries(paths)) pathItem.description = methodsNote(path, Object.values(routes));
   return {
     openapi: '3.1.0',
     info: {
@@ -42,7 +43,8 @@ export function buildOpenApiDocument(routes: Readonly<Record<string, RouteDefini
       version: version(),
       description:
         'Steer a running entitlement-mock from tests: scenarios, the request journal, refused connections, metrics. ' +
-        'Plain HTTP, JSON in and out; every error is JSON `{error, message}`.',
+        'Plain HTTP, JSON in and out; every error is JSON `{error, message}`. ' +
+        'A path asked with a method it does not take answers 405 with an `Allow` header and a message naming the methods to use.',
       license: { name: license(), identifier: license() },
     },
     servers: [
@@ -98,6 +100,18 @@ function operation(definition: RouteDefinition, plain: (schema: TSchema) => Json
     ...(body ? { requestBody: { required: true, description: body.description, content: bodyContent(body, plain) } } : {}),
     responses,
   };
+}
+
+/**
+ * What a path item says about its methods (OpenAPI has no place for the 405 that the methods a
+ * path does not take get). A path other templates also match (`/admin/scenarios/active` is also
+ * `/admin/scenarios/{name}`) takes their methods too.
+ */
+function methodsNote(path: string, routes: readonly RouteDefinition[]): string {
+  const concrete = path.replace(/\{\w+\}/g, 'x');
+  const methods = new Set(routes.filter((route) => matchesPathTemplate(route.path, concrete)).map((route) => route.method as string));
+  if (methods.has('GET')) methods.add('HEAD');
+  return `Methods: ${[...methods].join(', ')}. Any other method answers 405 with an \`Allow\` header listing them and an ErrorAnswer naming them.`;
 }
 
 /** A document body: the object as JSON (its schema named in components), or the same document as YAML text. */
