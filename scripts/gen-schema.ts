@@ -1,11 +1,12 @@
 /**
  * Writes schema/scenario.schema.json from the format definition (src/scenario/format/format.ts),
  * for editors (`# yaml-language-server: $schema=../schema/scenario.schema.json`),
- * schema/conformance-plan.schema.json from the plan format (src/conformance/format.ts), and
- * schema/admin-api.openapi.json from the admin route definitions (src/admin/api/).
+ * schema/conformance-plan.schema.json from the plan format (src/conformance/format.ts),
+ * schema/admin-api.openapi.json from the admin route definitions (src/admin/api/), and
+ * ui/api-types.d.ts, the dashboard's types, from the definitions of what it reads (scripts/ui-types.ts).
  *
- *   npm run schema                          write both files
- *   npx tsx scripts/gen-schema.ts --check   exit 1 if either is out of date
+ *   npm run schema                          write the four files
+ *   npx tsx scripts/gen-schema.ts --check   exit 1 if any is out of date
  *
  * TypeBox schemas are JSON Schema already; this drops TypeBox's symbol keys, moves the
  * schemas that carry an `$id` (Matcher, Response) into `definitions` once, and points
@@ -18,6 +19,7 @@ import { Scenario } from '../src/scenario/format/format.js';
 import { ConformancePlan } from '../src/conformance/format.js';
 import { hoistIdentified, sortedByName, type JsonObject } from '../src/admin/api/hoist.js';
 import { renderOpenApiDocument } from '../src/admin/api/openapi.js';
+import { renderUiTypes, UI_TYPES_FILE } from './ui-types.js';
 
 export const SCHEMA_FILE = fileURLToPath(new URL('../schema/scenario.schema.json', import.meta.url));
 export const OPENAPI_FILE = fileURLToPath(new URL('../schema/admin-api.openapi.json', import.meta.url));
@@ -55,6 +57,7 @@ const GENERATED: readonly { file: string; render: () => string }[] = [
   { file: SCHEMA_FILE, render: renderJsonSchema },
   { file: PLAN_SCHEMA_FILE, render: renderPlanJsonSchema },
   { file: OPENAPI_FILE, render: renderOpenApiDocument },
+  { file: UI_TYPES_FILE, render: renderUiTypes },
 ];
 
 function main(args: string[]): number {

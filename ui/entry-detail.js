@@ -3,7 +3,7 @@
 import { clockTime, formatDuration, h, replaceChildren } from './dom.js';
 import { answerText } from './request-list.js';
 
-/** @typedef {import('./entry-store.js').JournalEntry} JournalEntry */
+/** @typedef {import('./api-types.js').JournalEntry} JournalEntry */
 
 /** Fields shown in their own sections; any other field (added by newer versions) is listed as JSON at the end. */
 const SHOWN = new Set([

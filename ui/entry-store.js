@@ -7,34 +7,7 @@
 /** As many entries as the default --journal-size: a full journal fits. */
 export const STORE_LIMIT = 10_000;
 
-/**
- * @typedef {object} JournalEntry
- * @property {number} id
- * @property {string} time
- * @property {string} remote
- * @property {string} listener
- * @property {string | null} clientCN
- * @property {string | null} clientFingerprint
- * @property {boolean} clientAuthorized
- * @property {string} method
- * @property {string} path
- * @property {Record<string, string | string[]>} headers
- * @property {unknown} request
- * @property {string | null} rawBody
- * @property {boolean} valid
- * @property {string[]} problems
- * @property {string[]} warnings
- * @property {string | null} scenario
- * @property {string | null} rule
- * @property {{ rule: string, failed: { key: string, reason: string }[] }[]} [nearMisses]
- * @property {number | null} step
- * @property {string | null} [session]
- * @property {{ key: string, before: string | null, after: string | null } | null} [state]
- * @property {{ connection: number, version: string | null, resumed: boolean } | null} [tls]
- * @property {{ outcome: 'answered' | 'failed', url: string, status: number | null, ms: number, reason?: string, body: unknown }} [upstream] record mode
- * @property {{ status: number | null, body: unknown, fault: string | null, delayMs: number }} response
- * @property {number | null} durationMs
- */
+/** @typedef {import('./api-types.js').JournalEntry} JournalEntry */
 
 export class EntryStore {
   /** @type {JournalEntry[]} oldest first */

@@ -5,7 +5,7 @@
  */
 import { asText, isUnmatched, requestField } from './entry-store.js';
 
-/** @typedef {import('./entry-store.js').JournalEntry} JournalEntry */
+/** @typedef {import('./api-types.js').JournalEntry} JournalEntry */
 
 /**
  * @typedef {object} Filters

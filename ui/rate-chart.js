@@ -9,7 +9,7 @@ const PLOT_TOP = 16;
 const PLOT_BOTTOM = HEIGHT - 16;
 const SVG = 'http://www.w3.org/2000/svg';
 
-/** @typedef {import('./entry-store.js').JournalEntry} JournalEntry */
+/** @typedef {import('./api-types.js').JournalEntry} JournalEntry */
 
 export class RateChart {
   /** Which 5-second interval each slot holds (its start / BUCKET_MS). */

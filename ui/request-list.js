@@ -8,7 +8,7 @@
 import { clockTime, formatDuration, h, inNextFrame } from './dom.js';
 import { asText, isUnmatched, requestField } from './entry-store.js';
 
-/** @typedef {import('./entry-store.js').JournalEntry} JournalEntry */
+/** @typedef {import('./api-types.js').JournalEntry} JournalEntry */
 
 export const ROW_LIMIT = 500;
 /** Nobody reads faster than this; at 500 requests/s a batch is ~50 rows. */

@@ -3,12 +3,7 @@
 import { adminJson, jsonBody } from './admin-client.js';
 import { byId, h, replaceChildren } from './dom.js';
 
-/**
- * @typedef {object} ScenarioListing
- * @property {string} active
- * @property {{ name: string, file: string, description: string, rules: string[] }[]} scenarios
- * @property {{ file: string, line: number, column: number, message: string }[]} errors
- */
+/** @typedef {import('./api-types.js').ScenarioListing} ScenarioListing */
 
 export class ScenarioPanel {
   /** @type {ScenarioListing | null} */

@@ -44,7 +44,7 @@ export class TlsFailuresPanel {
 
   async load() {
     try {
-      /** @type {{ total: number, dropped: number, counts: Record<string, number>, failures: { time: string, remote: string, listener: string, reason: string, code: string | null }[] }} */
+      /** @type {import('./api-types.js').TlsFailureListing} */
       const log = await adminJson('/admin/tls-failures');
       this.total.textContent = log.total === 0 ? '' : String(log.total);
       const byCount = Object.entries(log.counts).sort((a, b) => b[1] - a[1]);
@@ -76,25 +76,8 @@ export class TlsFailuresPanel {
   }
 }
 
-/** @typedef {{ id: string, severity: string, title: string, count: number, examples: number[], advice: string }} Finding */
-/**
- * @typedef {object} FaultReaction
- * @property {string} failure
- * @property {number} count
- * @property {number} retried
- * @property {number} retries
- * @property {number} maxRetries
- * @property {{ min: number, median: number, max: number }} [gaveUpAfterMs]
- * @property {number} [stillWaiting]
- */
-/**
- * @typedef {object} TrafficProfile
- * @property {number} connections
- * @property {Record<string, number>} tlsVersions
- * @property {number} resumedConnections
- * @property {number} peakConcurrency
- * @property {FaultReaction[]} faultReactions
- */
+/** @typedef {import('./api-types.js').Finding} Finding */
+/** @typedef {import('./api-types.js').TrafficProfile} TrafficProfile */
 
 /**
  * The facts of the report: TLS, resumption, concurrency, and how the license server reacted to each kind of failure.
@@ -163,7 +146,7 @@ export class ReportPanel {
 
   async load() {
     try {
-      /** @type {{ findings: Finding[], requests?: number, refusedHandshakes?: number, profile?: TrafficProfile }} */
+      /** @type {import('./api-types.js').Report} */
       const report = await adminJson('/admin/report');
       const findings = report.findings ?? [];
       const covered = report.requests === undefined ? '' : `${report.requests} requests, ${report.refusedHandshakes ?? 0} refused handshakes`;
