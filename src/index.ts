@@ -17,7 +17,7 @@ import { DEFAULT_OPTIONS, type MockOptions } from './server/options.js';
 import { createLogger, type LogLevel } from './server/logger.js';
 import { AdminClient } from './client/admin-client.js';
 
-export { AdminClient, AdminApiError } from './client/index.js';
+export { AdminClient, AdminApiError, runConformance } from './client/index.js';
 export type * from './client/index.js';
 
 /** The scenarios bundled with the package (default, showcase, …). */

@@ -13,6 +13,7 @@ const SUBCOMMANDS: Record<string, () => Promise<Subcommand>> = {
   health: async () => (await import('./health.js')).run,
   request: async () => (await import('./request.js')).run,
   report: async () => (await import('./report.js')).run,
+  conformance: async () => (await import('./conformance.js')).run,
 };
 
 export const USAGE = `Usage: entitlement-mock [command] [options]
@@ -30,6 +31,8 @@ Commands:
   request [options]        send one Entitlement Request and check the answer
   report [--admin-url URL] [--fail-on warn|error]
                            what the license server under test did wrong
+  conformance start|report|end [options]
+                           grade how the license server acts on the answers
 
 Run "entitlement-mock <command> --help" for a command's options.`;
 

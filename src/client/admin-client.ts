@@ -7,6 +7,9 @@ import { DOCUMENT_MEDIA_TYPES, type BodyOf, type ParamsOf, type QueryOf, type Ro
 import * as api from '../admin/api/routes.js';
 import type { JournalFilter } from '../journal/journal.js';
 import type { SessionDefinition } from '../session/format.js';
+import type { StartRunBody } from '../admin/api/conformance.js';
+import type { CaseOutcome, CaseTicket, RunReport } from '../conformance/types.js';
+import type { Static } from '@sinclair/typebox';
 
 const routes = api.adminRoutes;
 
@@ -186,6 +189,38 @@ export class AdminClient {
     return this.call(routes.clearState, {});
   }
 
+  /**
+   * Starts a conformance run: the cases to ask the license server, in order, each with its own
+   * contentID (and cookie, request type or entitlement URL where the case needs one).
+   */
+  startConformanceRun(options: ConformanceRunOptions = {}) {
+    return this.call(routes.startConformanceRun, { body: options });
+  }
+
+  listConformanceRuns() {
+    return this.call(routes.listConformanceRuns, {});
+  }
+
+  /** The run's report: a verdict per case, with the counts. */
+  getConformanceRun(id: string) {
+    return this.call(routes.getConformanceRun, { params: { id } });
+  }
+
+  /** The run's report as JUnit XML. */
+  getConformanceRunJunit(id: string) {
+    return this.call(routes.getConformanceRunJunit, { params: { id } });
+  }
+
+  /** Records what the license server's client got for a case; resolves with the case's verdict. */
+  postConformanceOutcome(id: string, caseId: string, outcome: CaseOutcome) {
+    return this.call(routes.postConformanceOutcome, { params: { id, case: caseId }, body: outcome });
+  }
+
+  /** Ends a run: its contentIDs go back to the active scenario. */
+  deleteConformanceRun(id: string) {
+    return this.call(routes.deleteConformanceRun, { params: { id } });
+  }
+
   /** Prometheus text. */
   metrics() {
     return this.call(routes.metrics, {});
@@ -234,4 +269,27 @@ function errorFrom(route: string, status: number, text: string): AdminApiError {
   } catch {
     return new AdminApiError(route, status, '', text.slice(0, 200), text);
   }
+}
+
+/** What POST /admin/conformance/runs takes: `{plan?, cases?, timeout?, host?}`. */
+export type ConformanceRunOptions = Static<typeof StartRunBody>;
+
+/** Asks the license server under test for one case's license, its own way; resolves with what its client got. */
+export type AskLicenseServer = (testCase: CaseTicket) => Promise<CaseOutcome>;
+
+/**
+ * Runs a whole conformance plan: starts the run, asks each case in plan order, one at a time
+ * (the device-binding cases depend on the order; cases that cannot run are skipped), posts what
+ * the client got, and resolves with the report. The run stays (for its JUnit XML:
+ * getConformanceRunJunit(report.id)) until deleted or idle for 10 minutes. An `ask` that throws
+ * stops the run there and the error propagates.
+ */
+export async function runConformance(client: AdminClient, options: ConformanceRunOptions, ask: AskLicenseServer): Promise<RunReport> {
+  const run = await client.startConformanceRun(options);
+  for (const testCase of run.cases) {
+    if (testCase.notRun !== undefined) continue;
+    const outcome = await ask(testCase);
+    await client.postConformanceOutcome(run.id, testCase.id, outcome);
+  }
+  return client.getConformanceRun(run.id);
 }

@@ -2,8 +2,10 @@
  * `entitlement-mock/client`: the typed admin client, and the types of what the admin API
  * takes and answers (the same definitions the server validates with).
  */
-export { AdminClient, AdminApiError } from './admin-client.js';
-export type { AdminClientOptions, RequestFilter, RequestsAnswer, WaitAnswer, WaitOptions } from './admin-client.js';
+export { AdminClient, AdminApiError, runConformance } from './admin-client.js';
+export type { AdminClientOptions, AskLicenseServer, ConformanceRunOptions, RequestFilter, RequestsAnswer, WaitAnswer, WaitOptions } from './admin-client.js';
+export type { CaseOutcome, CaseReport, CaseTicket, RunReport, RunStarted, RunSummary, Verdict } from '../conformance/types.js';
+export type { ConformancePlan, ConformanceCase } from '../conformance/format.js';
 export type { JournalEntry, ListenerName, NearMiss } from '../journal/entry.js';
 export type { WaitOutcome } from '../journal/waits.js';
 export type { SessionDefinition, SessionKey, SessionSummary } from '../session/format.js';
