@@ -20,6 +20,7 @@ import { StateTransition } from '../src/scenario/runtime/outcome.js';
 import { FaultReaction, Report, TrafficProfile } from '../src/report/types.js';
 import { ScenarioListing } from '../src/scenario/registry/listing.js';
 import { TlsFailureListing } from '../src/server/tls-failures.js';
+import { RunReport, RunSummary } from '../src/conformance/types.js';
 
 export const UI_TYPES_FILE = fileURLToPath(new URL('../ui/api-types.d.ts', import.meta.url));
 
@@ -38,13 +39,15 @@ const UI_TYPE_ROOTS: readonly (readonly [string, TSchema])[] = [
   ['TrafficProfile', TrafficProfile],
   ['FaultReaction', FaultReaction],
   ['TlsFailureListing', TlsFailureListing],
+  ['ConformanceRunSummary', RunSummary],
+  ['ConformanceRunReport', RunReport],
 ];
 
 type Schema = Record<string, unknown>;
 
 /** Keywords that only describe or constrain values, not their TypeScript type. */
 const NOT_TYPING = new Set([
-  '$id', 'title', 'description', 'examples', 'default', 'additionalProperties', 'minimum', 'maximum', 'exclusiveMinimum',
+  '$id', 'title', 'description', 'markdownDescription', 'errorMessage', 'examples', 'default', 'additionalProperties', 'minimum', 'maximum', 'exclusiveMinimum',
   'exclusiveMaximum', 'minLength', 'maxLength', 'pattern', 'format', 'minItems', 'maxItems', 'uniqueItems', 'propertyNames', 'multipleOf',
 ]);
 /** Keywords this generator turns into types. */

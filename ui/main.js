@@ -10,6 +10,7 @@ import { RateChart } from './rate-chart.js';
 import { ROW_LIMIT, RequestList } from './request-list.js';
 import { ScenarioPanel } from './scenario-panel.js';
 import { ReportPanel, TlsFailuresPanel } from './side-panels.js';
+import { ConformancePanel } from './conformance-panel.js';
 
 /** @typedef {import('./filters.js').Filters} Filters */
 
@@ -41,6 +42,8 @@ const scenarioPanel = new ScenarioPanel({
 });
 const tlsPanel = new TlsFailuresPanel();
 const reportPanel = new ReportPanel((id) => openEntry(id));
+const conformancePanel = new ConformancePanel();
+void conformancePanel.load();
 
 // ---- filters ---------------------------------------------------------------
 
