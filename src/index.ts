@@ -15,10 +15,12 @@ import { fileURLToPath } from 'node:url';
 import { startMock as startRunningMock } from './server/mock.js';
 import { DEFAULT_OPTIONS, type MockOptions } from './server/options.js';
 import { createLogger, type LogLevel } from './server/logger.js';
+import type { TlsVersion } from './server/tls-offer.js';
 import { AdminClient } from './client/admin-client.js';
 
 export { AdminClient, AdminApiError, runConformance } from './client/index.js';
 export type * from './client/index.js';
+export type { TlsVersion } from './server/tls-offer.js';
 
 /** The scenarios bundled with the package (default, showcase, …). */
 export const BUNDLED_SCENARIOS = fileURLToPath(new URL('../scenarios/', import.meta.url));
@@ -55,6 +57,14 @@ export interface StartMockOptions {
    * self-signed) on this first port and the next ones, or on free ports with 0. Default: none.
    */
   troublePort?: number;
+  /** The lowest TLS version the entitlement listener offers; default `TLSv1.2`. */
+  tlsMinVersion?: TlsVersion;
+  /** The highest TLS version it offers; default `TLSv1.3`. */
+  tlsMaxVersion?: TlsVersion;
+  /** Its TLS 1.2 cipher suites, an OpenSSL cipher list (`ECDHE-ECDSA-AES256-GCM-SHA384:…`); default Node's. */
+  ciphers?: string;
+  /** Its TLS 1.3 cipher suites, colon-separated (`TLS_AES_256_GCM_SHA384:…`); default Node's. */
+  tls13Ciphers?: string;
 }
 
 /** A file the mock uses, as a path and as PEM text. */
@@ -101,6 +111,10 @@ export async function startMock(options: StartMockOptions = {}): Promise<Started
       seed: options.seed ?? null,
       journalSize: options.journalSize ?? DEFAULT_OPTIONS.journalSize,
       troublePort: options.troublePort ?? null,
+      tlsMinVersion: options.tlsMinVersion ?? DEFAULT_OPTIONS.tlsMinVersion,
+      tlsMaxVersion: options.tlsMaxVersion ?? DEFAULT_OPTIONS.tlsMaxVersion,
+      ciphers: options.ciphers ?? null,
+      tls13Ciphers: options.tls13Ciphers ?? null,
     };
     const running = await startRunningMock(mockOptions, createLogger(mockOptions.logLevel));
     const pem = async (name: string): Promise<PemFile> => {

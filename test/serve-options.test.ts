@@ -41,6 +41,10 @@ test('every option has an environment variable; the command line wins', () => {
     EM_BODY_TIMEOUT: '1.5s',
     EM_MAX_CONNECTIONS: '20',
     EM_READY_FILE: '/run/mock.json',
+    EM_TLS_MIN_VERSION: 'TLSv1.3',
+    EM_TLS_MAX_VERSION: 'TLSv1.3',
+    EM_CIPHERS: 'ECDHE-ECDSA-AES256-GCM-SHA384',
+    EM_TLS13_CIPHERS: 'TLS_CHACHA20_POLY1305_SHA256',
   };
   const fromEnv = parseServeOptions([], env);
   assert.equal(fromEnv, {
@@ -67,6 +71,10 @@ test('every option has an environment variable; the command line wins', () => {
     bodyTimeoutMs: 1500,
     maxConnections: 20,
     readyFile: '/run/mock.json',
+    tlsMinVersion: 'TLSv1.3',
+    tlsMaxVersion: 'TLSv1.3',
+    ciphers: 'ECDHE-ECDSA-AES256-GCM-SHA384',
+    tls13Ciphers: 'TLS_CHACHA20_POLY1305_SHA256',
   });
   const fromArgs = parseServeOptions(['--port', '0', '--san', 'a', '--san', 'b,c', '--scenario', 'x'], env);
   assert.is(fromArgs.port, 0);
@@ -105,6 +113,16 @@ test('bad values get one line naming the option', () => {
   assert.is(message([], { EM_HANDSHAKE_TIMEOUT: '2h' }), '--handshake-timeout: expected a duration from 1ms to 3600s (e.g. 10s, 500ms), got "2h"');
   assert.is(message(['--handshake-timeout', '3601s']), '--handshake-timeout: expected a duration from 1ms to 3600s (e.g. 10s, 500ms), got "3601s"');
   assert.is(message(['--max-connections', '0']), '--max-connections: expected an integer from 1 to 1000000, got "0"');
+  assert.is(message(['--tls-min-version', 'TLSv1.1']), '--tls-min-version: expected one of TLSv1.2, TLSv1.3, got "TLSv1.1"');
+  assert.is(message([], { EM_TLS_MAX_VERSION: '1.3' }), '--tls-max-version: expected one of TLSv1.2, TLSv1.3, got "1.3"');
+  assert.is(message(['--tls-min-version', 'TLSv1.3', '--tls-max-version', 'TLSv1.2']), '--tls-min-version: TLSv1.3 is above the highest version offered, TLSv1.2');
+  assert.is(message([], { EM_TLS_MIN_VERSION: 'TLSv1.3', EM_TLS_MAX_VERSION: 'TLSv1.2' }), '--tls-min-version: TLSv1.3 is above the highest version offered, TLSv1.2');
+  assert.match(message(['--ciphers', 'ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES128-GMC-SHA256']), /^--ciphers: "ECDHE-ECDSA-AES128-GMC-SHA256" matches no TLS 1\.2 cipher suite this OpenSSL \(3\.[^)]*\) offers$/);
+  assert.is(message(['--ciphers', 'HIGH:!HIGH']), '--ciphers: "HIGH:!HIGH" leaves no cipher suite to offer');
+  assert.is(message(['--ciphers', 'TLS_AES_128_GCM_SHA256']), '--ciphers: "TLS_AES_128_GCM_SHA256" is a TLS 1.3 suite: TLS 1.3 suites have a list of their own');
+  assert.match(message([], { EM_TLS13_CIPHERS: 'TLS_AES_128_GCM_SHA256:TLS_AES_512_GCM_SHA512' }), /^--tls13-ciphers: "TLS_AES_512_GCM_SHA512" is not a TLS 1\.3 cipher suite \(this OpenSSL knows [A-Z0-9_, ]*TLS_AES_128_GCM_SHA256/);
+  assert.is(message(['--tls13-ciphers', 'ECDHE-ECDSA-AES128-GCM-SHA256']), '--tls13-ciphers: "ECDHE-ECDSA-AES128-GCM-SHA256" is not a TLS 1.3 cipher suite (this OpenSSL knows TLS_AES_128_CCM_8_SHA256, TLS_AES_128_CCM_SHA256, TLS_AES_128_GCM_SHA256, TLS_AES_256_GCM_SHA384, TLS_CHACHA20_POLY1305_SHA256)');
+  assert.is(message(['--tls13-ciphers', ' : ']), '--tls13-ciphers: names no cipher suite');
   assert.match(message(['--bogus']), /bogus/);
   assert.not.match(message(['--bogus']), /\n/);
 });

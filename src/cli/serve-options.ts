@@ -6,6 +6,7 @@ import { parseFlags, UsageError } from './args.js';
 import { DEFAULT_OPTIONS, type MockOptions } from '../server/options.js';
 import { LOG_LEVELS, type LogLevel } from '../server/logger.js';
 import { parseSan, splitSanList } from '../pki/san.js';
+import { tlsOffer, TlsOptionError, TLS_VERSIONS } from '../server/tls-offer.js';
 
 export { UsageError };
 
@@ -40,6 +41,10 @@ export const SERVE_OPTIONS = {
   'header-timeout': { env: 'EM_HEADER_TIMEOUT', type: 'string', help: 'time limit for a request\'s headers (10s)' },
   'body-timeout': { env: 'EM_BODY_TIMEOUT', type: 'string', help: 'time limit for a request body after its headers (30s)' },
   'max-connections': { env: 'EM_MAX_CONNECTIONS', type: 'string', help: 'concurrent connections per entitlement listener (1000)' },
+  'tls-min-version': { env: 'EM_TLS_MIN_VERSION', type: 'string', help: `lowest TLS version offered: ${TLS_VERSIONS.join(' | ')} (TLSv1.2)` },
+  'tls-max-version': { env: 'EM_TLS_MAX_VERSION', type: 'string', help: `highest TLS version offered: ${TLS_VERSIONS.join(' | ')} (TLSv1.3)` },
+  ciphers: { env: 'EM_CIPHERS', type: 'string', help: "TLS 1.2 cipher suites offered, an OpenSSL cipher list (Node's default)" },
+  'tls13-ciphers': { env: 'EM_TLS13_CIPHERS', type: 'string', help: "TLS 1.3 cipher suites offered, colon-separated (Node's default)" },
   'ready-file': { env: 'EM_READY_FILE', type: 'string', help: 'write {entitlementUrl, adminUrl, pid} as JSON here once both listeners accept' },
 } as const satisfies Record<string, OptionSpec>;
 
@@ -65,7 +70,7 @@ export function parseServeOptions(args: string[], env: NodeJS.ProcessEnv): MockO
   const sansFromArgs = values.san as string[] | undefined;
   const sanList = sansFromArgs && sansFromArgs.length > 0 ? sansFromArgs : env.EM_SAN ? [env.EM_SAN] : [];
 
-  return {
+  const options: MockOptions = {
     scenarios: text('scenarios', DEFAULT_OPTIONS.scenarios),
     scenario: text('scenario', DEFAULT_OPTIONS.scenario),
     host: text('host', DEFAULT_OPTIONS.host),
@@ -88,8 +93,26 @@ export function parseServeOptions(args: string[], env: NodeJS.ProcessEnv): MockO
     headerTimeoutMs: durationOption('header-timeout', raw('header-timeout'), DEFAULT_OPTIONS.headerTimeoutMs),
     bodyTimeoutMs: durationOption('body-timeout', raw('body-timeout'), DEFAULT_OPTIONS.bodyTimeoutMs),
     maxConnections: integerOption('max-connections', raw('max-connections'), DEFAULT_OPTIONS.maxConnections, 1, 1_000_000),
+    tlsMinVersion: choiceOption('tls-min-version', text('tls-min-version', DEFAULT_OPTIONS.tlsMinVersion), TLS_VERSIONS),
+    tlsMaxVersion: choiceOption('tls-max-version', text('tls-max-version', DEFAULT_OPTIONS.tlsMaxVersion), TLS_VERSIONS),
+    ciphers: raw('ciphers') ?? null,
+    tls13Ciphers: raw('tls13-ciphers') ?? null,
     readyFile: raw('ready-file') ?? null,
   };
+  tlsOption(options);
+  return options;
+}
+
+const TLS_FLAGS = { tlsMinVersion: 'tls-min-version', tlsMaxVersion: 'tls-max-version', ciphers: 'ciphers', tls13Ciphers: 'tls13-ciphers' } as const;
+
+/** The TLS versions in order and cipher lists this OpenSSL accepts (server/tls-offer.ts checks them again at start). */
+function tlsOption(options: MockOptions): void {
+  try {
+    tlsOffer(options);
+  } catch (error) {
+    if (error instanceof TlsOptionError) throw new UsageError(`--${TLS_FLAGS[error.option]}: ${error.problem}`);
+    throw error;
+  }
 }
 
 /** The longest time limit an option takes (one hour). */

@@ -20,6 +20,7 @@ import { describeHandshakeError, describeHttpRefusal, type TlsFailure } from './
 import { DEFAULT_OPTIONS, MAX_HEADER_BYTES, timeoutCheckInterval } from './options.js';
 import { refuseBody } from './read-body.js';
 import { isLingering, lingerOnLastAnswer, refuseLingering } from './linger.js';
+import { DEFAULT_TLS_OFFER, type TlsOffer } from './tls-offer.js';
 
 export type ClientAuthMode = 'required' | 'optional';
 
@@ -45,6 +46,8 @@ export interface EntitlementListenerOptions {
   onTlsFailure: (failure: TlsFailure) => void;
   /** Default: the DEFAULT_OPTIONS values. */
   limits?: ConnectionLimits;
+  /** TLS versions and cipher suites offered; default TLS 1.2 and 1.3 with Node's suites. */
+  tls?: TlsOffer;
 }
 
 export interface RunningListener {
@@ -55,6 +58,7 @@ export interface RunningListener {
 
 export async function startEntitlementListener(options: EntitlementListenerOptions): Promise<RunningListener> {
   const limits = options.limits ?? DEFAULT_OPTIONS;
+  const offer = options.tls ?? DEFAULT_TLS_OFFER;
   const server = https.createServer(
     {
       cert: options.cert,
@@ -62,8 +66,9 @@ export async function startEntitlementListener(options: EntitlementListenerOptio
       ca: options.clientCa,
       requestCert: true,
       rejectUnauthorized: false,
-      minVersion: 'TLSv1.2',
-      maxVersion: 'TLSv1.3',
+      minVersion: offer.minVersion,
+      maxVersion: offer.maxVersion,
+      ...(offer.ciphers === undefined ? {} : { ciphers: offer.ciphers }),
       // Renegotiation only serves attacks here; refuse it outright.
       secureOptions: cryptoConstants.SSL_OP_NO_RENEGOTIATION,
       handshakeTimeout: limits.handshakeTimeoutMs,

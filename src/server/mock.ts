@@ -24,6 +24,7 @@ import type { ExchangeState } from './exchange.js';
 import type { Recording, SnapshotResult } from '../record/recording.js';
 import { version } from '../version.js';
 import { certsFolderError, listenError, StartupError, type ListenerRole } from './startup-errors.js';
+import { tlsOffer, TlsOptionError, type TlsOffer } from './tls-offer.js';
 
 export interface RunningMock {
   readonly entitlementUrl: string;
@@ -47,6 +48,7 @@ export { StartupError };
 export async function startMock(options: MockOptions, logger: MockLogger = createLogger(options.logLevel)): Promise<RunningMock> {
   const log = logger.pino;
   const startedAt = performance.now();
+  const offeredTls = checkedTlsOffer(options);
 
   // Before anything is generated or opened: a recording that cannot begin stops the start.
   let recording: Recording | null = null;
@@ -165,6 +167,7 @@ export async function startMock(options: MockOptions, logger: MockLogger = creat
         handler: createEntitlementHandler({ path: options.path, listener: 'main', state, bodyTimeoutMs: options.bodyTimeoutMs, onInternalError }),
         onTlsFailure,
         limits: options,
+        tls: offeredTls,
       })),
     );
     if (options.troublePort !== null) {
@@ -193,6 +196,7 @@ export async function startMock(options: MockOptions, logger: MockLogger = creat
             handler: createEntitlementHandler({ path: options.path, listener: kind, state, bodyTimeoutMs: options.bodyTimeoutMs, onInternalError }),
             onTlsFailure,
             limits: options,
+            tls: offeredTls,
           })),
         );
       }
@@ -325,6 +329,16 @@ async function listening<T>(role: ListenerRole, host: string, port: number, star
     return await started;
   } catch (error) {
     throw listenError(error, role, host, port) ?? error;
+  }
+}
+
+/** The TLS the listeners offer; an option this OpenSSL cannot honour stops the start, naming it. */
+function checkedTlsOffer(options: MockOptions): TlsOffer {
+  try {
+    return tlsOffer(options);
+  } catch (error) {
+    if (error instanceof TlsOptionError) throw new StartupError(`cannot start: ${error.message}`, { option: error.option, advice: 'choose another value' });
+    throw error;
   }
 }
 

@@ -2,6 +2,7 @@
 import type { ClientAuthMode } from './entitlement-listener.js';
 import type { LogLevel } from './logger.js';
 import type { KeyType } from '../pki/issue.js';
+import type { TlsVersion } from './tls-offer.js';
 import type { RecordOptions } from '../record/recording.js';
 
 export interface MockOptions {
@@ -38,6 +39,14 @@ export interface MockOptions {
   bodyTimeoutMs: number;
   /** Concurrent connections per entitlement listener; further ones are closed at once and recorded. */
   maxConnections: number;
+  /** The lowest TLS version the entitlement and trouble listeners offer. */
+  tlsMinVersion: TlsVersion;
+  /** The highest TLS version they offer. */
+  tlsMaxVersion: TlsVersion;
+  /** Their TLS 1.2 cipher suites, an OpenSSL cipher list; null for Node's default. */
+  ciphers: string | null;
+  /** Their TLS 1.3 cipher suites, colon-separated; null for Node's default. */
+  tls13Ciphers: string | null;
   /** `serve` writes {entitlementUrl, adminUrl, pid} here (atomically) once both listeners accept; null for none. */
   readyFile: string | null;
   /** Record mode (`entitlement-mock record`): forward every request to a real service and record its answers. */
@@ -78,5 +87,9 @@ export const DEFAULT_OPTIONS: MockOptions = {
   headerTimeoutMs: 10_000,
   bodyTimeoutMs: 30_000,
   maxConnections: 1000,
+  tlsMinVersion: 'TLSv1.2',
+  tlsMaxVersion: 'TLSv1.3',
+  ciphers: null,
+  tls13Ciphers: null,
   readyFile: null,
 };
