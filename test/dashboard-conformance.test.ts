@@ -48,4 +48,4 @@ test('a run appears with a line per case: its verdict, and for a fail the reason
   assert.is(await page.evaluate(() => (window as unknown as { pwned?: number }).pwned), undefined);
 });
 
-test.run();
+uvuTest.run();
