@@ -6,6 +6,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { parseFlags } from './args.js';
+import { urlHost } from '../server/url-host.js';
 
 const DEFAULT_TIMEOUT_MS = 3000;
 
@@ -27,9 +28,7 @@ export function defaultHealthUrl(env: NodeJS.ProcessEnv): string {
 export function defaultAdminUrl(env: NodeJS.ProcessEnv): string {
   const port = env.EM_ADMIN_PORT && env.EM_ADMIN_PORT !== '' ? env.EM_ADMIN_PORT : '8080';
   const configuredHost = env.EM_ADMIN_HOST ?? '';
-  const wildcard = configuredHost === '' || configuredHost === '0.0.0.0' || configuredHost === '::';
-  const host = wildcard ? '127.0.0.1' : configuredHost.includes(':') ? `[${configuredHost}]` : configuredHost;
-  return `http://${host}:${port}`;
+  return `http://${urlHost(configuredHost, '127.0.0.1')}:${port}`;
 }
 
 export type HealthOutcome = { healthy: true; summary: string } | { healthy: false; reason: string };

@@ -12,7 +12,9 @@ import http from 'node:http';
 import https from 'node:https';
 import path from 'node:path';
 import { allPassed, checkEntitlementResponse, type CheckResult, type SentRequest } from '../protocol/checks.js';
+import { describeTransportError, type TransportFailure } from '../protocol/transport-failure.js';
 import { parseFlags, UsageError } from './args.js';
+import { urlHost } from '../server/url-host.js';
 
 const DEFAULT_TIMEOUT_MS = 10_000;
 
@@ -45,17 +47,6 @@ export interface ProbeOptions {
   tls: { certFile: string; keyFile: string; caFile: string; cert: Buffer; key: Buffer; ca: Buffer } | null;
   timeoutMs: number;
   json: boolean;
-}
-
-/** How a request without a complete response failed, in the words the report uses. */
-export type TransportFailureKind = 'timeout' | 'refused' | 'reset' | 'closed' | 'cut-short' | 'tls-server-cert' | 'tls-refused' | 'dns' | 'other';
-
-export interface TransportFailure {
-  kind: TransportFailureKind;
-  /** One line for a person: "TLS: the server's certificate was refused (CERT_HAS_EXPIRED: certificate has expired)". */
-  summary: string;
-  code: string | null;
-  message: string;
 }
 
 export interface ReceivedExchange {
@@ -95,9 +86,7 @@ export async function run(args: string[]): Promise<number> {
 export function defaultEntitlementUrl(env: NodeJS.ProcessEnv): string {
   const set = (value: string | undefined) => (value === undefined || value === '' ? undefined : value);
   const configuredHost = set(env.EM_HOST) ?? '';
-  const wildcard = configuredHost === '' || configuredHost === '0.0.0.0' || configuredHost === '::';
-  const host = wildcard ? 'localhost' : configuredHost.includes(':') ? `[${configuredHost}]` : configuredHost;
-  return `https://${host}:${set(env.EM_PORT) ?? '8443'}${set(env.EM_PATH) ?? '/entitlement'}`;
+  return `https://${urlHost(configuredHost)}:${set(env.EM_PORT) ?? '8443'}${set(env.EM_PATH) ?? '/entitlement'}`;
 }
 
 export function parseRequestOptions(args: string[], env: NodeJS.ProcessEnv): ProbeOptions {
@@ -230,7 +219,7 @@ export function sendEntitlementRequest(options: ProbeOptions): Promise<ProbeOutc
       });
     });
     request.on('socket', (socket) => socket.once(options.tls ? 'secureConnect' : 'connect', () => (phase = 'headers')));
-    request.on('error', (error: NodeJS.ErrnoException) => failWith(describeTransportError(error, phase)));
+    request.on('error', (error: NodeJS.ErrnoException) => failWith(describeTransportError(error, { phase, certificateOption: '--cert' })));
 
     const deadline = setTimeout(() => {
       const waitingFor = { connect: 'the connection (TCP/TLS)', headers: 'the response', body: 'the rest of the body' }[phase];
@@ -243,48 +232,6 @@ export function sendEntitlementRequest(options: ProbeOptions): Promise<ProbeOutc
     }, options.timeoutMs);
     request.end(payload);
   });
-}
-
-/** Node's error codes in the words a tester needs: which side refused what. */
-export function describeTransportError(error: NodeJS.ErrnoException, phase: 'connect' | 'headers' | 'body'): TransportFailure {
-  const code = error.code ?? null;
-  const message = error.message;
-  const detail = `${code ?? 'error'}: ${message}`;
-  const failure = (kind: TransportFailureKind, summary: string): TransportFailure => ({ kind, summary, code, message });
-
-  if (code && isServerCertificateError(code))
-    return failure('tls-server-cert', `TLS: the server's certificate was refused by this client (${detail})`);
-  if (code && /^ERR_SSL_|^EPROTO$/.test(code))
-    return failure(
-      'tls-refused',
-      /ALERT/.test(code) || /alert/.test(message)
-        ? `TLS refused by the server, most likely because of the client certificate (${detail})`
-        : `TLS handshake failed (${detail})`,
-    );
-  if (code === 'ECONNREFUSED') return failure('refused', `connection refused: nothing listens on ${error.message.split(' ').pop()}`);
-  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return failure('dns', `host name not found (${detail})`);
-  if (code === 'ECONNRESET' && message === 'socket hang up')
-    return failure(
-      'closed',
-      phase === 'connect'
-        ? 'connection closed during the TLS handshake (the server may have refused the client certificate)'
-        : 'connection closed without a response (right after the TLS handshake, this is how many servers refuse a client certificate)',
-    );
-  if (code === 'ECONNRESET' || code === 'EPIPE')
-    return failure(
-      'reset',
-      phase === 'connect'
-        ? `connection reset during the TLS handshake (the server may have refused the client certificate; ${detail})`
-        : `connection reset (TCP RST) without a response (${detail}; right after the TLS handshake, this is how some servers refuse a client certificate)`,
-    );
-  return failure('other', `request failed (${detail})`);
-}
-
-function isServerCertificateError(code: string): boolean {
-  return (
-    /^(CERT_|UNABLE_TO_|ERR_TLS_CERT_)/.test(code) ||
-    ['DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'INVALID_CA', 'HOSTNAME_MISMATCH'].includes(code)
-  );
 }
 
 function toReceived(response: ReceivedExchange) {

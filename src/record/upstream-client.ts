@@ -5,6 +5,7 @@
  */
 import https from 'node:https';
 import type { IncomingHttpHeaders } from 'node:http';
+import { describeTransportError } from '../protocol/transport-failure.js';
 
 export interface UpstreamTarget {
   /** The real service's entitlement URL (https://…). */
@@ -133,26 +134,11 @@ export class UpstreamClient {
   }
 }
 
-/** A connection or TLS failure in words, naming the service and the error code. */
-function transportReason(error: Error & { code?: string }, url: URL): string {
-  const where = `${url.hostname}:${url.port || 443}`;
-  const code = error.code;
-  switch (code) {
-    case 'ECONNREFUSED':
-      return `upstream ${where} refused the connection (ECONNREFUSED)`;
-    case 'ENOTFOUND':
-    case 'EAI_AGAIN':
-      return `upstream host ${url.hostname} not found (${code})`;
-    case 'ECONNRESET':
-      // With TLS 1.3 a service that refuses our certificate says so after the handshake, often as a plain reset.
-      return `upstream ${where} reset the connection without an answer (ECONNRESET; if every request fails so, check that it accepts --upstream-cert)`;
-    case 'EPIPE':
-      return `upstream ${where} closed the connection while the request was sent (EPIPE)`;
-  }
-  if (error.message === 'socket hang up') return `upstream ${where} closed the connection without an answer (socket hang up)`;
-  if (code !== undefined && (/^(ERR_TLS|ERR_SSL|CERT_|UNABLE_TO|DEPTH_ZERO|SELF_SIGNED|HOSTNAME)/.test(code) || /ssl|tls|alert/i.test(error.message)))
-    return `upstream ${where}: TLS handshake failed: ${error.message} (${code})`;
-  return `upstream ${where}: ${error.message}${code ? ` (${code})` : ''}`;
+/** A connection or TLS failure in words (the same words as `entitlement-mock request`), naming the service. */
+function transportReason(error: NodeJS.ErrnoException, url: URL): string {
+  // Keep-alive sockets are reused, so where the exchange was is not followed: the words do without it.
+  const { summary } = describeTransportError(error, { phase: 'unknown', certificateOption: '--upstream-cert' });
+  return `upstream ${url.hostname}:${url.port || 443}: ${summary}`;
 }
 
 function quote(text: string): string {

@@ -25,6 +25,7 @@ import type { Recording, SnapshotResult } from '../record/recording.js';
 import { version } from '../version.js';
 import { certsFolderError, listenError, StartupError, type ListenerRole } from './startup-errors.js';
 import { tlsOffer, TlsOptionError, type TlsOffer } from './tls-offer.js';
+import { urlHost } from './url-host.js';
 
 export interface RunningMock {
   readonly entitlementUrl: string;
@@ -376,12 +377,6 @@ function firstAnswerOrQuiet(server: Server, journal: Journal): Promise<void> {
 
 function formatError(error: { file: string; line: number; column: number; message: string }): string {
   return `${error.file}:${error.line}:${error.column}: ${error.message}`;
-}
-
-/** A listen address as a URL host: wildcard addresses become localhost, IPv6 gets brackets. */
-function urlHost(address: string): string {
-  if (address === '0.0.0.0' || address === '::' || address === '') return 'localhost';
-  return address.includes(':') ? `[${address}]` : address;
 }
 
 function isLoopback(address: string): boolean {
