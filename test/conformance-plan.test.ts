@@ -48,6 +48,11 @@ test('the bundled plan: the agreed case ids, each saying what it checks; the dev
   );
 });
 
+test('docs/conformance.md explains every case of the bundled plan', () => {
+  const docs = readFileSync('docs/conformance.md', 'utf8');
+  for (const id of AGREED_CASE_IDS) assert.ok(docs.includes(`| \`${id}\` |`), `docs/conformance.md has a row for ${id}`);
+});
+
 test('schema/conformance-plan.schema.json is what src/conformance/format.ts produces now, and accepts the bundled plan', () => {
   const text = readFileSync(PLAN_SCHEMA_FILE, 'utf8');
   assert.fixture(text, renderPlanJsonSchema());
