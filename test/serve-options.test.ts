@@ -81,6 +81,7 @@ test('every option has an environment variable; the command line wins', () => {
   assert.equal(fromArgs.sans, ['a', 'b', 'c']);
   assert.is(fromArgs.scenario, 'x');
   assert.is(parseServeOptions(['--no-watch'], {}).watch, false);
+  assert.is(parseServeOptions(['--trouble-port', '0'], {}).troublePort, 0, 'each trouble listener on a free port');
   const limits = parseServeOptions(['--header-timeout', '750', '--body-timeout', '2s', '--handshake-timeout', '300ms', '--max-connections', '3'], env);
   assert.equal(
     [limits.headerTimeoutMs, limits.bodyTimeoutMs, limits.handshakeTimeoutMs, limits.maxConnections],
