@@ -3,7 +3,7 @@
  * listener(s) and the admin listener; and takes it apart again gracefully.
  */
 import type { Server } from 'node:net';
-import { loadServerTls } from '../pki/load.js';
+import { loadServerTls, type ServerTlsMaterial } from '../pki/load.js';
 import { isComplete, keyPairFiles } from '../pki/files.js';
 import { ScenarioRegistry } from '../scenario/registry/registry.js';
 import { defaultSeed, seededRandom } from '../scenario/runtime/random.js';
@@ -16,12 +16,13 @@ import { createEntitlementHandler } from './entitlement-handler.js';
 import { startEntitlementListener, type RunningListener } from './entitlement-listener.js';
 import { LiveEvents } from '../admin/live-events.js';
 import { createAdminServer } from './admin-listener.js';
-import { TlsFailureLog } from './tls-failures.js';
+import { TlsFailureLog, type TlsFailure } from './tls-failures.js';
 import { MockMetrics } from './metrics.js';
 import { createLogger, type MockLogger } from './logger.js';
 import type { MockOptions } from './options.js';
 import type { ExchangeState } from './exchange.js';
-import type { Recording, SnapshotResult } from '../record/recording.js';
+import type { RecordOptions, Recording, SnapshotResult } from '../record/recording.js';
+import type { ListenerName } from '../journal/entry.js';
 import { version } from '../version.js';
 import { certsFolderError, listenError, StartupError, type ListenerRole } from './startup-errors.js';
 import { tlsOffer, TlsOptionError, type TlsOffer } from './tls-offer.js';
@@ -46,23 +47,78 @@ export interface RunningMock {
 
 export { StartupError };
 
+/**
+ * Start a mock: each step below is a named function, in the order a start takes them. Whatever
+ * fails after the first listener opened closes what was opened and is rethrown.
+ */
 export async function startMock(options: MockOptions, logger: MockLogger = createLogger(options.logLevel)): Promise<RunningMock> {
-  const log = logger.pino;
   const startedAt = performance.now();
   const offeredTls = checkedTlsOffer(options);
-
   // Before anything is generated or opened: a recording that cannot begin stops the start.
-  let recording: Recording | null = null;
-  if (options.record) {
-    const { Recording, RecordingSetupError } = await import('../record/recording.js');
-    try {
-      recording = await Recording.start(options.record, version());
-    } catch (error) {
-      if (error instanceof RecordingSetupError) throw new StartupError(`cannot start: ${error.message}`);
-      throw error;
-    }
+  const recording = options.record ? await startRecording(options.record) : null;
+  const tls = await serverTls(options, logger.pino);
+  const core = await mockCore(options, logger, recording);
+  const opened: Opened = { listeners: [], admin: createAdminServer(options.headerTimeoutMs), conformance: null, serving: false };
+  const close = closer(core, opened, logger);
+  try {
+    await openEntitlementListeners(options, core, tls, offeredTls, opened.listeners);
+    // Only the admin API needs Koa, its router and body parser, and prom-client (~40% of the
+    // modules a start loads), and only a later request the other scenario files: both load
+    // once the main listener has answered its first request (or nobody is waiting for one),
+    // since loading them would hold that answer up. The start line still comes after both.
+    await firstAnswerOrQuiet((opened.listeners[0] as RunningListener).server, core.journal);
+    await openAdminApi(options, core, opened, startedAt, logger.pino);
+  } catch (error) {
+    await close(0);
+    throw error;
   }
+  const running = announce(options, core, opened.listeners, opened.admin, close, startedAt, logger.pino);
+  opened.serving = true;
+  return running;
+}
 
+/** What the listeners and the admin API share: the journal, the scenarios and sessions, and who is told of what happens. */
+interface MockCore {
+  seed: number;
+  journal: Journal;
+  waits: JournalWaits;
+  tlsFailures: TlsFailureLog;
+  metrics: MockMetrics;
+  scenarios: ScenarioRegistry;
+  /** Scenario files left to read once the first request is answered. */
+  scenariosRemaining: boolean;
+  liveEvents: LiveEvents;
+  sessions: SessionStore;
+  recording: Recording | null;
+  /** What each entitlement handler works with. */
+  exchange: ExchangeState;
+  onTlsFailure: (failure: TlsFailure) => void;
+  onInternalError: (error: unknown) => void;
+}
+
+/** What a start opened, for close() to take apart (also after a failed start). */
+interface Opened {
+  listeners: RunningListener[];
+  admin: AdminServer;
+  conformance: { close(): void } | null;
+  /** Set once every listener is up: a mock that failed to start writes no recording. */
+  serving: boolean;
+}
+
+type AdminServer = ReturnType<typeof createAdminServer>;
+
+async function startRecording(options: RecordOptions): Promise<Recording> {
+  const { Recording, RecordingSetupError } = await import('../record/recording.js');
+  try {
+    return await Recording.start(options, version());
+  } catch (error) {
+    if (error instanceof RecordingSetupError) throw new StartupError(`cannot start: ${error.message}`);
+    throw error;
+  }
+}
+
+/** The server's certificate and key and the CA clients must chain to; a development PKI is generated when there is none. */
+async function serverTls(options: MockOptions, log: MockLogger['pino']): Promise<ServerTlsMaterial> {
   // The X.509 generator (and its dependencies: ~25 MiB and ~0.1 s) is loaded only when something must be generated.
   const serverPairExists = isComplete(await keyPairFiles(options.certs, 'server'));
   const generated = serverPairExists
@@ -74,34 +130,19 @@ export async function startMock(options: MockOptions, logger: MockLogger = creat
     log.info({ certs: options.certs, written: generated.written }, 'generated a development PKI');
     for (const warning of generated.warnings) log.warn({ certs: options.certs }, warning);
   }
-  const tls = loadServerTls(options.certs, options.clientCa ?? undefined);
+  return loadServerTls(options.certs, options.clientCa ?? undefined);
+}
 
+async function mockCore(options: MockOptions, logger: MockLogger, recording: Recording | null): Promise<MockCore> {
+  const log = logger.pino;
   const seed = options.seed ?? defaultSeed();
   const journal = new Journal(options.journalSize);
   const waits = new JournalWaits(journal);
   const tlsFailures = new TlsFailureLog(Math.min(options.journalSize, 10_000));
   const metrics = new MockMetrics(journal);
-  const scenarios = new ScenarioRegistry({
-    path: options.scenarios,
-    initial: options.scenario,
-    random: seededRandom(seed),
-    watch: options.watch,
-    onReload: (outcome) => {
-      metrics.observeReload(outcome.errors.length === 0);
-      if (outcome.errors.length === 0) log.info({ scenarios: outcome.names }, 'scenarios reloaded');
-      else log.warn({ errors: outcome.errors.map(formatError) }, 'scenario reload found errors; last good versions kept');
-    },
-  });
   const liveEvents = new LiveEvents(journal);
-  scenarios.on('change', (edit) => liveEvents.scenarioChanged(scenarios.activeName(), edit));
-  scenarios.on('reload', (outcome) => liveEvents.scenarioChanged(outcome.active, outcome.trigger === 'reset' ? 'reset' : 'reload'));
-  const loaded = await scenarios.loadStartScenarioFirst();
-  if (!loaded.ok) {
-    const fix = loaded.failure === 'unknown-initial' ? { option: 'scenario' as const, advice: 'choose one' } : null;
-    throw new StartupError(`cannot start: ${loaded.message}`, fix, loaded.errors.map(formatError));
-  }
-  for (const error of loaded.errors) log.warn({ error: formatError(error) }, 'scenario file skipped');
-
+  const scenarios = scenarioRegistry(options, seed, metrics, liveEvents, log);
+  const scenariosRemaining = await loadStartScenario(scenarios, log);
   const sessions = new SessionStore(seed);
   // A wait on the journal of a session that ended would never be satisfied: it ends too.
   sessions.on('ended', ({ id }) => waits.endSession(id));
@@ -109,7 +150,7 @@ export async function startMock(options: MockOptions, logger: MockLogger = creat
     { scenario: scenarios.activeName(), session: '', stats: scenarios.active().keyStats() },
     ...sessions.keyStats().map(({ session, stats }) => ({ scenario: '', session, stats })),
   ]);
-  const state: ExchangeState = {
+  const exchange: ExchangeState = {
     scenarios,
     sessions,
     journal,
@@ -122,146 +163,144 @@ export async function startMock(options: MockOptions, logger: MockLogger = creat
     ],
     forwarder: recording,
   };
-  const onTlsFailure = (failure: Parameters<TlsFailureLog['record']>[0]) => {
+  const onTlsFailure = (failure: TlsFailure) => {
     tlsFailures.record(failure);
     metrics.observeTlsFailure(failure);
     liveEvents.tlsFailure(failure);
     log.info({ listener: failure.listener, remote: failure.remote, reason: failure.reason }, 'TLS handshake refused');
   };
-
   const onInternalError = (error: unknown) => log.error({ err: error }, 'internal error while answering an entitlement request');
+  return { seed, journal, waits, tlsFailures, metrics, scenarios, scenariosRemaining, liveEvents, sessions, recording, exchange, onTlsFailure, onInternalError };
+}
 
-  const listeners: RunningListener[] = [];
-  /** Set once every listener is up: a mock that failed to start writes no recording. */
-  let serving = false;
-  const admin = createAdminServer(options.headerTimeoutMs);
-  let conformance: { close(): void } | null = null;
-  const close = async (graceMs = 4000) => {
-    // Pending waits answer first, so their connections are not what holds the shutdown up.
-    waits.endAll('shutdown');
-    scenarios.close();
-    liveEvents.close();
-    sessions.close();
-    conformance?.close();
-    const servers = [...listeners.map((listener) => listener.server), admin];
-    const allClosed = Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
-    state.held.releaseAll();
-    for (const server of servers) server.closeIdleConnections();
-    const timer = setTimeout(() => servers.forEach((server) => server.closeAllConnections()), graceMs);
-    await allClosed;
-    clearTimeout(timer);
-    if (recording) {
-      recording.close();
-      if (serving) await writeFinalRecording(recording, log);
-    }
-    logger.flush();
-  };
+/** The scenario files, watched (reloads are logged, counted and told to the dashboard), not read yet. */
+function scenarioRegistry(options: MockOptions, seed: number, metrics: MockMetrics, liveEvents: LiveEvents, log: MockLogger['pino']): ScenarioRegistry {
+  const scenarios = new ScenarioRegistry({
+    path: options.scenarios,
+    initial: options.scenario,
+    random: seededRandom(seed),
+    watch: options.watch,
+    onReload: (outcome) => {
+      metrics.observeReload(outcome.errors.length === 0);
+      if (outcome.errors.length === 0) log.info({ scenarios: outcome.names }, 'scenarios reloaded');
+      else log.warn({ errors: outcome.errors.map(formatError) }, 'scenario reload found errors; last good versions kept');
+    },
+  });
+  scenarios.on('change', (edit) => liveEvents.scenarioChanged(scenarios.activeName(), edit));
+  scenarios.on('reload', (outcome) => liveEvents.scenarioChanged(outcome.active, outcome.trigger === 'reset' ? 'reset' : 'reload'));
+  return scenarios;
+}
 
-  try {
-    listeners.push(
-      await listening(ENTITLEMENT_LISTENER, options.host, options.port, startEntitlementListener({
-        name: 'main',
-        host: options.host,
-        port: options.port,
-        ...tls,
-        clientAuth: options.clientAuth,
-        handler: createEntitlementHandler({ path: options.path, listener: 'main', state, bodyTimeoutMs: options.bodyTimeoutMs, onInternalError }),
-        onTlsFailure,
-        limits: options,
-        tls: offeredTls,
-      })),
-    );
-    if (options.troublePort !== null) {
-      const { ensureTroublePki, TROUBLE_KINDS } = await import('../pki/trouble.js');
-      const troubleCerts = await writingCerts(options.certs, () =>
-        ensureTroublePki({ outDir: options.certs, sans: options.sans, keyType: options.keyType }),
-      );
-      const first = options.troublePort;
-      for (const [index, kind] of TROUBLE_KINDS.entries()) {
-        // 0: each trouble listener on a free port of its own (a test names them by listener, not port math).
-        const port = first === 0 ? 0 : first + index;
-        const role: ListenerRole = {
-          name: `trouble listener ${index + 1} of ${TROUBLE_KINDS.length} (${kind})`,
-          portOption: 'troublePort',
-          hostOption: 'host',
-          portAdvice: `the trouble listeners take ${first} to ${first + TROUBLE_KINDS.length - 1}: choose another first port`,
-        };
-        listeners.push(
-          await listening(role, options.host, port, startEntitlementListener({
-            name: kind,
-            host: options.host,
-            port,
-            ...troubleCerts[kind],
-            clientCa: tls.clientCa,
-            clientAuth: options.clientAuth,
-            handler: createEntitlementHandler({ path: options.path, listener: kind, state, bodyTimeoutMs: options.bodyTimeoutMs, onInternalError }),
-            onTlsFailure,
-            limits: options,
-            tls: offeredTls,
-          })),
-        );
-      }
-    }
-    // Only the admin API needs Koa, its router and body parser, and prom-client (~40% of the
-    // modules a start loads), and only a later request the other scenario files: both load
-    // once the main listener has answered its first request (or nobody is waiting for one),
-    // since loading them would hold that answer up. The start line still comes after both.
-    await firstAnswerOrQuiet((listeners[0] as RunningListener).server, journal);
-    const [{ createAdminApp }, { ConformanceRuns }, remaining] = await Promise.all([
-      import('./admin-app.js'),
-      import('../conformance/runs.js'),
-      loaded.remaining ? scenarios.loadRemaining() : null,
-    ]);
-    const conformanceRuns = new ConformanceRuns({
-      sessions,
-      journal,
-      path: options.path,
-      host: urlHost(options.host),
-      troublePorts: Object.fromEntries(listeners.slice(1).map((listener) => [listener.name, listener.port])),
-    });
-    conformance = conformanceRuns;
-    for (const error of remaining?.errors ?? []) log.warn({ error: formatError(error) }, 'scenario file skipped');
-    admin.on(
-      'request',
-      createAdminApp({
-        startedAt,
-        journal,
-        waits,
-        seenMessageIds: state.seenMessageIds,
-        tlsFailures,
-        scenarios,
-        sessions,
-        conformance: conformanceRuns,
-        metrics,
-        liveEvents,
-        recording,
-        adminToken: options.adminToken,
-        onInternalError: (error) => log.error({ err: error }, 'internal error in an admin route'),
-      }).callback(),
-    );
-    await listening(
-      ADMIN_LISTENER,
-      options.adminHost,
-      options.adminPort,
-      new Promise<void>((resolve, reject) => {
-        admin.once('error', reject);
-        admin.listen(options.adminPort, options.adminHost, () => {
-          admin.off('error', reject);
-          resolve();
-        });
-      }),
-    );
-  } catch (error) {
-    await close(0);
-    throw error;
+/** Reads the scenario to start with (the others may wait); one that cannot be had stops the start. True when files remain to read. */
+async function loadStartScenario(scenarios: ScenarioRegistry, log: MockLogger['pino']): Promise<boolean> {
+  const loaded = await scenarios.loadStartScenarioFirst();
+  if (!loaded.ok) {
+    const fix = loaded.failure === 'unknown-initial' ? { option: 'scenario' as const, advice: 'choose one' } : null;
+    throw new StartupError(`cannot start: ${loaded.message}`, fix, loaded.errors.map(formatError));
   }
+  for (const error of loaded.errors) log.warn({ error: formatError(error) }, 'scenario file skipped');
+  return loaded.remaining;
+}
 
+/** The main entitlement listener, then (with --trouble-port) one per trouble kind; each is added to `listeners` as it opens. */
+async function openEntitlementListeners(
+  options: MockOptions,
+  core: MockCore,
+  tls: ServerTlsMaterial,
+  offeredTls: TlsOffer,
+  listeners: RunningListener[],
+): Promise<void> {
+  const common = { host: options.host, clientAuth: options.clientAuth, onTlsFailure: core.onTlsFailure, limits: options, tls: offeredTls };
+  const handler = (listener: ListenerName) =>
+    createEntitlementHandler({ path: options.path, listener, state: core.exchange, bodyTimeoutMs: options.bodyTimeoutMs, onInternalError: core.onInternalError });
+  listeners.push(
+    await listening(ENTITLEMENT_LISTENER, options.host, options.port, startEntitlementListener({ ...common, name: 'main', port: options.port, ...tls, handler: handler('main') })),
+  );
+  if (options.troublePort === null) return;
+  const { ensureTroublePki, TROUBLE_KINDS } = await import('../pki/trouble.js');
+  const troubleCerts = await writingCerts(options.certs, () => ensureTroublePki({ outDir: options.certs, sans: options.sans, keyType: options.keyType }));
+  const first = options.troublePort;
+  for (const [index, kind] of TROUBLE_KINDS.entries()) {
+    // 0: each trouble listener on a free port of its own (a test names them by listener, not port math).
+    const port = first === 0 ? 0 : first + index;
+    const role: ListenerRole = {
+      name: `trouble listener ${index + 1} of ${TROUBLE_KINDS.length} (${kind})`,
+      portOption: 'troublePort',
+      hostOption: 'host',
+      portAdvice: `the trouble listeners take ${first} to ${first + TROUBLE_KINDS.length - 1}: choose another first port`,
+    };
+    listeners.push(
+      await listening(role, options.host, port, startEntitlementListener({ ...common, name: kind, port, ...troubleCerts[kind], clientCa: tls.clientCa, handler: handler(kind) })),
+    );
+  }
+}
+
+/** Loads the admin API (and the scenario files left for later) and opens the admin listener. */
+async function openAdminApi(options: MockOptions, core: MockCore, opened: Opened, startedAt: number, log: MockLogger['pino']): Promise<void> {
+  const [{ createAdminApp }, { ConformanceRuns }, remaining] = await Promise.all([
+    import('./admin-app.js'),
+    import('../conformance/runs.js'),
+    core.scenariosRemaining ? core.scenarios.loadRemaining() : null,
+  ]);
+  for (const error of remaining?.errors ?? []) log.warn({ error: formatError(error) }, 'scenario file skipped');
+  const conformance = new ConformanceRuns({
+    sessions: core.sessions,
+    journal: core.journal,
+    path: options.path,
+    host: urlHost(options.host),
+    troublePorts: troublePortsOf(opened.listeners),
+  });
+  opened.conformance = conformance;
+  const { admin } = opened;
+  admin.on(
+    'request',
+    createAdminApp({
+      startedAt,
+      journal: core.journal,
+      waits: core.waits,
+      seenMessageIds: core.exchange.seenMessageIds,
+      tlsFailures: core.tlsFailures,
+      scenarios: core.scenarios,
+      sessions: core.sessions,
+      conformance,
+      metrics: core.metrics,
+      liveEvents: core.liveEvents,
+      recording: core.recording,
+      adminToken: options.adminToken,
+      onInternalError: (error) => log.error({ err: error }, 'internal error in an admin route'),
+    }).callback(),
+  );
+  await listening(
+    ADMIN_LISTENER,
+    options.adminHost,
+    options.adminPort,
+    new Promise<void>((resolve, reject) => {
+      admin.once('error', reject);
+      admin.listen(options.adminPort, options.adminHost, () => {
+        admin.off('error', reject);
+        resolve();
+      });
+    }),
+  );
+}
+
+/** The start line (and the warning for an open admin API without a token); what the caller gets to hold. */
+function announce(
+  options: MockOptions,
+  core: MockCore,
+  listeners: readonly RunningListener[],
+  admin: AdminServer,
+  close: RunningMock['close'],
+  startedAt: number,
+  log: MockLogger['pino'],
+): RunningMock {
+  const { seed, recording, scenarios } = core;
   const mainListener = listeners[0] as RunningListener;
   const adminAddress = admin.address();
   const adminPort = typeof adminAddress === 'object' && adminAddress ? adminAddress.port : options.adminPort;
   const entitlementUrl = `https://${urlHost(options.host)}:${mainListener.port}${options.path}`;
   const adminUrl = `http://${urlHost(options.adminHost)}:${adminPort}`;
-  const troublePorts = Object.fromEntries(listeners.slice(1).map((listener) => [listener.name, listener.port]));
+  const troublePorts = troublePortsOf(listeners);
 
   if (options.adminToken === null && !isLoopback(options.adminHost))
     log.warn({ adminHost: options.adminHost }, 'the admin API has no --admin-token and listens beyond loopback');
@@ -278,8 +317,6 @@ export async function startMock(options: MockOptions, logger: MockLogger = creat
     },
     `entitlement-mock listening on ${entitlementUrl} (admin ${adminUrl})${recording ? `, recording ${recording.status().upstream}` : ''}`,
   );
-  serving = true;
-
   return {
     entitlementUrl,
     adminUrl,
@@ -287,11 +324,40 @@ export async function startMock(options: MockOptions, logger: MockLogger = creat
     adminPort,
     troublePorts,
     seed,
-    journal,
+    journal: core.journal,
     scenarios,
     recording,
-    sessions,
+    sessions: core.sessions,
     close,
+  };
+}
+
+/** Trouble listeners by name with their ports (all listeners but the first, the main one). */
+function troublePortsOf(listeners: readonly RunningListener[]): Record<string, number> {
+  return Object.fromEntries(listeners.slice(1).map((listener) => [listener.name, listener.port]));
+}
+
+/** How a mock stops: waits end, held exchanges end, in-flight ones get `graceMs`, then the recording is written. */
+function closer(core: MockCore, opened: Opened, logger: MockLogger): RunningMock['close'] {
+  return async (graceMs = 4000) => {
+    // Pending waits answer first, so their connections are not what holds the shutdown up.
+    core.waits.endAll('shutdown');
+    core.scenarios.close();
+    core.liveEvents.close();
+    core.sessions.close();
+    opened.conformance?.close();
+    const servers = [...opened.listeners.map((listener) => listener.server), opened.admin];
+    const allClosed = Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
+    core.exchange.held.releaseAll();
+    for (const server of servers) server.closeIdleConnections();
+    const timer = setTimeout(() => servers.forEach((server) => server.closeAllConnections()), graceMs);
+    await allClosed;
+    clearTimeout(timer);
+    if (core.recording) {
+      core.recording.close();
+      if (opened.serving) await writeFinalRecording(core.recording, logger.pino);
+    }
+    logger.flush();
   };
 }
 
