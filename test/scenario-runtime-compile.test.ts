@@ -6,6 +6,8 @@ import { seededRandom } from '../src/scenario/runtime/random.js';
 import type { CompiledScenario, Decision, RequestFacts } from '../src/scenario/runtime/engine.js';
 import type { ResponsePlan } from '../src/respond/plan.js';
 import type { Rule, Scenario } from '../src/scenario/format/format.js';
+import { parseScenarioText } from '../src/scenario/format/parse.js';
+import { formatPath } from '../src/scenario/format/positions.js';
 import type { EntitlementRequest } from '../src/protocol/types.js';
 
 const MESSAGE_ID = '6f1f3b4e-1d3a-4c6e-9b7e-0f2a1c3d4e5f';
@@ -520,6 +522,28 @@ test('compile problems are collected with their paths', () => {
     assert.match(problems[2]!.message, /unknown template variable \{\{nope\}\}/);
     assert.match((error as Error).message, /^scenario "test": defaults\.delay: invalid delay "2 minutes"/);
   }
+});
+
+test('the compiler words a check of the format as validation does (format/checks.ts)', () => {
+  const definition = {
+    invalid: { setState: 'x' },
+    rules: [{ respond: {}, sequence: [{}] }, { respond: { setState: 'a', clearState: true } }],
+  } as Scenario;
+  let compiled: string[] = [];
+  try {
+    compile(definition);
+    assert.unreachable('should have thrown');
+  } catch (error) {
+    assert.instance(error, ScenarioCompileError);
+    compiled = (error as ScenarioCompileError).problems.map((p) => `${formatPath(p.path)}: ${p.message}`);
+  }
+  const validated = parseScenarioText(JSON.stringify(definition), 'test.json', { defaultName: 'test' }).errors.map((e) => e.message);
+  assert.equal([...compiled].sort(), [...validated].sort());
+  assert.equal(compiled, [
+    'rules[0].sequence: respond and sequence cannot be combined: a rule has exactly one of respond, sequence or random',
+    'rules[1].respond.clearState: setState and clearState cannot be combined: a response sets a state or clears it',
+    "invalid.setState: setState applies to the rules' responses (and defaults:), not to invalid:",
+  ]);
 });
 
 test('answerIfMatched: the decision (counters and state as answer() keeps them) when a rule matches; null when none does', () => {

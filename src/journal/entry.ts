@@ -6,8 +6,6 @@ import { Type, type Static } from '@sinclair/typebox';
 import { JournaledUpstream } from '../record/journaled-upstream.js';
 import { NearMiss, StateTransition } from '../scenario/runtime/outcome.js';
 
-export { NearMiss, StateTransition };
-
 export const ListenerName = Type.Union(
   [Type.Literal('main'), Type.Literal('expired'), Type.Literal('wrong-host'), Type.Literal('untrusted-ca'), Type.Literal('self-signed')],
   { description: '`main`, or the trouble listener that took the request' },

@@ -11,7 +11,8 @@
  *
  * Semantic checks that JSON Schema cannot express (regexes compile and are safe,
  * delays parse, templates name known variables, exactly one of respond/sequence/
- * random, duplicate rule names, reachability) live in parse.ts and lint.ts.
+ * random, duplicate rule names) live in checks.ts, which validation and the
+ * compiler both call; warnings (reachability, ignored keys) in lint.ts.
  */
 import { Type, type Static, type TSchema, type TThis } from '@sinclair/typebox';
 

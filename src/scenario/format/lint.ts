@@ -4,7 +4,7 @@
  * keys that will be ignored. Cheap static checks over the definition; each is
  * positioned at the place to fix.
  */
-import type { Match, MatchKey, Matcher, Response } from './format.js';
+import { RESPONSE_FIELDS, type Match, type MatchKey, type Matcher, type Response } from './format.js';
 import type { PositionedError } from './loaded.js';
 import type { SourcePositions, ValuePath } from './positions.js';
 import type { CheckableParts, RulePart } from './checkable-parts.js';
@@ -33,7 +33,7 @@ export function lintScenario(parts: CheckableParts, positions: SourcePositions, 
   const defaults = parts.fields?.defaults;
   for (const part of parts.responses()) {
     if (!parts.fitsResponse(part)) continue;
-    // invalid: and unmatched: are not merged over defaults: (compile.ts), rule responses are.
+    // invalid: and unmatched: are not merged over defaults: (runtime/responses.ts), rule responses are.
     const mergedOver = part.path[0] === 'rules' && parts.fits('Response', defaults) ? defaults : undefined;
     warnings.push(...responseWarnings(part.response, part.path, mergedOver, positions));
   }
@@ -193,7 +193,8 @@ function literalWarnings(
   return [];
 }
 
-const JSON_KEYS = ['messageID', 'version', 'isAllowed', 'epTokenURL', 'error', 'errorText', 'extra', 'omit'] as const;
+/** The response keys that make the JSON body. */
+const JSON_KEYS = [...RESPONSE_FIELDS, 'extra', 'omit'] as const;
 const SILENT_FAULTS: ReadonlySet<string> = new Set(['hang', 'reset', 'close']);
 /** Headers the HTTP layer computes; setting them by hand breaks the framing. */
 const FRAMING_HEADERS: ReadonlySet<string> = new Set(['content-length', 'transfer-encoding', 'connection']);

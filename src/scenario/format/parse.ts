@@ -19,7 +19,7 @@ import { Composer, LineCounter, Parser, visit, type CST, type Document } from 'y
 import type { TSchema } from '@sinclair/typebox';
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import { Value } from '@sinclair/typebox/value';
-import { MATCH_KEYS, NAME_PATTERN, RESPONSE_FIELDS, Scenario } from './format.js';
+import { MATCH_KEYS, NAME_PATTERN, Response, Scenario } from './format.js';
 import { CheckableParts } from './checkable-parts.js';
 import { semanticProblems } from './checks.js';
 import type { LoadedScenario, PositionedError } from './loaded.js';
@@ -259,7 +259,7 @@ function decodePointer(segment: string): string | number {
   return /^\d+$/.test(text) ? Number(text) : text;
 }
 
-const RESPONSE_KEYS: readonly string[] = [...RESPONSE_FIELDS, 'extra', 'omit', 'status', 'headers', 'body', 'delay', 'fault'];
+const RESPONSE_KEYS: readonly string[] = Object.keys(Response.properties);
 const MATCH_KEY_LIST: readonly string[] = MATCH_KEYS;
 
 /** Keys written one level off: `isAllowed` directly on a rule, `contentID` in respond. */

@@ -115,9 +115,16 @@ export class ResponseCompiler {
     if (response.delay === undefined) return noDelay;
     try {
       const spec = parseDelay(response.delay);
-      if (spec.kind === 'fixed') return () => spec.ms;
+      if (spec.kind === 'fixed') {
+        const ms = spec.ms;
+        return function fixedDelay() {
+          return ms;
+        };
+      }
       const random = this.random;
-      return () => pickDelayMs(spec, random);
+      return function uniformDelay() {
+        return pickDelayMs(spec, random);
+      };
     } catch (error) {
       this.problems.caught([...pathOf('delay'), 'delay'], error);
       return noDelay;
