@@ -3,7 +3,7 @@
  * (CI has no Docker engine).
  *
  * Everything is read from the Dockerfile and docker-compose.yml themselves, so the
- * two cannot drift apart from this test: the Dockerfile's stages are replayed in a
+ * two cannot drift apart from this test: the Dockerfile (parsed by dockerfile-ast) is replayed in a
  * temporary folder (each stage gets its own fake root; COPY copies what the build
  * context would hold after .dockerignore; RUN's `npm …` commands really run), then
  * the compose services run in dependency order with the image's ENV, ENTRYPOINT/CMD
@@ -30,6 +30,7 @@ import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parse as parseYaml } from 'yaml';
+import { Copy, DockerfileParser, Env, From, Healthcheck, JSONInstruction, type Instruction as DockerInstruction } from 'dockerfile-ast';
 import { freePortBlock } from './helpers/ports.js';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
@@ -37,13 +38,15 @@ const DOCKERFILE = readFileSync(path.join(REPO, 'Dockerfile'), 'utf8');
 const COMPOSE_TEXT = readFileSync(path.join(REPO, 'docker-compose.yml'), 'utf8');
 const DOCKERIGNORE = readFileSync(path.join(REPO, '.dockerignore'), 'utf8');
 
-// ---------------------------------------------------------------- Dockerfile parsing
+// ---------------------------------------------------------------- Dockerfile parsing (dockerfile-ast)
 
 interface Instruction {
+  /** The parsed instruction: continuation lines joined, comments inside them dropped, flags apart. */
+  node: DockerInstruction;
   keyword: string;
-  /** Leading `--name=value` flags. */
-  flags: Record<string, string>;
-  /** The rest of the line, continuations joined. */
+  /** The arguments as Docker splits them into words, flags excluded. */
+  words: string[];
+  /** The words as one line, for messages and for checks on the text. */
   args: string;
   line: number;
 }
@@ -56,56 +59,44 @@ interface Stage {
 
 function parseDockerfile(text: string): Stage[] {
   const stages: Stage[] = [];
-  const lines = text.split('\n');
-  for (let index = 0; index < lines.length; index++) {
-    const startLine = index + 1;
-    let logical = lines[index] ?? '';
-    if (/^\s*(#|$)/.test(logical)) continue;
-    while (/\\\s*$/.test(logical) && index + 1 < lines.length) {
-      index++;
-      const next = lines[index] ?? '';
-      if (/^\s*#/.test(next)) continue;
-      logical = `${logical.replace(/\\\s*$/, '')} ${next.trim()}`;
-    }
-    const match = /^\s*(\w+)\s+(.*)$/.exec(logical);
-    if (!match) throw new Error(`Dockerfile:${startLine}: cannot parse "${logical}"`);
-    const keyword = match[1]!.toUpperCase();
-    let rest = match[2]!.trim();
-    const flags: Record<string, string> = {};
-    for (let flag = /^--([\w-]+)=(\S+)\s+/.exec(rest); flag; flag = /^--([\w-]+)=(\S+)\s+/.exec(rest)) {
-      flags[flag[1]!] = flag[2]!;
-      rest = rest.slice(flag[0].length);
-    }
-    if (keyword === 'FROM') {
-      const from = /^(\S+)(?:\s+AS\s+(\S+))?$/i.exec(rest);
-      if (!from) throw new Error(`Dockerfile:${startLine}: cannot parse FROM ${rest}`);
-      stages.push({ image: from[1]!, name: from[2] ?? null, instructions: [] });
+  for (const node of DockerfileParser.parse(text).getInstructions()) {
+    const line = node.getRange().start.line + 1;
+    if (node instanceof From) {
+      const image = node.getImage();
+      if (!image) throw new Error(`Dockerfile:${line}: FROM without an image`);
+      stages.push({ image, name: node.getBuildStage(), instructions: [] });
       continue;
     }
     const stage = stages.at(-1);
-    if (!stage) throw new Error(`Dockerfile:${startLine}: ${keyword} before FROM`);
-    stage.instructions.push({ keyword, flags, args: rest, line: startLine });
+    if (!stage) throw new Error(`Dockerfile:${line}: ${node.getKeyword()} before FROM`);
+    const words = node.getArguments().map((argument) => argument.getValue());
+    stage.instructions.push({ node, keyword: node.getKeyword(), words, args: words.join(' '), line });
   }
   return stages;
 }
 
 function execForm(instruction: Instruction): string[] {
-  assert.ok(instruction.args.startsWith('['), `Dockerfile:${instruction.line}: ${instruction.keyword} must use the exec form (a JSON array)`);
-  return JSON.parse(instruction.args) as string[];
+  const { node } = instruction;
+  const strings = node instanceof JSONInstruction && node.getOpeningBracket() ? node.getJSONStrings().map((string) => string.getJSONValue()) : null;
+  assert.ok(strings, `Dockerfile:${instruction.line}: ${instruction.keyword} must use the exec form (a JSON array)`);
+  return strings;
 }
 
-function envPairs(args: string): [string, string][] {
-  const pairs = [...args.matchAll(/([A-Za-z_][A-Za-z0-9_]*)=("(?:[^"\\]|\\.)*"|\S+)/g)].map(
-    (match) => [match[1]!, match[2]!.startsWith('"') ? (JSON.parse(match[2]!) as string) : match[2]!] as [string, string],
-  );
-  assert.ok(pairs.length > 0, `ENV ${args}: use the KEY=value form`);
-  return pairs;
+function envPairs(instruction: Instruction): [string, string][] {
+  assert.instance(instruction.node, Env);
+  return (instruction.node as Env).getProperties().map((property) => [property.getName(), property.getValue() ?? '']);
 }
+
+/** The stage COPY --from names, if any. */
+const copyFrom = (instruction: Instruction): string | undefined =>
+  (instruction.node instanceof Copy && instruction.node.getFromFlag()?.getValue()) || undefined;
 
 function healthcheckCommand(instruction: Instruction): string[] {
-  const match = /^CMD\s+(\[.*\])$/.exec(instruction.args);
-  assert.ok(match, `Dockerfile:${instruction.line}: HEALTHCHECK must be CMD ["…"] (exec form)`);
-  return JSON.parse(match[1]!) as string[];
+  const { node } = instruction;
+  assert.ok(node instanceof Healthcheck && node.getSubcommand()?.getValue().toUpperCase() === 'CMD', `Dockerfile:${instruction.line}: HEALTHCHECK CMD`);
+  const command = instruction.words.slice(1).join(' ');
+  assert.ok(command.startsWith('['), `Dockerfile:${instruction.line}: HEALTHCHECK must be CMD ["…"] (exec form)`);
+  return JSON.parse(command) as string[];
 }
 
 // ---------------------------------------------------------------- .dockerignore
@@ -198,8 +189,9 @@ function copyInto(root: FakeRoot, sources: { from: string; hostPath: string; con
 }
 
 function replayRun(root: FakeRoot, instruction: Instruction): void {
-  for (const command of instruction.args.split('&&').map((part) => part.trim())) {
-    const words = command.split(/\s+/);
+  const commands = instruction.words.reduce<string[][]>((split, word) => (word === '&&' ? [...split, []] : (split.at(-1)!.push(word), split)), [[]]);
+  for (const words of commands) {
+    const command = words.join(' ');
     const where = `Dockerfile:${instruction.line}: RUN ${command}`;
     if (words[0] === 'npm' && words[1] === 'cache' && words[2] === 'clean') continue; // would empty the host's cache
     if (words[0] === 'npm') {
@@ -227,16 +219,16 @@ function replayStage(stage: Stage, index: number): FakeRoot {
   for (const instruction of stage.instructions) {
     switch (instruction.keyword) {
       case 'WORKDIR':
-        root.workdir = path.posix.resolve(root.workdir, instruction.args);
+        root.workdir = path.posix.resolve(root.workdir, instruction.words[0]!);
         mkdirSync(root.map('.'), { recursive: true });
         break;
       case 'ENV':
-        for (const [name, value] of envPairs(instruction.args)) root.env[name] = value;
+        for (const [name, value] of envPairs(instruction)) root.env[name] = value;
         break;
       case 'COPY': {
-        const words = instruction.args.split(/\s+/);
+        const words = [...instruction.words];
         const destination = words.pop()!;
-        const fromName = instruction.flags.from;
+        const fromName = copyFrom(instruction);
         const fromStage = fromName === undefined ? null : stages.find((candidate) => candidate.name === fromName);
         if (fromName !== undefined) assert.ok(fromStage && roots.has(fromStage), `Dockerfile:${instruction.line}: no earlier stage "${fromName}"`);
         const sources = words.map((from) => {
@@ -400,17 +392,17 @@ test('the Dockerfile is what the issue asks for', () => {
   const runtimeRuns = finalStage.instructions.filter((instruction) => instruction.keyword === 'RUN').map((instruction) => instruction.args);
   assert.ok(runtimeRuns.some((run) => /npm ci\b.*--omit=dev/.test(run) && /--ignore-scripts/.test(run)), 'runtime: npm ci --omit=dev --ignore-scripts');
   const copies = finalStage.instructions.filter((instruction) => instruction.keyword === 'COPY');
-  assert.ok(copies.some((copy) => copy.flags.from !== undefined && /dist/.test(copy.args)), 'runtime copies the compiled output from the build stage');
-  assert.not.ok(copies.some((copy) => copy.flags.from === undefined && /(^|\s)(src|test)(\s|\/)/.test(copy.args)), 'runtime has no sources or tests');
+  assert.ok(copies.some((copy) => copyFrom(copy) !== undefined && /dist/.test(copy.args)), 'runtime copies the compiled output from the build stage');
+  assert.not.ok(copies.some((copy) => copyFrom(copy) === undefined && /(^|\s)(src|test)(\s|\/)/.test(copy.args)), 'runtime has no sources or tests');
 
   const user = last(finalStage, 'USER')?.args;
   assert.ok(user && user !== 'root' && user !== '0', `runs as a non-root user, not ${user}`);
-  assert.equal((last(finalStage, 'EXPOSE')?.args ?? '').split(/\s+/).sort(), ['8080', '8443']);
-  const volumes = finalStage.instructions.filter((instruction) => instruction.keyword === 'VOLUME').flatMap((instruction) =>
-    instruction.args.startsWith('[') ? (JSON.parse(instruction.args) as string[]) : instruction.args.split(/\s+/),
-  );
+  assert.equal([...(last(finalStage, 'EXPOSE')?.words ?? [])].sort(), ['8080', '8443']);
+  const volumes = finalStage.instructions
+    .filter((instruction) => instruction.keyword === 'VOLUME')
+    .flatMap((instruction) => (instruction.args.startsWith('[') ? execForm(instruction) : instruction.words));
   assert.ok(volumes.includes('/scenarios') && volumes.includes('/certs'), `VOLUME /scenarios /certs: ${volumes}`);
-  const env = Object.fromEntries(finalStage.instructions.filter((instruction) => instruction.keyword === 'ENV').flatMap((instruction) => envPairs(instruction.args)));
+  const env = Object.fromEntries(finalStage.instructions.filter((instruction) => instruction.keyword === 'ENV').flatMap((instruction) => envPairs(instruction)));
   assert.is(env.EM_SCENARIOS, '/scenarios');
   assert.is(env.EM_CERTS, '/certs');
 
