@@ -6,6 +6,8 @@ import { LiveEvents } from '../src/admin/live-events.js';
 import { Journal } from '../src/journal/journal.js';
 import { startTestMock, entitlementRequest, type TestMock } from './helpers/mock.js';
 import { openEventStream, type OpenEventStream, type ServerSentEvent } from './helpers/event-stream.js';
+import { eventually } from './helpers/eventually.js';
+import { slack } from './helpers/slack.js';
 
 const TOKEN = 'events-token';
 let mock: TestMock;
@@ -164,7 +166,8 @@ test('closing the mock ends its open streams at once', async () => {
   await own.close();
   await stream.ended;
   const took = performance.now() - started;
-  assert.ok(took < 1000, `close took ${Math.round(took)} ms with a stream open (the grace period is 4 s)`);
+  // Well under the 4 s grace period, however loaded the machine.
+  assert.ok(took < Math.min(slack(250), 3000), `close took ${Math.round(took)} ms with a stream open (the grace period is 4 s)`);
 });
 
 test('open streams get a heartbeat comment; the journal is only listened to while a stream is open', async () => {
@@ -176,14 +179,11 @@ test('open streams get a heartbeat comment; the journal is only listened to whil
   try {
     const stream = await openEventStream(`http://127.0.0.1:${port}/`);
     await stream.next((event) => event.event === 'hello');
-    const deadline = Date.now() + 3000;
-    while (stream.comments.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    await eventually(() => stream.comments.length > 0, { what: 'a comment on the stream' });
     assert.ok(stream.comments.includes('heartbeat'), `comments: ${stream.comments.join(', ')}`);
     assert.is(liveEvents.openStreams, 1);
     stream.close();
-    const closeDeadline = Date.now() + 3000;
-    while (liveEvents.openStreams > 0 && Date.now() < closeDeadline) await new Promise((resolve) => setTimeout(resolve, 10));
-    assert.is(liveEvents.openStreams, 0);
+    await eventually(() => liveEvents.openStreams === 0, { what: 'the closed stream to be forgotten' });
   } finally {
     liveEvents.close();
     server.closeAllConnections();

@@ -14,6 +14,7 @@ import { defaultSeed, seededRandom } from '../src/scenario/runtime/random.js';
 import { compileTemplate, TemplateError } from '../src/scenario/runtime/templates.js';
 import type { RequestFacts } from '../src/scenario/runtime/engine.js';
 import type { Matcher } from '../src/scenario/format/format.js';
+import { slack } from './helpers/slack.js';
 
 const matches = (m: Matcher, value: unknown) => compileMatcher(m).test(value);
 
@@ -66,7 +67,7 @@ test('a glob is anchored: * any run, ? exactly one character', () => {
 test('a glob with many stars stays fast on a long value that almost matches', () => {
   const started = performance.now();
   assert.not.ok(matches('*a*a*a*a*a*a*a*a*b', 'a'.repeat(60_000)));
-  assert.ok(performance.now() - started < 1000);
+  assert.ok(performance.now() - started < slack(250));
 });
 
 test('a list matches when any item matches', () => {
@@ -175,7 +176,7 @@ test('regexes prone to catastrophic backtracking are refused at compile time', (
 test('a regex that passes the static check still answers quickly on hostile input', () => {
   const started = performance.now();
   assert.not.ok(matches({ regex: '\\d+\\d+\\d+x' }, '1'.repeat(REGEX_INPUT_LIMIT)));
-  assert.ok(performance.now() - started < 500, `${performance.now() - started} ms (without the linear-time fallback this takes seconds)`);
+  assert.ok(performance.now() - started < slack(125), `${performance.now() - started} ms (without the linear-time fallback this takes seconds)`);
 });
 
 test('overlong patterns and deep nesting are refused; a long glob stays fast', () => {
@@ -186,7 +187,7 @@ test('overlong patterns and deep nesting are refused; a long glob stays fast', (
   const glob = compileMatcher(`*?${'a'.repeat(990)}b*`);
   const started = performance.now();
   assert.not.ok(glob.test('a'.repeat(64 * 1024)));
-  assert.ok(performance.now() - started < 1000);
+  assert.ok(performance.now() - started < slack(250));
 });
 
 test('exactStrings finds the values an exact matcher stands for', () => {

@@ -10,6 +10,7 @@ import { parseTtl } from '../src/scenario/runtime/state/ttl.js';
 import type { CompiledScenario, Decision, RequestFacts } from '../src/scenario/runtime/engine.js';
 import type { Scenario } from '../src/scenario/format/format.js';
 import type { EntitlementRequest } from '../src/protocol/types.js';
+import { slack } from './helpers/slack.js';
 
 const client = { cn: 'license-server', fingerprint: 'ab'.repeat(32), authorized: true };
 
@@ -89,7 +90,7 @@ test('StateStore: 100,000 keys stay within the cap at constant cost per set', ()
   assert.is(store.forgotten, 99_000);
   assert.is(store.get('cookie-99999'), 'registered');
   assert.is(store.get('cookie-98999'), null);
-  assert.ok(performance.now() - started < 2000, `${performance.now() - started} ms`);
+  assert.ok(performance.now() - started < slack(500), `${performance.now() - started} ms`);
 });
 
 test('KeyedCounts: counts per key, keyless requests share one count, the oldest key is forgotten past the cap', () => {
