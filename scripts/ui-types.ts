@@ -15,7 +15,8 @@
  */
 import { fileURLToPath } from 'node:url';
 import type { TSchema } from '@sinclair/typebox';
-import { ConnectionTls, JournaledResponse, JournalEntry, ListenerName } from '../src/journal/entry.js';
+import { ConnectionTls, JournalEntry, ListenerName } from '../src/journal/entry.js';
+import { JournaledResponse } from '../src/respond/journaled-response.js';
 import { StateTransition } from '../src/scenario/runtime/outcome.js';
 import { FaultReaction, Report, TrafficProfile } from '../src/report/types.js';
 import { ScenarioListing } from '../src/scenario/registry/listing.js';

@@ -4,6 +4,7 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import { JournaledUpstream } from '../record/journaled-upstream.js';
+import { JournaledResponse } from '../respond/journaled-response.js';
 import { NearMiss, StateTransition } from '../scenario/runtime/outcome.js';
 
 export const ListenerName = Type.Union(
@@ -21,17 +22,6 @@ export const ConnectionTls = Type.Object(
   { additionalProperties: false, description: 'What the TLS handshake of a connection settled; one frozen object per connection, shared by its journal entries' },
 );
 export type ConnectionTls = Readonly<Static<typeof ConnectionTls>>;
-
-export const JournaledResponse = Type.Object(
-  {
-    status: Type.Union([Type.Integer(), Type.Null()], { description: 'HTTP status sent, or null when a fault sent no response' }),
-    body: Type.Unknown({ description: 'The body as sent: the JSON object, the raw string, or null when nothing was sent' }),
-    fault: Type.Union([Type.String(), Type.Null()]),
-    delayMs: Type.Number(),
-  },
-  { additionalProperties: false },
-);
-export type JournaledResponse = Static<typeof JournaledResponse>;
 
 const nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T, description?: string) =>
   Type.Union([schema, Type.Null()], description === undefined ? {} : { description });

@@ -9,7 +9,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { ParsedRequest } from '../protocol/validate.js';
 import type { EntitlementRequest } from '../protocol/types.js';
 import type { ResponsePlan } from '../respond/plan.js';
-import type { JournaledResponse } from '../journal/entry.js';
+import type { JournaledResponse } from '../respond/journaled-response.js';
 import { UpstreamClient, type UpstreamOutcome, type UpstreamTarget } from './upstream-client.js';
 import { journaledUpstream, type JournaledUpstream } from './journaled-upstream.js';
 import { Recorder } from './recorder.js';

@@ -7,7 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ResponsePlan } from './plan.js';
-import type { JournaledResponse } from '../journal/entry.js';
+import type { JournaledResponse } from './journaled-response.js';
 
 /** Requests held open on purpose (hang), so that shutdown can end them. */
 export class HeldExchanges {

@@ -13,7 +13,8 @@ import { parseEntitlementRequest, type ParsedRequest } from '../protocol/validat
 import type { ClientIdentity } from '../protocol/types.js';
 import type { Decision } from '../scenario/runtime/engine.js';
 import type { ResponsePlan } from '../respond/plan.js';
-import type { JournalEntry, JournaledResponse, ListenerName, NewJournalEntry } from '../journal/entry.js';
+import type { JournalEntry, ListenerName, NewJournalEntry } from '../journal/entry.js';
+import type { JournaledResponse } from '../respond/journaled-response.js';
 import { entryWeight } from '../journal/journal.js';
 import { deliver, describePlan } from '../respond/deliver.js';
 import { readBody } from './read-body.js';
