@@ -8,6 +8,9 @@ import { startTestMock, entitlementRequest, type TestMock } from './helpers/mock
 import { openEventStream, type OpenEventStream, type ServerSentEvent } from './helpers/event-stream.js';
 import { eventually } from './helpers/eventually.js';
 import { slack } from './helpers/slack.js';
+import { closeAfter } from './helpers/cleanup.js';
+
+const own = closeAfter(test.after.each);
 
 const TOKEN = 'events-token';
 let mock: TestMock;
@@ -159,11 +162,11 @@ test('with --admin-token the stream needs the bearer token; malformed ids are re
 });
 
 test('closing the mock ends its open streams at once', async () => {
-  const own = await startTestMock();
-  const stream = await openEventStream(`${own.adminUrl}/admin/events`);
+  const closing = own(await startTestMock());
+  const stream = await openEventStream(`${closing.adminUrl}/admin/events`);
   await stream.next((event) => event.event === 'hello');
   const started = performance.now();
-  await own.close();
+  await closing.close();
   await stream.ended;
   const took = performance.now() - started;
   // Well under the 4 s grace period, however loaded the machine.

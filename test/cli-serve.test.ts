@@ -12,13 +12,18 @@ import { tempDir } from './helpers/temp.js';
 import { freePortBlock } from './helpers/ports.js';
 import { eventually } from './helpers/eventually.js';
 import { slack } from './helpers/slack.js';
+import { closeAfter } from './helpers/cleanup.js';
+
+const own = closeAfter(test.after.each);
 
 test('serve logs its real URLs, answers, and exits 0 promptly on SIGTERM with a request held', async () => {
   const pki = await testPki();
-  const child = spawnCli(['serve', '--host', '127.0.0.1', '--port', '0', '--admin-host', '127.0.0.1', '--no-watch'], {
-    EM_ADMIN_PORT: '0',
-    EM_CERTS: pki.dir,
-  });
+  const child = own(
+    spawnCli(['serve', '--host', '127.0.0.1', '--port', '0', '--admin-host', '127.0.0.1', '--no-watch'], {
+      EM_ADMIN_PORT: '0',
+      EM_CERTS: pki.dir,
+    }),
+  );
   const { startLine } = await startLineOf(child);
   const port = Number(new URL(startLine.entitlementUrl).port);
   assert.ok(port > 0);

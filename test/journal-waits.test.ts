@@ -7,6 +7,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { entitlementRequest, eventually, startTestMock, type TestMock } from './helpers/mock.js';
 import { slack } from './helpers/slack.js';
+import { closeAfter } from './helpers/cleanup.js';
+
+const own = closeAfter(test.after.each);
 
 let mock: TestMock;
 test.before(async () => {
@@ -126,7 +129,7 @@ test('bad wait and count values get a 400 that says what was expected', async ()
 });
 
 test('shutdown ends pending waits first and is not held up by them', async () => {
-  const other = await startTestMock();
+  const other = own(await startTestMock());
   const waiting = other.admin('GET', '/admin/requests?contentID=never-sent&wait=60s');
   await waitIsPending(other);
   const started = performance.now();

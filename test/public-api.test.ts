@@ -11,6 +11,9 @@ import { AdminApiError, AdminClient, type JournalEntry } from 'entitlement-mock/
 import { checkedFetch } from './helpers/openapi.js';
 import { portIsFree } from './helpers/ports.js';
 import { entitlementRequest, sendEntitlementRequest, type EntitleOptions, type EntitlementReply } from './helpers/mock.js';
+import { closeAfter } from './helpers/cleanup.js';
+
+const own = closeAfter(test.after.each);
 
 /** An Entitlement Request to a started mock with its client certificate, as a license server sends it. */
 function entitle(mock: StartedMock, body: unknown, options: EntitleOptions = {}): Promise<EntitlementReply> {
@@ -35,7 +38,7 @@ async function failure(call: Promise<unknown>): Promise<AdminApiError> {
 }
 
 test('startMock() with no options: free loopback ports, a generated PKI, the bundled scenarios; stop() frees it all', async () => {
-  const mock = await startMock();
+  const mock = own(await startMock());
   const entitlement = new URL(mock.entitlementUrl);
   const admin = new URL(mock.adminUrl);
   assert.is(entitlement.protocol, 'https:');
