@@ -59,6 +59,8 @@ test('a correct license server passes every case of the bundled plan; tickets ar
   }
   assert.is(new Set(contentIds).size, contentIds.length);
   const byId = new Map(run.cases.map((ticket) => [ticket.id, ticket]));
+  assert.is(byId.get('hang-gives-up')?.givesUpWithinMs, TIMEOUT_MS + GIVE_UP_SLACK_MS);
+  assert.is(byId.get('http-500')?.givesUpWithinMs, undefined);
   const untrusted = byId.get('server-cert-untrusted') as CaseTicket;
   assert.is(untrusted.entitlementUrl, `https://127.0.0.1:${mock.troublePorts['untrusted-ca'] ?? mock.troublePorts.untrusted}/entitlement`);
   assert.equal(

@@ -217,9 +217,10 @@ export class ConformanceRuns {
       if (listener === null) notRun = `the case asks through the ${testCase.listener} trouble listener: start the mock with --trouble-port`;
       else ticket.entitlementUrl = `https://${urlHost(host)}:${this.options.troublePorts[listener]}${this.options.path}`;
     }
-    if (notRun !== null) ticket.notRun = notRun;
     const within = testCase.expect.givesUpWithin;
-    const givesUpWithinMs = within === undefined ? null : within === 'timeout' ? timeoutMs + GIVE_UP_SLACK_MS : fixedMs(within);
+    const givesUpWithinMs = within === undefined ? null : within === 'timeout' ? timeoutMs + GIVE_UP_SLACK_MS : Math.round(fixedMs(within));
+    if (givesUpWithinMs !== null) ticket.givesUpWithinMs = givesUpWithinMs;
+    if (notRun !== null) ticket.notRun = notRun;
     return { testCase, ticket, listener, notRun, givesUpWithinMs, outcome: null };
   }
 

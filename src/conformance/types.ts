@@ -27,6 +27,12 @@ export const CaseTicket = Type.Object(
     requestType: Type.Optional(Type.Integer({ description: 'Put this requestType in the license request' })),
     customerCookie: Type.Optional(Type.String({ description: 'Put this customerCookie in the license request' })),
     entitlementUrl: Type.Optional(Type.String({ description: 'Have the license server ask this entitlement URL instead of its usual one (a trouble listener)' })),
+    givesUpWithinMs: Type.Optional(
+      Type.Integer({
+        description:
+          'The case bounds how long the license server may wait (a hang): by then it must have given up. Stop waiting for your license server a little after this and post refused',
+      }),
+    ),
     notRun: Type.Optional(Type.String({ description: 'Why the case cannot run (do not ask it): e.g. the mock has no --trouble-port' })),
   },
   { $id: 'ConformanceCaseTicket', additionalProperties: false, description: 'What the harness must ask its license server for one case' },
