@@ -14,7 +14,7 @@ import { runCaptured } from './helpers/cli.js';
 import { tempDir } from './helpers/temp.js';
 import { freePortBlock } from './helpers/ports.js';
 import { checkedFetch } from './helpers/openapi.js';
-import { askAsLicenseServer, type Flaw } from './helpers/scripted-license-server.js';
+import { askAsLicenseServer, askingMock, type Flaw } from './helpers/scripted-license-server.js';
 import { AdminClient, runConformance } from '../src/client/admin-client.js';
 import { run as conformance } from '../src/cli/conformance.js';
 import type { CaseTicket, RunStarted } from '../src/conformance/types.js';
@@ -28,15 +28,7 @@ test.before(async () => {
   client = new AdminClient(mock.adminUrl, { fetch: checkedFetch });
 });
 
-const ask = (flaws: readonly Flaw[] = []) => (ticket: CaseTicket) =>
-  askAsLicenseServer(ticket, {
-    entitlementUrl: mock.entitlementUrl,
-    caPem: mock.pki.caPem,
-    certPem: mock.pki.client.certPem,
-    keyPem: mock.pki.client.keyPem,
-    timeoutMs: TIMEOUT_MS,
-    flaws,
-  });
+const ask = (flaws: readonly Flaw[] = []) => (ticket: CaseTicket) => askAsLicenseServer(ticket, askingMock(mock, TIMEOUT_MS, flaws));
 
 const cli = (...args: string[]) => runCaptured(conformance, [...args, '--admin-url', mock.adminUrl]);
 

@@ -10,7 +10,7 @@ import * as assert from 'uvu/assert';
 import { XMLParser } from 'fast-xml-parser';
 import { startTestMock, entitlementRequest, eventually, type TestMock } from './helpers/mock.js';
 import { closeAfter } from './helpers/cleanup.js';
-import { askAsLicenseServer, type Flaw } from './helpers/scripted-license-server.js';
+import { askAsLicenseServer, askingMock, type Flaw } from './helpers/scripted-license-server.js';
 import type { CaseReport, CaseTicket, RunReport, RunStarted } from '../src/conformance/types.js';
 import { ConformanceRuns, GIVE_UP_SLACK_MS } from '../src/conformance/runs.js';
 import { SessionStore } from '../src/session/store.js';
@@ -32,14 +32,7 @@ async function startRun(body: Record<string, unknown> = {}): Promise<RunStarted>
 }
 
 async function askAndPost(runId: string, ticket: CaseTicket, flaws: readonly Flaw[] = []): Promise<CaseReport> {
-  const outcome = await askAsLicenseServer(ticket, {
-    entitlementUrl: mock.entitlementUrl,
-    caPem: mock.pki.caPem,
-    certPem: mock.pki.client.certPem,
-    keyPem: mock.pki.client.keyPem,
-    timeoutMs: TIMEOUT_MS,
-    flaws,
-  });
+  const outcome = await askAsLicenseServer(ticket, askingMock(mock, TIMEOUT_MS, flaws));
   const posted = await mock.admin('POST', `/admin/conformance/runs/${runId}/cases/${ticket.id}`, outcome);
   if (posted.status !== 200) console.error(posted.text, mock.logs.filter((line) => Number(line.level) >= 50));
   assert.is(posted.status, 200, posted.text);

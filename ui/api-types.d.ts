@@ -70,13 +70,7 @@ export interface ConformanceRunReport {
   timeoutMs: number;
   /** fail when any case failed, else inconclusive when any is inconclusive, else pass (not-run cases do not count) */
   verdict: "pass" | "fail" | "inconclusive";
-  counts: {
-    total: number;
-    pass: number;
-    fail: number;
-    inconclusive: number;
-    notRun: number;
-  };
+  counts: ConformanceVerdictCounts;
   cases: ConformanceCaseReport[];
 }
 
@@ -86,13 +80,16 @@ export interface ConformanceRunSummary {
   createdAt: string;
   /** fail when any case failed, else inconclusive when any is inconclusive, else pass (not-run cases do not count) */
   verdict: "pass" | "fail" | "inconclusive";
-  counts: {
-    total: number;
-    pass: number;
-    fail: number;
-    inconclusive: number;
-    notRun: number;
-  };
+  counts: ConformanceVerdictCounts;
+}
+
+/** How many cases have each verdict */
+export interface ConformanceVerdictCounts {
+  total: number;
+  pass: number;
+  fail: number;
+  inconclusive: number;
+  notRun: number;
 }
 
 /** What the TLS handshake of a connection settled; one frozen object per connection, shared by its journal entries */

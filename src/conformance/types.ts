@@ -100,7 +100,7 @@ export const VerdictCounts = Type.Object(
     inconclusive: Type.Integer(),
     notRun: Type.Integer(),
   },
-  { additionalProperties: false },
+  { $id: 'ConformanceVerdictCounts', additionalProperties: false, description: 'How many cases have each verdict' },
 );
 export type VerdictCounts = Static<typeof VerdictCounts>;
 

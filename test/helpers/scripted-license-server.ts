@@ -38,6 +38,11 @@ export interface ClientOutcome {
 
 type Attempt = { kind: 'answer'; status: number; body: string } | { kind: 'failed'; reason: string; retryable: boolean };
 
+/** The options for a test mock: its entitlement URL, and the test PKI's CA and client certificate. */
+export function askingMock(mock: { entitlementUrl: string; pki: { caPem: string; client: { certPem: string; keyPem: string } } }, timeoutMs: number, flaws: readonly Flaw[] = []): ScriptedOptions {
+  return { entitlementUrl: mock.entitlementUrl, caPem: mock.pki.caPem, certPem: mock.pki.client.certPem, keyPem: mock.pki.client.keyPem, timeoutMs, flaws };
+}
+
 /** Asks for the case's license (with one retry on 5xx, reset or timeout) and says what the client gets. */
 export async function askAsLicenseServer(ticket: CaseTicket, options: ScriptedOptions): Promise<ClientOutcome> {
   const flaws = new Set(options.flaws ?? []);
