@@ -2,8 +2,12 @@
 import { randomUUID } from 'node:crypto';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { buildReport, LONG_WAIT_MS } from '../src/report/build.js';
+import { readFileSync } from 'node:fs';
+import { buildReport, LONG_WAIT_MS, problemFinding, refusalFinding } from '../src/report/build.js';
 import { failsAt, reportAsText } from '../src/report/text.js';
+import { FINDING_IDS, TROUBLE_LISTENER_IDS } from '../src/report/types.js';
+import { inScope, parseAccepted, parseSince } from '../src/report/scope.js';
+import { parseAcceptFile } from '../src/report/accept-file.js';
 import type { JournalEntry } from '../src/journal/entry.js';
 import { journalEntry } from './helpers/journal-entry.js';
 
@@ -48,13 +52,13 @@ test('a clean license server gets no findings, and a profile of its traffic', ()
 
 test('requests through a trouble listener are an error, one finding per listener, with the entry ids', () => {
   const entries = [request(0), request(1, {}, { listener: 'expired' }), request(2, {}, { listener: 'expired' }), request(3, {}, { listener: 'self-signed' })];
-  const expired = finding(entries, 'trouble-listener:expired');
+  const expired = finding(entries, 'trouble-listener-expired');
   assert.is(expired.severity, 'error');
   assert.is(expired.count, 2);
   assert.equal(expired.examples, [entries[1]!.id, entries[2]!.id]);
   assert.match(expired.title, /expired/);
   assert.match(expired.advice, /verifies the entitlement service's certificate/);
-  assert.is(finding(entries, 'trouble-listener:self-signed').count, 1);
+  assert.is(finding(entries, 'trouble-listener-self-signed').count, 1);
   assert.ok(failsAt(report(entries), 'error'));
 });
 
@@ -78,8 +82,10 @@ test('a missing or wrong Content-Type, a string version, another version and unk
     request(3, { version: 2 }),
     request(4, { deviceId: 'x', extra: 1 }),
   ];
-  assert.is(finding(entries, 'content-type:without a Content-Type').count, 1);
-  assert.is(finding(entries, 'content-type:with a Content-Type other than application/json').count, 1);
+  assert.is(finding(entries, 'content-type-missing').count, 1);
+  const wrongType = finding(entries, 'content-type-wrong');
+  assert.is(wrongType.count, 1);
+  assert.match(wrongType.title, /other than application\/json \(text\/plain\)/);
   assert.is(finding(entries, 'version-as-string').count, 1);
   const version = finding(entries, 'version-not-1');
   assert.match(version.title, /\(2\)/);
@@ -87,7 +93,7 @@ test('a missing or wrong Content-Type, a string version, another version and unk
   assert.match(unknown.title, /deviceId, extra/);
 });
 
-test('invalid requests are errors grouped by problem; a cookie over 32 characters has its own finding', () => {
+test('invalid requests are errors, one finding per kind (the field, the body, the path or method), the problems in the title', () => {
   const invalid = (atMs: number, problems: string[], fields: Record<string, unknown> = {}) => request(atMs, fields, { valid: false, problems, rule: null, response: { status: 400, body: {}, fault: null, delayMs: 0 } });
   const entries = [
     invalid(0, ['customerCookie: at most 32 characters, got 40'], { customerCookie: 'x'.repeat(40) }),
@@ -96,23 +102,122 @@ test('invalid requests are errors grouped by problem; a cookie over 32 character
     invalid(3, ['requestType: expected 1, 2 or 3, got 7']),
     invalid(4, ['requestType: expected 1, 2 or 3, got 9']),
     invalid(5, ['path /wrong is not the entitlement endpoint']),
+    invalid(6, ['messageID: expected a string, got a number']),
+    invalid(7, ['body is not valid JSON: Unexpected token']),
+    invalid(8, ['method GET not allowed']),
+    invalid(9, ['deviceName: something new']),
   ];
   assert.is(finding(entries, 'cookie-too-long').severity, 'error');
-  assert.is(finding(entries, 'invalid-request:messageID: required field missing').count, 2);
-  assert.is(finding(entries, 'invalid-request:requestType: expected 1, 2 or 3').count, 2);
-  assert.is(finding(entries, 'invalid-request:POST to another path than the entitlement endpoint').count, 1);
+  const messageId = finding(entries, 'message-id-invalid');
+  assert.is(messageId.count, 3);
+  assert.is(messageId.title, 'sent 3 requests the protocol forbids: messageID: required field missing ×2; messageID: expected a string ×1');
+  const requestType = finding(entries, 'request-type-invalid');
+  assert.is(requestType.count, 2);
+  assert.is(requestType.title, 'sent 2 requests the protocol forbids: requestType: expected 1, 2 or 3');
+  assert.is(finding(entries, 'wrong-path').count, 1);
+  assert.is(finding(entries, 'body-not-json').count, 1);
+  assert.is(finding(entries, 'wrong-method').count, 1);
+  assert.is(finding(entries, 'invalid-request').count, 1, 'a problem of no known kind');
 });
 
-test('refused handshakes are errors by reason, counted from the TLS failure counts', () => {
-  const result = report([], { 'no certificate': 3, 'unknown CA': 1 });
-  assert.is(result.refusedHandshakes, 4);
+test('every finding id is a slug, documented in docs/report.md; a report gives no other id', () => {
+  const docs = readFileSync(new URL('../docs/report.md', import.meta.url), 'utf8');
+  for (const id of FINDING_IDS) {
+    assert.match(id, /^[a-z0-9]+(-[a-z0-9]+)*$/, id);
+    // The trouble listeners' ids come from their names: docs/report.md lists the pattern and the names.
+    if (!TROUBLE_LISTENER_IDS.includes(id as (typeof TROUBLE_LISTENER_IDS)[number])) assert.ok(docs.includes(`\`${id}\``), `${id} is not in docs/report.md`);
+  }
+  assert.ok(docs.includes('`trouble-listener-NAME`'));
+  // Every kind of problem and refusal the mock words today lands on a listed id.
+  const problems = ['body must be a JSON object, got an array', 'body is JSON nested deeper than 64 levels', 'body larger than 65536 bytes', 'customerCookie: expected a string, got a number'];
+  for (const problem of problems) assert.ok(FINDING_IDS.includes(problemFinding(problem).id), problem);
+  const refusals: [string, string][] = [
+    ['no certificate', 'client-cert-missing'],
+    ['expired certificate', 'client-cert-expired'],
+    ['certificate not yet valid', 'client-cert-expired'],
+    ['unknown CA (self-signed certificate)', 'client-cert-untrusted'],
+    ['revoked certificate', 'client-cert-revoked'],
+    ['certificate not usable for client authentication', 'client-cert-wrong-purpose'],
+    ['not TLS (plain HTTP)', 'not-tls'],
+    ['no shared cipher', 'tls-mismatch'],
+    ['connection limit reached', 'connection-limit'],
+    ['HTTP request malformed', 'http-malformed'],
+    ['client refused the server certificate (TLS alert: bad certificate)', 'server-cert-refused'],
+    ['handshake timed out', 'handshake-failed'],
+  ];
+  assert.equal(refusals.map(([reason]) => [reason, refusalFinding(reason)]), refusals);
+});
+
+test('accepted findings: shown as accepted, listed after the others, ignored by --fail-on', () => {
+  const entries = [request(0, {}, { listener: 'expired' }), request(1, { messageID: 'not-a-guid' }), request(2, {}, { headers: { 'content-type': 'text/json' } })];
+  const plain = buildReport({ entries, dropped: 0, refusedHandshakes: {}, now: new Date(T0 + 1000) });
+  assert.ok(failsAt(plain, 'error'));
+  assert.ok(plain.findings.every((found) => !found.accepted));
+  const accepted = buildReport({ entries, dropped: 0, refusedHandshakes: {}, now: new Date(T0 + 1000), accept: ['trouble-listener-expired', 'content-type-wrong'] });
+  assert.equal(
+    accepted.findings.map((found) => [found.id, found.accepted]),
+    [
+      ['message-id-not-guid', false],
+      ['trouble-listener-expired', true],
+      ['content-type-wrong', true],
+    ],
+  );
+  assert.not.ok(failsAt(accepted, 'error'), 'the only error is accepted');
+  assert.ok(failsAt(accepted, 'warn'), 'a warning is not accepted');
+  const text = reportAsText(accepted);
+  assert.match(text, /✓ accepted {2}sent 1 request over a server certificate that has expired .*\[trouble-listener-expired, error\]/);
+  assert.match(text, /! warn {3}sent a messageID that is not a GUID in 1 request {2}\[message-id-not-guid\]/);
+});
+
+test('a report scoped to a session or to entries since an id or a time: inScope and parseSince', () => {
+  const entries = [request(0, {}, { session: 'a' }), request(1000, {}, { session: 'b' }), request(2000, {}, { session: 'a' })];
+  const pick = (session: string | null, since: string | null) =>
+    entries.filter((entry) => inScope(entry, session, since === null ? null : parseSince(since))).map((entry) => entry.id);
+  assert.equal(pick('a', null), [entries[0]!.id, entries[2]!.id]);
+  assert.equal(pick(null, String(entries[0]!.id)), [entries[1]!.id, entries[2]!.id]);
+  assert.equal(pick(null, new Date(T0 + 1000).toISOString()), [entries[1]!.id, entries[2]!.id]);
+  assert.equal(pick('a', new Date(T0 + 1000).toISOString()), [entries[2]!.id]);
+  assert.is(parseSince('yesterday'), null);
+  assert.is(parseSince('12abc'), null);
+  assert.equal(parseAccepted(['content-type-wrong, version-as-string', 'long-wait']), { ok: true, ids: ['content-type-wrong', 'version-as-string', 'long-wait'] });
+  assert.equal(parseAccepted(['content-type:with a Content-Type other than application/json']), {
+    ok: false,
+    unknown: 'content-type:with a Content-Type other than application/json',
+  });
+});
+
+test('an accept file: a YAML accept: list; problems named with file:line:column', () => {
+  assert.equal(parseAcceptFile('# we live with these\naccept:\n  - content-type-wrong   # our gateway\n  - version-as-string\n', 'accept.yaml'), {
+    ok: true,
+    ids: ['content-type-wrong', 'version-as-string'],
+  });
+  assert.equal(parseAcceptFile('accept:\n', 'accept.yaml'), { ok: true, ids: [] });
+  const cases: [string, string][] = [
+    ['accept:\n  - content-type-wrong\n  - content-type\n', 'accept.yaml:3:5: accept: unknown finding id "content-type"'],
+    ['accepted: [long-wait]\n', 'accept.yaml:1:1: unknown key "accepted"'],
+    ['accept: long-wait\n', 'accept.yaml:1:9: accept: expected a list of finding ids'],
+    ['- long-wait\n', 'accept.yaml:1:1: expected a mapping with an accept: list'],
+    ['accept: [long-wait\n', 'accept.yaml:'],
+    ['accept:\n  - {id: long-wait}\n', 'accept.yaml:2:5: accept: expected a finding id'],
+  ];
+  for (const [text, message] of cases) {
+    const outcome = parseAcceptFile(text, 'accept.yaml');
+    assert.not.ok(outcome.ok, text);
+    if (!outcome.ok) assert.ok(outcome.message.startsWith(message), `${JSON.stringify(text)}: ${outcome.message}`);
+  }
+});
+
+test('refused handshakes are errors by kind of reason, counted from the TLS failure counts', () => {
+  const result = report([], { 'no certificate': 3, 'unknown CA': 1, 'unknown CA (self-signed certificate)': 1 });
+  assert.is(result.refusedHandshakes, 5);
   assert.equal(
     result.findings.map((found) => [found.id, found.count, found.severity]),
     [
-      ['refused-handshake:no certificate', 3, 'error'],
-      ['refused-handshake:unknown CA', 1, 'error'],
+      ['client-cert-missing', 3, 'error'],
+      ['client-cert-untrusted', 2, 'error'],
     ],
   );
+  assert.is(result.findings[1]!.title, '2 TLS connections refused: unknown CA ×1; unknown CA (self-signed certificate) ×1');
   assert.is(result.findings[0]!.advice, 'A license server presents its client certificate on every connection to the entitlement service.');
   assert.is(result.findings[1]!.advice, 'A license server presents a client certificate issued by the CA the entitlement service trusts.');
 });

@@ -125,8 +125,7 @@ export interface FaultReaction {
 
 /** Something the license server did wrong, with the evidence */
 export interface Finding {
-  /** Stable identifier, e.g. `trouble-listener:expired`, `duplicate-message-id` */
-  id: string;
+  id: FindingId;
   severity: "error" | "warn";
   /** What happened, in one line */
   title: string;
@@ -136,7 +135,12 @@ export interface Finding {
   examples: number[];
   /** What a correct license server does instead, in one sentence */
   advice: string;
+  /** The team accepted it (`accept`): shown, but never a reason to fail (`--fail-on`) */
+  accepted: boolean;
 }
+
+/** One slug per kind of finding (listed in docs/report.md): what a team accepts with `accept` */
+export type FindingId = "trouble-listener-expired" | "trouble-listener-wrong-host" | "trouble-listener-untrusted-ca" | "trouble-listener-self-signed" | "server-cert-refused" | "client-cert-missing" | "client-cert-expired" | "client-cert-untrusted" | "client-cert-revoked" | "client-cert-wrong-purpose" | "not-tls" | "tls-mismatch" | "connection-limit" | "http-malformed" | "handshake-failed" | "body-not-json" | "body-not-object" | "body-too-large" | "body-too-slow" | "body-incomplete" | "wrong-path" | "wrong-method" | "message-id-invalid" | "version-invalid" | "content-id-invalid" | "request-type-invalid" | "customer-cookie-invalid" | "cookie-too-long" | "invalid-request" | "duplicate-message-id" | "message-id-not-guid" | "content-id-not-guid" | "content-type-missing" | "content-type-wrong" | "version-as-string" | "version-not-1" | "unknown-fields" | "retry-storm" | "long-wait";
 
 /** One request as the journal keeps it */
 export interface JournalEntry {
@@ -244,7 +248,14 @@ export interface Report {
   dropped: number;
   /** Refused handshakes counted since the last reset */
   refusedHandshakes: number;
-  /** Most severe first, then by count. Empty for a license server that did nothing wrong */
+  /** What the report covers: the whole journal, or part of it. Refused handshakes belong to no session or entry: a report with a scope leaves them out */
+  scope: {
+    /** Only this session's requests, or null */
+    session: string | null;
+    /** Only the requests after this entry id or from this time on (as asked), or null */
+    since: string | null;
+  };
+  /** Most severe first, then by count; accepted findings after the others. Empty for a license server that did nothing wrong */
   findings: Finding[];
   profile: TrafficProfile;
   /** The window within which the same request again counts as a retry, in ms */

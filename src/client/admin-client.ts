@@ -10,6 +10,7 @@ import type { SessionDefinition } from '../session/format.js';
 import type { StartRunBody } from '../admin/api/conformance.js';
 import type { CaseOutcome, CaseTicket, RunReport } from '../conformance/types.js';
 import type { Static } from '@sinclair/typebox';
+import type { FindingId } from '../report/types.js';
 
 const routes = api.adminRoutes;
 
@@ -50,6 +51,15 @@ type Input<Definition extends RouteDefinition> = {
 export type RequestFilter = JournalFilter;
 export type RequestsAnswer = SuccessOf<typeof routes.listRequests>;
 export type WaitAnswer = RequestsAnswer & { waited: NonNullable<RequestsAnswer['waited']> };
+
+export interface ReportOptions {
+  /** Only this session's requests. */
+  session?: string;
+  /** Only the requests after this journal entry id, or from this time on. */
+  since?: number | Date | string;
+  /** Finding ids the team accepts: shown as accepted, never a reason to fail. */
+  accept?: readonly FindingId[];
+}
 
 export interface WaitOptions {
   /** How many matching entries to wait for (default 1). */
@@ -148,8 +158,19 @@ export class AdminClient {
     return this.call(routes.clearRecording, {});
   }
 
-  report() {
-    return this.call(routes.report, {});
+  /**
+   * The report card. `session`: only that session's requests; `since`: only those after this journal
+   * entry id, or from this time on (a report per test); `accept`: finding ids shown as accepted.
+   */
+  report(options: ReportOptions = {}) {
+    const since = options.since instanceof Date ? options.since.toISOString() : options.since === undefined ? undefined : String(options.since);
+    return this.call(routes.report, {
+      query: {
+        ...(options.session === undefined ? {} : { session: options.session }),
+        ...(since === undefined ? {} : { since }),
+        ...(options.accept === undefined || options.accept.length === 0 ? {} : { accept: options.accept.join(',') }),
+      },
+    });
   }
 
   /**

@@ -2,15 +2,19 @@
 import type { Report, Severity } from './types.js';
 
 const MARKS: Record<Severity, string> = { error: '✗ error', warn: '! warn ' };
+const ACCEPTED = '✓ accepted';
 
 export function reportAsText(report: Report): string {
   const lines: string[] = [];
   const covered = report.dropped > 0 ? ` (the journal dropped ${report.dropped} older ones: not covered)` : '';
-  lines.push(`Report on the license server: ${report.requests} requests${covered}, ${report.refusedHandshakes} refused handshakes`);
+  const { session, since } = report.scope;
+  const scope = [session === null ? '' : ` of session ${session}`, since === null ? '' : ` since ${since}`].join('');
+  const handshakes = session === null && since === null ? `, ${report.refusedHandshakes} refused handshakes` : '';
+  lines.push(`Report on the license server: ${report.requests} requests${scope}${covered}${handshakes}`);
   if (report.findings.length === 0) lines.push('No findings: nothing wrong was seen.');
   for (const finding of report.findings) {
     lines.push('');
-    lines.push(`${MARKS[finding.severity]}  ${finding.title}  [${finding.id}]`);
+    lines.push(`${finding.accepted ? ACCEPTED : MARKS[finding.severity]}  ${finding.title}  [${finding.id}${finding.accepted ? `, ${finding.severity}` : ''}]`);
     if (finding.examples.length > 0) lines.push(`         e.g. journal entries ${finding.examples.map((id) => `#${id}`).join(', ')}`);
     lines.push(`         → ${finding.advice}`);
   }
@@ -27,7 +31,7 @@ export function reportAsText(report: Report): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** True when a finding is at least as severe as the threshold. */
+/** True when a finding the team has not accepted is at least as severe as the threshold. */
 export function failsAt(report: Report, threshold: Severity): boolean {
-  return report.findings.some((finding) => threshold === 'warn' || finding.severity === 'error');
+  return report.findings.some((finding) => !finding.accepted && (threshold === 'warn' || finding.severity === 'error'));
 }

@@ -36,9 +36,14 @@ export const TlsFailureListing = Type.Object(
 );
 export type TlsFailureListing = Static<typeof TlsFailureListing>;
 
+/** Reasons that say the client gave up on the handshake itself (an alert, or a reset): on a trouble listener, the right thing to do. */
+const CLIENT_REFUSED = /^(client refused the server certificate|connection reset during handshake)/;
+
 export class TlsFailureLog {
   private readonly ring: BoundedRing<TlsFailure>;
   private readonly byReason = new Map<string, number>();
+  /** Of those, the trouble listeners' certificates the client refused, by reason. */
+  private readonly refusedTrouble = new Map<string, number>();
 
   constructor(capacity: number) {
     this.ring = new BoundedRing(capacity);
@@ -47,11 +52,31 @@ export class TlsFailureLog {
   record(failure: TlsFailure): void {
     this.ring.push(failure);
     this.byReason.set(failure.reason, (this.byReason.get(failure.reason) ?? 0) + 1);
+    if (failure.listener !== 'main' && CLIENT_REFUSED.test(failure.reason))
+      this.refusedTrouble.set(failure.reason, (this.refusedTrouble.get(failure.reason) ?? 0) + 1);
   }
 
   clear(): void {
     this.ring.clear();
     this.byReason.clear();
+    this.refusedTrouble.clear();
+  }
+
+  /** How many trouble listeners' certificates the clients refused (the right thing to do). */
+  get troubleCertificatesRefused(): number {
+    let count = 0;
+    for (const times of this.refusedTrouble.values()) count += times;
+    return count;
+  }
+
+  /** Counts by reason less the trouble listeners' certificates the client was right to refuse (what the report card judges). */
+  countsOfWrongRefusals(): Record<string, number> {
+    const counts: Record<string, number> = {};
+    for (const [reason, count] of this.byReason) {
+      const wrong = count - (this.refusedTrouble.get(reason) ?? 0);
+      if (wrong > 0) counts[reason] = wrong;
+    }
+    return counts;
   }
 
   /** Refused connections since the last clear, by reason (the ring may have dropped some of them; these counts did not). */
