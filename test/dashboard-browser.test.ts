@@ -106,6 +106,14 @@ test('the side panels: refused handshakes by reason, load errors with file:line:
   await page.locator('#report-body button', { hasText: '#' }).first().click();
   await page.locator('#entry-detail h2').waitFor();
   await page.keyboard.press('Escape');
+  // Accepted findings: the ids typed in the box are shown as accepted, after the others.
+  await page.locator('#report-accept').fill('content-id-not-guid');
+  await page.locator('#report-accept').press('Enter');
+  const accepted = page.locator('#report-body li.finding.accepted');
+  await accepted.waitFor({ timeout: 5000 });
+  assert.match((await accepted.textContent()) ?? '', /not a GUID.*content-id-not-guid ✓ accepted/);
+  assert.match((await page.locator('#report-summary').textContent()) ?? '', /1 accepted/);
+  assert.match((await page.locator('#report-body li.finding').last().textContent()) ?? '', /content-id-not-guid/, 'accepted findings come last');
 
   await eventually(async () => (await page.locator('#rate-chart rect.rate-bar').count()) > 0, 3000);
 });

@@ -129,28 +129,41 @@ function profile(facts) {
   );
 }
 
+/** Where the report panel keeps the finding ids accepted in this browser. */
+const ACCEPT_KEY = 'entitlement-mock.report.accept';
+
 /**
  * GET /admin/report: findings about the license server under test. Rendered generically
- * (severity, title, count, advice, example entries), so new kinds of finding need no change here.
+ * (severity, title, count, advice, example entries, id), so new kinds of finding need no change here;
+ * accepted ones (the ids in the Accepted box) greyed and marked.
  */
 export class ReportPanel {
   body = byId('report-body', HTMLElement);
   summary = byId('report-summary', HTMLElement);
+  /** Finding ids the team accepts (GET /admin/report?accept=…), kept in this browser. */
+  accept = byId('report-accept', HTMLInputElement);
   refresh = throttled(() => this.load(), 3000);
 
   /** @param {(id: number) => void} openEntry */
   constructor(openEntry) {
     this.openEntry = openEntry;
     byId('report-refresh', HTMLButtonElement).addEventListener('click', () => void this.load());
+    this.accept.value = localStorage.getItem(ACCEPT_KEY) ?? '';
+    this.accept.addEventListener('change', () => {
+      localStorage.setItem(ACCEPT_KEY, this.accept.value.trim());
+      void this.load();
+    });
   }
 
   async load() {
     try {
+      const accept = this.accept.value.split(',').map((id) => id.trim()).filter((id) => id !== '');
       /** @type {import('./api-types.js').Report} */
-      const report = await adminJson('/admin/report');
+      const report = await adminJson(accept.length === 0 ? '/admin/report' : `/admin/report?accept=${encodeURIComponent(accept.join(','))}`);
       const findings = report.findings ?? [];
+      const accepted = findings.filter((finding) => finding.accepted).length;
       const covered = report.requests === undefined ? '' : `${report.requests} requests, ${report.refusedHandshakes ?? 0} refused handshakes`;
-      this.summary.textContent = covered;
+      this.summary.textContent = accepted === 0 ? covered : `${covered}; ${accepted} accepted`;
       replaceChildren(
         this.body,
         findings.length === 0
@@ -174,9 +187,10 @@ export class ReportPanel {
     const severity = ['error', 'warn', 'info'].includes(finding.severity) ? finding.severity : 'info';
     return h(
       'li',
-      { class: `finding ${severity}` },
+      { class: `finding ${severity}${finding.accepted ? ' accepted' : ''}` },
       h('div', { class: 'finding-head' }, h('span', { class: `severity ${severity}` }, finding.severity), h('span', { class: 'finding-title' }, finding.title), h('span', { class: 'count' }, `×${finding.count}`)),
       h('p', { class: 'advice' }, finding.advice),
+      h('p', { class: 'small' }, h('code', { class: 'finding-id' }, finding.id), finding.accepted ? h('span', { class: 'accepted-mark' }, ' ✓ accepted') : null),
       finding.examples.length === 0
         ? null
         : h('p', { class: 'examples small' }, 'e.g. ', finding.examples.map((id) => h('button', { type: 'button', class: 'link mono', onclick: () => this.openEntry(id) }, `#${id}`))),
