@@ -30,6 +30,7 @@ import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parse as parseYaml } from 'yaml';
+import dockerignoreModule from '@balena/dockerignore';
 import { Copy, DockerfileParser, Env, From, Healthcheck, JSONInstruction, type Instruction as DockerInstruction } from 'dockerfile-ast';
 import { freePortBlock } from './helpers/ports.js';
 
@@ -101,31 +102,11 @@ function healthcheckCommand(instruction: Instruction): string[] {
 
 // ---------------------------------------------------------------- .dockerignore
 
-/** Docker's matching, simplified: patterns are rooted at the context, `*` stays within a segment, `**` crosses, `!` re-includes. */
-function dockerignoreFilter(text: string): (relativePath: string) => boolean {
-  const rules = text
-    .split('\n')
-    .map((line) => line.trim())
-    .filter((line) => line !== '' && !line.startsWith('#'))
-    .map((line) => {
-      const negated = line.startsWith('!');
-      const pattern = path.posix.normalize((negated ? line.slice(1) : line).replace(/^\/+/, ''));
-      const source = pattern
-        .split(/(\*\*\/?|\*|\?)/)
-        .map((part) => (part.startsWith('**') ? '.*' : part === '*' ? '[^/]*' : part === '?' ? '[^/]' : part.replace(/[.+^${}()|[\]\\]/g, '\\$&')))
-        .join('');
-      return { negated, regex: new RegExp(`^${source}$`) };
-    });
-  return (relativePath) => {
-    const segments = relativePath.split('/');
-    const candidates = segments.map((_segment, index) => segments.slice(0, index + 1).join('/'));
-    let ignored = false;
-    for (const rule of rules) if (candidates.some((candidate) => rule.regex.test(candidate))) ignored = !rule.negated;
-    return ignored;
-  };
-}
-
-const isIgnored = dockerignoreFilter(DOCKERIGNORE);
+// The package is CommonJS (module.exports is the factory) while its types declare an ES default export.
+const dockerignore = dockerignoreModule as unknown as typeof dockerignoreModule.default;
+/** Whether the build context leaves a path out, by Docker's own .dockerignore rules (@balena/dockerignore). */
+const ignoredByDocker = dockerignore().add(DOCKERIGNORE);
+const isIgnored = (relativePath: string): boolean => ignoredByDocker.ignores(relativePath);
 
 // ---------------------------------------------------------------- fake container filesystems
 
