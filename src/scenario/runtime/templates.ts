@@ -60,7 +60,11 @@ export function templateVariableNames(text: string): string[] {
 
 /** Compile once; throws TemplateError naming an unknown variable or an unclosed `{{`. */
 export function compileTemplate(text: string, opts: { percentEncode: boolean }): CompiledTemplate {
-  if (!text.includes('{{')) return () => text;
+  if (!text.includes('{{')) {
+    return function literalText() {
+      return text;
+    };
+  }
 
   const parts: (string | ValueSource)[] = [];
   let last = 0;
@@ -73,7 +77,13 @@ export function compileTemplate(text: string, opts: { percentEncode: boolean }):
       );
     }
     if (placeholder.index > last) parts.push(text.slice(last, placeholder.index));
-    parts.push(opts.percentEncode ? (facts) => percentEncode(source(facts)) : source);
+    parts.push(
+      opts.percentEncode
+        ? function percentEncodedValue(facts: RequestFacts) {
+            return percentEncode(source(facts));
+          }
+        : source,
+    );
     last = placeholder.index + placeholder[0].length;
   }
   if (last < text.length) parts.push(text.slice(last));
@@ -83,7 +93,7 @@ export function compileTemplate(text: string, opts: { percentEncode: boolean }):
   }
 
   if (parts.length === 1 && typeof parts[0] !== 'string') return parts[0]!;
-  return (facts) => {
+  return function renderTemplate(facts) {
     let out = '';
     for (const part of parts) out += typeof part === 'string' ? part : part(facts);
     return out;
