@@ -54,7 +54,8 @@ export interface StartMockOptions {
   journalSize?: number;
   /**
    * Also start the trouble listeners (bad server certificates: expired, wrong host, untrusted CA,
-   * self-signed) on this first port and the next ones, or on free ports with 0. Default: none.
+   * self-signed, revoked) and the CRL listener on this first port and the next ones, or on free
+   * ports with 0. Default: none.
    */
   troublePort?: number;
   /** The lowest TLS version the entitlement listener offers; default `TLSv1.2`. */
@@ -85,6 +86,8 @@ export interface StartedMock {
   readonly clientKey: PemFile;
   /** The trouble listeners' entitlement URLs by name (`expired`, `wrong-host`, …); empty without troublePort. */
   readonly troubleUrls: Readonly<Record<string, string>>;
+  /** With troublePort: where the CRL revoking the `revoked` listener's certificate is published (its CRL distribution point); else null. */
+  readonly crlUrl: string | null;
   /** The typed admin client, bound to adminUrl (and the admin token). */
   readonly client: AdminClient;
   /** Closes both listeners (freeing the ports) and removes the temporary folder. Safe to call twice. */
@@ -126,6 +129,7 @@ export async function startMock(options: StartMockOptions = {}): Promise<Started
     return {
       entitlementUrl: running.entitlementUrl,
       adminUrl: running.adminUrl,
+      crlUrl: running.crlUrl,
       troubleUrls: Object.fromEntries(Object.entries(running.troublePorts).map(([name, port]) => [name, withPort(running.entitlementUrl, port)])),
       ca,
       clientCert,

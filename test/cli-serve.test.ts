@@ -129,14 +129,14 @@ test('a port in use names the listener and its option; exit 1', async () => {
     );
   });
   await troublePki();
-  const first = await freePortBlock(4);
+  const first = await freePortBlock(6);
   await withPortTaken(first + 2, async (port) => {
     const trouble = await failedStart(['--trouble-port', String(first)]);
     assert.is(trouble.code, 1);
     assert.is(
       trouble.stderr,
-      `entitlement-mock: cannot start: trouble listener 3 of 4 (untrusted-ca) cannot listen on 127.0.0.1:${port}: the port is in use; ` +
-        `the trouble listeners take ${first} to ${first + 3}: choose another first port with --trouble-port or EM_TROUBLE_PORT\n`,
+      `entitlement-mock: cannot start: trouble listener 3 of 5 (untrusted-ca) cannot listen on 127.0.0.1:${port}: the port is in use; ` +
+        `the trouble listeners take ${first} to ${first + 5}: choose another first port with --trouble-port or EM_TROUBLE_PORT\n`,
     );
   });
 });

@@ -464,7 +464,8 @@ test('the compose rig on the host: certs init, mock healthy, license server heal
   // Free loopback ports in place of the container ports.
   const port = await freePort();
   const adminPort = await freePort();
-  const troublePort = await freePortBlock(4);
+  // The trouble listeners and the CRL listener: N..N+5.
+  const troublePort = await freePortBlock(6);
   const overrides = {
     EM_HOST: '127.0.0.1',
     EM_ADMIN_HOST: '127.0.0.1',
@@ -477,7 +478,7 @@ test('the compose rig on the host: certs init, mock healthy, license server heal
     [mockName]: {
       '8443': port,
       '8080': adminPort,
-      ...Object.fromEntries([0, 1, 2, 3].map((offset) => [String(containerTrouble + offset), troublePort + offset])),
+      ...Object.fromEntries([0, 1, 2, 3, 4, 5].map((offset) => [String(containerTrouble + offset), troublePort + offset])),
     },
   };
 

@@ -136,9 +136,11 @@ test('troublePort 0: the trouble listeners on free ports, named in troubleUrls, 
   const mock = await startMock({ troublePort: 0 });
   try {
     const names = Object.keys(mock.troubleUrls).sort();
-    assert.equal(names, ['expired', 'self-signed', 'untrusted-ca', 'wrong-host']);
+    assert.equal(names, ['expired', 'revoked', 'self-signed', 'untrusted-ca', 'wrong-host']);
     const ports = Object.values(mock.troubleUrls).map((url) => Number(new URL(url).port));
-    assert.is(new Set([...ports, Number(new URL(mock.entitlementUrl).port)]).size, 5, 'five distinct ports');
+    const crlPort = Number(new URL(mock.crlUrl ?? '').port);
+    assert.is(new Set([...ports, crlPort, Number(new URL(mock.entitlementUrl).port)]).size, 7, 'seven distinct ports');
+    assert.is(mock.crlUrl, `http://127.0.0.1:${crlPort}/ca.crl`, 'the CRL of the revoked listener');
     const expired = new URL(mock.troubleUrls.expired!);
     assert.is(expired.pathname, new URL(mock.entitlementUrl).pathname);
     const verifying = await entitle(mock, entitlementRequest(), { port: Number(expired.port) }).then(

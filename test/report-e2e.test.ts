@@ -19,7 +19,7 @@ let mock: TestMock;
 let troubleBase: number;
 
 test.before(async () => {
-  troubleBase = await freePortBlock(4);
+  troubleBase = await freePortBlock(6);
   const scenarios = await scenarioFolder({
     'default.yaml': [
       'rules:',

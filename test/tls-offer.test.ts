@@ -96,7 +96,7 @@ test('startMock from the package: tlsMaxVersion and ciphers reach the listener',
 });
 
 test('--tls-min-version TLSv1.3: TLS 1.2 clients are refused on the main and the trouble listeners, TLS 1.3 ones served', async () => {
-  const troublePort = await freePortBlock(4);
+  const troublePort = await freePortBlock(6);
   const mock = await startTestMock({ tlsMinVersion: 'TLSv1.3', troublePort });
   try {
     assert.equal(await handshake(mock, mock.port, { maxVersion: 'TLSv1.2' }), { error: 'ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION' });

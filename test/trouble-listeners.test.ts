@@ -3,6 +3,7 @@
  * certificates. A client that verifies its peer (Node https, curl without -k) refuses
  * each for the right reason; one that does not gets through and is journaled with the
  * listener's name, which is how a test rig catches a license server that skips verification.
+ * N+4 (revoked, with its CRL on N+5) has a file of its own: revoked-listener.test.ts.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -61,15 +62,16 @@ let mock: TestMock;
 let base: number;
 
 test.before(async () => {
-  base = await freePortBlock(4);
+  base = await freePortBlock(6);
   mock = await startTestMock({ troublePort: base });
 });
 test.after(async () => {
   await mock.close();
 });
 
-test('the four trouble listeners are on N..N+3, named in port order', () => {
-  assert.equal(mock.troublePorts, Object.fromEntries(TROUBLE.map(({ listener, offset }) => [listener, base + offset])));
+test('the five trouble listeners are on N..N+4, named in port order; N+5 publishes the CRL', () => {
+  assert.equal(mock.troublePorts, { ...Object.fromEntries(TROUBLE.map(({ listener, offset }) => [listener, base + offset])), revoked: base + 4 });
+  assert.is(mock.crlUrl, `http://127.0.0.1:${base + 5}/ca.crl`);
 });
 
 for (const { listener, offset, nodeCode } of TROUBLE) {

@@ -140,7 +140,7 @@ export interface Finding {
 }
 
 /** One slug per kind of finding (listed in docs/report.md): what a team accepts with `accept` */
-export type FindingId = "trouble-listener-expired" | "trouble-listener-wrong-host" | "trouble-listener-untrusted-ca" | "trouble-listener-self-signed" | "server-cert-refused" | "client-cert-missing" | "client-cert-expired" | "client-cert-untrusted" | "client-cert-revoked" | "client-cert-wrong-purpose" | "not-tls" | "tls-mismatch" | "connection-limit" | "http-malformed" | "handshake-failed" | "body-not-json" | "body-not-object" | "body-too-large" | "body-too-slow" | "body-incomplete" | "wrong-path" | "wrong-method" | "message-id-invalid" | "version-invalid" | "content-id-invalid" | "request-type-invalid" | "customer-cookie-invalid" | "cookie-too-long" | "invalid-request" | "duplicate-message-id" | "message-id-not-guid" | "content-id-not-guid" | "content-type-missing" | "content-type-wrong" | "version-as-string" | "version-not-1" | "unknown-fields" | "retry-storm" | "long-wait";
+export type FindingId = "trouble-listener-expired" | "trouble-listener-wrong-host" | "trouble-listener-untrusted-ca" | "trouble-listener-self-signed" | "trouble-listener-revoked" | "server-cert-refused" | "client-cert-missing" | "client-cert-expired" | "client-cert-untrusted" | "client-cert-revoked" | "client-cert-wrong-purpose" | "not-tls" | "tls-mismatch" | "connection-limit" | "http-malformed" | "handshake-failed" | "body-not-json" | "body-not-object" | "body-too-large" | "body-too-slow" | "body-incomplete" | "wrong-path" | "wrong-method" | "message-id-invalid" | "version-invalid" | "content-id-invalid" | "request-type-invalid" | "customer-cookie-invalid" | "cookie-too-long" | "invalid-request" | "duplicate-message-id" | "message-id-not-guid" | "content-id-not-guid" | "content-type-missing" | "content-type-wrong" | "version-as-string" | "version-not-1" | "unknown-fields" | "retry-storm" | "long-wait";
 
 /** One request as the journal keeps it */
 export interface JournalEntry {
@@ -218,7 +218,7 @@ export type JournaledUpstream = {
 };
 
 /** `main`, or the trouble listener that took the request */
-export type ListenerName = "main" | "expired" | "wrong-host" | "untrusted-ca" | "self-signed";
+export type ListenerName = "main" | "expired" | "wrong-host" | "untrusted-ca" | "self-signed" | "revoked";
 
 /** A rule that almost matched, and which of its keys did not */
 export interface NearMiss {

@@ -8,7 +8,7 @@ import { JournaledResponse } from '../respond/journaled-response.js';
 import { NearMiss, StateTransition } from '../scenario/runtime/outcome.js';
 
 export const ListenerName = Type.Union(
-  [Type.Literal('main'), Type.Literal('expired'), Type.Literal('wrong-host'), Type.Literal('untrusted-ca'), Type.Literal('self-signed')],
+  [Type.Literal('main'), Type.Literal('expired'), Type.Literal('wrong-host'), Type.Literal('untrusted-ca'), Type.Literal('self-signed'), Type.Literal('revoked')],
   { description: '`main`, or the trouble listener that took the request' },
 );
 export type ListenerName = Static<typeof ListenerName>;

@@ -39,6 +39,10 @@ export interface CertificateSpec {
    */
   notAfter?: Date;
   keyType?: KeyType;
+  /** Hexadecimal; default random. */
+  serialNumber?: string;
+  /** The URL where the issuer publishes the CRL that covers this certificate (a CRL distribution point). */
+  crlUrl?: string;
 }
 
 const ORGANIZATION = 'entitlement-mock development PKI';
@@ -65,6 +69,7 @@ export async function issueCertificate(spec: CertificateSpec): Promise<IssuedCer
   if (spec.usage === 'server') extensions.push(new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]));
   if (spec.usage === 'client') extensions.push(new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.clientAuth]));
   if (signer) extensions.push(await authorityKeyIdentifier(signer));
+  if (spec.crlUrl !== undefined) extensions.push(new x509.CRLDistributionPointsExtension([spec.crlUrl]));
   if (spec.sans && spec.sans.length > 0) {
     const names = spec.sans.map((san) => (typeof san === 'string' ? parseSan(san) : san));
     extensions.push(new x509.SubjectAlternativeNameExtension(names.map((name) => ({ type: name.type, value: name.value }))));
@@ -72,6 +77,7 @@ export async function issueCertificate(spec: CertificateSpec): Promise<IssuedCer
 
   const subject: x509.JsonName = [{ O: [ORGANIZATION] }, { CN: [spec.subjectCN] }];
   const certificate = await x509.X509CertificateGenerator.create({
+    ...(spec.serialNumber === undefined ? {} : { serialNumber: spec.serialNumber }),
     subject,
     issuer: signer ? signer.certificate.subjectName : subject,
     publicKey: keys.publicKey,
@@ -137,7 +143,7 @@ function keyUsages(isCA: boolean, keyType: KeyType): number {
 
 const CURVE_HASH: Record<string, string> = { 'P-256': 'SHA-256', 'P-384': 'SHA-384', 'P-521': 'SHA-512' };
 
-function signingAlgorithm(key: CryptoKey): Algorithm | EcdsaParams {
+export function signingAlgorithm(key: CryptoKey): Algorithm | EcdsaParams {
   if (key.algorithm.name === 'ECDSA') {
     const curve = (key.algorithm as EcKeyAlgorithm).namedCurve;
     return { name: 'ECDSA', hash: CURVE_HASH[curve] ?? 'SHA-256' } as EcdsaParams;
@@ -145,7 +151,7 @@ function signingAlgorithm(key: CryptoKey): Algorithm | EcdsaParams {
   return { name: key.algorithm.name };
 }
 
-async function authorityKeyIdentifier(issuer: IssuedCertificate): Promise<x509.Extension> {
+export async function authorityKeyIdentifier(issuer: IssuedCertificate): Promise<x509.Extension> {
   const keyId = issuer.certificate.getExtension(x509.SubjectKeyIdentifierExtension)?.keyId;
   if (keyId) return new x509.AuthorityKeyIdentifierExtension(keyId);
   return x509.AuthorityKeyIdentifierExtension.create(issuer.certificate.publicKey);

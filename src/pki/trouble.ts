@@ -1,7 +1,7 @@
 /**
  * Deliberately bad *server* certificates for the trouble listeners
- * (--trouble-port N…N+3). A license server that completes a request behind
- * one of them failed to verify its peer.
+ * (--trouble-port N…N+3; N+4's revoked one is pki/revocation.ts's). A license
+ * server that completes a request behind one of them failed to verify its peer.
  */
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -85,6 +85,14 @@ async function ensureUnlocked(options: PkiOptions): Promise<Record<TroubleKind, 
   return Object.fromEntries(entries) as Record<TroubleKind, TroubleMaterial>;
 }
 
+/**
+ * The dev CA as an issuer, for the `revoked` listener's certificate and CRL (pki/revocation.ts).
+ * As for ensureTroublePki: generated with a dev PKI only when the folder has no server.crt either.
+ */
+export function troubleCa(options: PkiOptions): Promise<IssuedCertificate> {
+  return serializedInFolder(options.outDir, () => devCaFor(options));
+}
+
 async function devCaFor(options: PkiOptions): Promise<IssuedCertificate> {
   let caFiles = await keyPairFiles(options.outDir, 'ca');
   if (!isComplete(caFiles)) {
@@ -95,7 +103,7 @@ async function devCaFor(options: PkiOptions): Promise<IssuedCertificate> {
     } else {
       const absent = caFiles.certExists ? caFiles.keyPath : caFiles.certPath;
       throw new Error(
-        `trouble certificates need the dev CA, and ${absent} is missing: the "expired" and "wrong-host" certificates must be ` +
+        `trouble certificates need the dev CA, and ${absent} is missing: the "expired", "wrong-host" and "revoked" certificates must be ` +
           `signed by the CA the license server trusts. Put that CA's ca.crt and ca.key into ${options.outDir}, ` +
           `or use a certs folder without server.crt so that a dev PKI is generated.`,
       );

@@ -3,6 +3,7 @@
  * listener(s) and the admin listener; and takes it apart again gracefully.
  */
 import type { Server } from 'node:net';
+import type { Server as HttpServer } from 'node:http';
 import { loadServerTls, type ServerTlsMaterial } from '../pki/load.js';
 import { isComplete, keyPairFiles } from '../pki/files.js';
 import { ScenarioRegistry } from '../scenario/registry/registry.js';
@@ -24,7 +25,7 @@ import type { ExchangeState } from './exchange.js';
 import type { RecordOptions, Recording, SnapshotResult } from '../record/recording.js';
 import type { ListenerName } from '../journal/entry.js';
 import { version } from '../version.js';
-import { certsFolderError, listenError, StartupError, type ListenerRole } from './startup-errors.js';
+import { listening, StartupError, writingCerts, type ListenerRole } from './startup-errors.js';
 import { tlsOffer, TlsOptionError, type TlsOffer } from './tls-offer.js';
 import { urlHost } from './url-host.js';
 
@@ -35,6 +36,8 @@ export interface RunningMock {
   readonly adminPort: number;
   /** Trouble listeners by name with their ports (empty without --trouble-port). */
   readonly troublePorts: Readonly<Record<string, number>>;
+  /** Where the CRL revoking the `revoked` trouble listener's certificate is published (null without --trouble-port). */
+  readonly crlUrl: string | null;
   readonly seed: number;
   readonly journal: Journal;
   readonly scenarios: ScenarioRegistry;
@@ -58,10 +61,10 @@ export async function startMock(options: MockOptions, logger: MockLogger = creat
   const recording = options.record ? await startRecording(options.record) : null;
   const tls = await serverTls(options, logger.pino);
   const core = await mockCore(options, logger, recording);
-  const opened: Opened = { listeners: [], admin: createAdminServer(options.headerTimeoutMs), conformance: null, serving: false };
+  const opened: Opened = { listeners: [], servers: [], crlUrl: null, admin: createAdminServer(options.headerTimeoutMs), conformance: null, serving: false };
   const close = closer(core, opened, logger);
   try {
-    await openEntitlementListeners(options, core, tls, offeredTls, opened.listeners);
+    await openEntitlementListeners(options, core, tls, offeredTls, opened, logger.pino);
     // Only the admin API needs Koa, its router and body parser, and prom-client (~40% of the
     // modules a start loads), and only a later request the other scenario files: both load
     // once the main listener has answered its first request (or nobody is waiting for one),
@@ -72,7 +75,7 @@ export async function startMock(options: MockOptions, logger: MockLogger = creat
     await close(0);
     throw error;
   }
-  const running = announce(options, core, opened.listeners, opened.admin, close, startedAt, logger.pino);
+  const running = announce(options, core, opened, close, startedAt, logger.pino);
   opened.serving = true;
   return running;
 }
@@ -99,6 +102,10 @@ interface MockCore {
 /** What a start opened, for close() to take apart (also after a failed start). */
 interface Opened {
   listeners: RunningListener[];
+  /** Plain-HTTP listeners beside them: the CRL listener. */
+  servers: HttpServer[];
+  /** Where the CRL listener publishes the CRL (with --trouble-port). */
+  crlUrl: string | null;
   admin: AdminServer;
   conformance: { close(): void } | null;
   /** Set once every listener is up: a mock that failed to start writes no recording. */
@@ -202,37 +209,32 @@ async function loadStartScenario(scenarios: ScenarioRegistry, log: MockLogger['p
   return loaded.remaining;
 }
 
-/** The main entitlement listener, then (with --trouble-port) one per trouble kind; each is added to `listeners` as it opens. */
+/** The main entitlement listener, then (with --trouble-port) the trouble listeners; each is added to `opened` as it opens. */
 async function openEntitlementListeners(
   options: MockOptions,
   core: MockCore,
   tls: ServerTlsMaterial,
   offeredTls: TlsOffer,
-  listeners: RunningListener[],
+  opened: Opened,
+  log: MockLogger['pino'],
 ): Promise<void> {
   const common = { host: options.host, clientAuth: options.clientAuth, onTlsFailure: core.onTlsFailure, limits: options, tls: offeredTls };
   const handler = (listener: ListenerName) =>
     createEntitlementHandler({ path: options.path, listener, state: core.exchange, bodyTimeoutMs: options.bodyTimeoutMs, onInternalError: core.onInternalError });
-  listeners.push(
+  opened.listeners.push(
     await listening(ENTITLEMENT_LISTENER, options.host, options.port, startEntitlementListener({ ...common, name: 'main', port: options.port, ...tls, handler: handler('main') })),
   );
   if (options.troublePort === null) return;
-  const { ensureTroublePki, TROUBLE_KINDS } = await import('../pki/trouble.js');
-  const troubleCerts = await writingCerts(options.certs, () => ensureTroublePki({ outDir: options.certs, sans: options.sans, keyType: options.keyType }));
-  const first = options.troublePort;
-  for (const [index, kind] of TROUBLE_KINDS.entries()) {
-    // 0: each trouble listener on a free port of its own (a test names them by listener, not port math).
-    const port = first === 0 ? 0 : first + index;
-    const role: ListenerRole = {
-      name: `trouble listener ${index + 1} of ${TROUBLE_KINDS.length} (${kind})`,
-      portOption: 'troublePort',
-      hostOption: 'host',
-      portAdvice: `the trouble listeners take ${first} to ${first + TROUBLE_KINDS.length - 1}: choose another first port`,
-    };
-    listeners.push(
-      await listening(role, options.host, port, startEntitlementListener({ ...common, name: kind, port, ...troubleCerts[kind], clientCa: tls.clientCa, handler: handler(kind) })),
-    );
-  }
+  const { startTroubleListeners } = await import('./trouble-listeners.js');
+  const { crlUrl } = await startTroubleListeners({
+    options,
+    startListener: (name, material, port) => startEntitlementListener({ ...common, name, port, ...material, clientCa: tls.clientCa, handler: handler(name) }),
+    listeners: opened.listeners,
+    servers: opened.servers,
+    onCrlFetch: ({ remote, method }) => log.info({ remote, method }, 'CRL fetched: the client checks revocation'),
+    onCrlError: (error) => log.error({ err: error }, 'internal error while building the CRL'),
+  });
+  opened.crlUrl = crlUrl;
 }
 
 /** Loads the admin API (and the scenario files left for later) and opens the admin listener. */
@@ -288,8 +290,7 @@ async function openAdminApi(options: MockOptions, core: MockCore, opened: Opened
 function announce(
   options: MockOptions,
   core: MockCore,
-  listeners: readonly RunningListener[],
-  admin: AdminServer,
+  { listeners, admin, crlUrl }: Opened,
   close: RunningMock['close'],
   startedAt: number,
   log: MockLogger['pino'],
@@ -311,7 +312,7 @@ function announce(
       scenario: scenarios.activeName(),
       clientAuth: options.clientAuth,
       seed,
-      ...(listeners.length > 1 ? { troublePorts } : {}),
+      ...(listeners.length > 1 ? { troublePorts, crlUrl } : {}),
       ...(recording ? { recording: { upstream: recording.status().upstream, out: recording.status().out } } : {}),
       startupMs: Math.round(performance.now() - startedAt),
     },
@@ -323,6 +324,7 @@ function announce(
     port: mainListener.port,
     adminPort,
     troublePorts,
+    crlUrl,
     seed,
     journal: core.journal,
     scenarios,
@@ -346,7 +348,7 @@ function closer(core: MockCore, opened: Opened, logger: MockLogger): RunningMock
     core.liveEvents.close();
     core.sessions.close();
     opened.conformance?.close();
-    const servers = [...opened.listeners.map((listener) => listener.server), opened.admin];
+    const servers = [...opened.listeners.map((listener) => listener.server), ...opened.servers, opened.admin];
     const allClosed = Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
     core.exchange.held.releaseAll();
     for (const server of servers) server.closeIdleConnections();
@@ -390,15 +392,6 @@ const ENTITLEMENT_LISTENER: ListenerRole = {
 };
 const ADMIN_LISTENER: ListenerRole = { name: 'the admin listener', portOption: 'adminPort', hostOption: 'adminHost', portAdvice: 'choose another port' };
 
-/** A listener starting; a port in use (and the like) becomes a StartupError naming the listener and its option. */
-async function listening<T>(role: ListenerRole, host: string, port: number, started: Promise<T>): Promise<T> {
-  try {
-    return await started;
-  } catch (error) {
-    throw listenError(error, role, host, port) ?? error;
-  }
-}
-
 /** The TLS the listeners offer; an option this OpenSSL cannot honour stops the start, naming it. */
 function checkedTlsOffer(options: MockOptions): TlsOffer {
   try {
@@ -406,15 +399,6 @@ function checkedTlsOffer(options: MockOptions): TlsOffer {
   } catch (error) {
     if (error instanceof TlsOptionError) throw new StartupError(`cannot start: ${error.message}`, { option: error.option, advice: 'choose another value' });
     throw error;
-  }
-}
-
-/** Writing certificates into the certs folder; a folder that cannot be written becomes a StartupError naming it and --certs. */
-async function writingCerts<T>(certs: string, write: () => Promise<T>): Promise<T> {
-  try {
-    return await write();
-  } catch (error) {
-    throw certsFolderError(error, certs) ?? error;
   }
 }
 

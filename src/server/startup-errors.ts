@@ -102,3 +102,21 @@ export function listenError(error: unknown, role: ListenerRole, host: string, po
       return null;
   }
 }
+
+/** A listener starting; a port in use (and the like) becomes a StartupError naming the listener and its option. */
+export async function listening<T>(role: ListenerRole, host: string, port: number, started: Promise<T>): Promise<T> {
+  try {
+    return await started;
+  } catch (error) {
+    throw listenError(error, role, host, port) ?? error;
+  }
+}
+
+/** Writing certificates into the certs folder; a folder that cannot be written becomes a StartupError naming it and --certs. */
+export async function writingCerts<T>(certs: string, write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (error) {
+    throw certsFolderError(error, certs) ?? error;
+  }
+}

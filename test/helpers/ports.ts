@@ -1,4 +1,4 @@
-/** Free loopback ports for tests that must name a port before starting (e.g. the trouble listeners' N..N+3). */
+/** Free loopback ports for tests that must name a port before starting (e.g. the trouble listeners' N..N+5). */
 import net from 'node:net';
 
 /** N free consecutive loopback ports. */
