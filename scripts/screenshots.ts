@@ -6,7 +6,7 @@
  *
  *   docs/dashboard.png        the whole page
  *   docs/dashboard-entry.png  one request opened
- *   docs/report.png           the report card panel
+ *   docs/report.png           the report card panel (content-type-wrong accepted)
  *
  *   npx tsx scripts/screenshots.ts        (SCREENSHOT_SECONDS=60 sets the length of the traffic)
  */
@@ -69,8 +69,11 @@ async function main(): Promise<void> {
     await page.keyboard.press('Escape');
     await page.locator('input[name=unmatched]').uncheck();
 
-    await page.locator('#report-refresh').click();
-    await page.waitForTimeout(500);
+    // A finding the team lives with, to show how accepted findings look.
+    await page.locator('#report-accept').fill('content-type-wrong');
+    await page.locator('#report-accept').press('Enter');
+    await page.locator('#report-body li.finding.accepted').waitFor();
+    await page.waitForTimeout(300);
     await page.locator('#report-panel').screenshot({ path: new URL('report.png', DOCS).pathname });
     console.log('saved docs/dashboard.png, docs/dashboard-entry.png, docs/report.png');
   } finally {
