@@ -21,7 +21,7 @@ import { StateTransition } from '../src/scenario/runtime/outcome.js';
 import { FaultReaction, Report, TrafficProfile } from '../src/report/types.js';
 import { ScenarioListing } from '../src/scenario/registry/listing.js';
 import { TlsFailureListing } from '../src/server/tls-failures.js';
-import { RunReport, RunSummary } from '../src/conformance/types.js';
+import { RunReport, RunSummary, VerdictCounts } from '../src/conformance/types.js';
 
 export const UI_TYPES_FILE = fileURLToPath(new URL('../ui/api-types.d.ts', import.meta.url));
 
@@ -42,6 +42,7 @@ const UI_TYPE_ROOTS: readonly (readonly [string, TSchema])[] = [
   ['TlsFailureListing', TlsFailureListing],
   ['ConformanceRunSummary', RunSummary],
   ['ConformanceRunReport', RunReport],
+  ['VerdictCounts', VerdictCounts],
 ];
 
 type Schema = Record<string, unknown>;
