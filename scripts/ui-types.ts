@@ -21,7 +21,7 @@ import { StateTransition } from '../src/scenario/runtime/outcome.js';
 import { FaultReaction, Report, TrafficProfile } from '../src/report/types.js';
 import { ScenarioListing } from '../src/scenario/registry/listing.js';
 import { TlsFailureListing } from '../src/server/tls-failures.js';
-import { RunReport, RunSummary, VerdictCounts } from '../src/conformance/types.js';
+import { RunReport, RunSummary } from '../src/conformance/types.js';
 
 export const UI_TYPES_FILE = fileURLToPath(new URL('../ui/api-types.d.ts', import.meta.url));
 
@@ -42,7 +42,6 @@ const UI_TYPE_ROOTS: readonly (readonly [string, TSchema])[] = [
   ['TlsFailureListing', TlsFailureListing],
   ['ConformanceRunSummary', RunSummary],
   ['ConformanceRunReport', RunReport],
-  ['VerdictCounts', VerdictCounts],
 ];
 
 type Schema = Record<string, unknown>;
@@ -63,14 +62,18 @@ const SCALARS: Record<string, string> = { string: 'string', integer: 'number', n
  * descriptions as JSDoc. A nested schema is named when it is one of the roots or has an `$id`.
  */
 export function typesFromSchemas(roots: readonly (readonly [string, TSchema])[]): string {
+  // A schema with an `$id` goes by it (as in the OpenAPI document); the others by the name given here.
   const nameOf = new Map<object, string>();
-  for (const [name, schema] of roots) nameOf.set(schema, name);
+  for (const [name, schema] of roots) {
+    if (typeof schema.$id === 'string' && schema.$id !== name) throw new Error(`ui types: ${name} has the $id ${schema.$id}: name it so`);
+    nameOf.set(schema, name);
+  }
   const declarations = new Map<string, string>();
   const queue: [string, Schema][] = roots.map(([name, schema]) => [name, schema as Schema]);
 
   /** The name a nested schema goes by (queued for a declaration when new), or null to write it inline. */
   const referenceTo = (schema: Schema): string | null => {
-    const name = nameOf.get(schema) ?? (typeof schema.$id === 'string' ? schema.$id : null);
+    const name = typeof schema.$id === 'string' ? schema.$id : (nameOf.get(schema) ?? null);
     if (name !== null && !declarations.has(name) && !queue.some(([queued]) => queued === name)) queue.push([name, schema]);
     return name;
   };

@@ -69,6 +69,14 @@ test('each schema keyword the definitions use becomes its TypeScript type', () =
   );
 });
 
+test('a shape with an $id goes by it, as in the OpenAPI document: named otherwise, it is an error', () => {
+  const Counts = Type.Object({ total: Type.Integer() }, { $id: 'RunCounts' });
+  assert.throws(() => typesFromSchemas([['Counts', Counts]]), /Counts has the \$id RunCounts: name it so/);
+  const text = typesFromSchemas([['Run', Type.Object({ counts: Counts })], ['RunCounts', Counts]]);
+  assert.equal(text.match(/^export \w+ \w+/gm), ['export interface Run', 'export interface RunCounts']);
+  assert.match(text, /counts: RunCounts;/);
+});
+
 test('a keyword the generator does not know is an error, not a silently loose type', () => {
   assert.throws(() => typesFromSchemas([['Odd', Type.Object({ when: Type.Date() })]]), /no TypeScript for the keyword|unknown type/);
   assert.throws(() => typesFromSchemas([['Ref', Type.Object({ next: Type.Ref('Elsewhere') })]]), /keyword "\$ref"/);

@@ -70,7 +70,7 @@ export interface ConformanceRunReport {
   timeoutMs: number;
   /** fail when any case failed, else inconclusive when any is inconclusive, else pass (not-run cases do not count) */
   verdict: "pass" | "fail" | "inconclusive";
-  counts: VerdictCounts;
+  counts: ConformanceVerdictCounts;
   cases: ConformanceCaseReport[];
 }
 
@@ -80,7 +80,16 @@ export interface ConformanceRunSummary {
   createdAt: string;
   /** fail when any case failed, else inconclusive when any is inconclusive, else pass (not-run cases do not count) */
   verdict: "pass" | "fail" | "inconclusive";
-  counts: VerdictCounts;
+  counts: ConformanceVerdictCounts;
+}
+
+/** How many cases have each verdict */
+export interface ConformanceVerdictCounts {
+  total: number;
+  pass: number;
+  fail: number;
+  inconclusive: number;
+  notRun: number;
 }
 
 /** What the TLS handshake of a connection settled; one frozen object per connection, shared by its journal entries */
@@ -314,13 +323,4 @@ export interface TrafficProfile {
   /** The most requests in progress at once (from each request's arrival and duration) */
   peakConcurrency: number;
   faultReactions: FaultReaction[];
-}
-
-/** How many cases have each verdict */
-export interface VerdictCounts {
-  total: number;
-  pass: number;
-  fail: number;
-  inconclusive: number;
-  notRun: number;
 }
