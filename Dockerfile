@@ -44,8 +44,8 @@ VOLUME ["/scenarios", "/certs"]
 EXPOSE 8443 8080
 # No curl in the image: the CLI checks the admin /health itself (EM_ADMIN_PORT is honoured).
 HEALTHCHECK --interval=5s --timeout=5s --start-period=20s --retries=3 CMD ["node", "/app/bin/entitlement-mock.js", "health"]
-# Exec form, the bin itself: its first line (env -S) execs node with the mock's heap flags,
-# so node is PID 1 and gets SIGTERM from `docker stop`; the mock finishes
+# Exec form, the bin itself: its first line (env) execs node (the serve command sets its own
+# heap policy), so node is PID 1 and gets SIGTERM from `docker stop`; the mock finishes
 # in-flight responses and exits 0 by itself, so no init process is needed.
 # Other subcommands: `docker run IMAGE certs --out /certs`, `… request --url …`.
 ENTRYPOINT ["/app/bin/entitlement-mock.js"]

@@ -5,6 +5,7 @@ import type { MockOptions } from '../server/options.js';
 import { createLogger } from '../server/logger.js';
 import { removeReadyFile, writeReadyFile } from './ready-file.js';
 import { whenNpmParentGone } from './parent-watch.js';
+import { setHeapPolicy } from './heap-policy.js';
 
 /** How long in-flight responses may take to finish after SIGTERM before connections are cut. */
 const SHUTDOWN_GRACE_MS = 3000;
@@ -37,6 +38,7 @@ function commandLineName(option: keyof MockOptions): string {
 
 /** Start the mock, run until SIGTERM/SIGINT, stop gracefully. Exit 1 when it cannot start or a recording could not be written. */
 export async function runUntilSignal(options: MockOptions): Promise<number> {
+  setHeapPolicy();
   const logger = createLogger(options.logLevel);
   let mock;
   try {
