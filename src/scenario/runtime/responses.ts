@@ -79,22 +79,22 @@ export class ResponseCompiler {
     }
     const cached = cacheKey === null ? undefined : this.compiled.get(cacheKey);
     if (cached) return cached;
-    const compiled: RuleResponse = { plan: this.planBuilder(merged, path, null, pathOf), change: stateChangeOf(merged) };
+    const compiled: RuleResponse = { plan: this.compileResponse(merged, path, null, pathOf), change: stateChangeOf(merged) };
     if (cacheKey !== null) this.compiled.set(cacheKey, compiled);
     return compiled;
   }
 
   /** `invalid:` or `unmatched:`: what the scenario writes over the built-in answer. */
   builtInResponse(written: Response, path: ValuePath, builtIn: BuiltInResponse): PlanBuilder {
-    return this.planBuilder({ ...builtIn.builtIn, ...written }, path, builtIn.errorText);
+    return this.compileResponse({ ...builtIn.builtIn, ...written }, path, builtIn.errorText);
   }
 
   /** Compiles `response` only to report its problems (defaults:, before the rules that inherit it). */
   check(response: Response, path: ValuePath): void {
-    this.planBuilder(response, path, null);
+    this.compileResponse(response, path, null);
   }
 
-  private planBuilder(
+  private compileResponse(
     response: Response,
     path: ValuePath,
     builtInErrorText: BuiltInResponse['errorText'] | null,
