@@ -16,6 +16,7 @@ import { entitlementRequest, eventually, startTestMock, type TestMock } from './
 import { freePortBlock } from './helpers/ports.js';
 import { sClient } from './helpers/openssl.js';
 import { tempDir } from './helpers/temp.js';
+import { closeAfter } from './helpers/cleanup.js';
 import { testPki } from './helpers/pki.js';
 import { x509 } from '../src/pki/x509.js';
 import { loadIssuer } from '../src/pki/issue.js';
@@ -28,12 +29,11 @@ const JAVA_PROBE = fileURLToPath(new URL('./fixtures/java/RevocationProbe.java',
 let mock: TestMock;
 let base: number;
 
+const ownForFile = closeAfter(test.after);
+
 test.before(async () => {
   base = await freePortBlock(6);
-  mock = await startTestMock({ troublePort: base });
-});
-test.after(async () => {
-  await mock.close();
+  mock = ownForFile(await startTestMock({ troublePort: base }));
 });
 
 /** The certificate a listener presents (not verified: that is the point). */
@@ -166,6 +166,7 @@ test('Java (JSSE, PKIX) with revocation checking on refuses it, fetching the CRL
 
 test('the CRL host: the first --san (the name the license server uses in a rig), else a specific listen address, else 127.0.0.1', () => {
   assert.is(crlHost({ sans: ['entitlement-mock', 'other'], host: '0.0.0.0' }), 'entitlement-mock');
+  assert.is(crlHost({ sans: [' mock.example , other'], host: '0.0.0.0' }), 'mock.example', 'a comma list, as EM_SAN gives it');
   assert.is(crlHost({ sans: ['fd00::5'], host: '0.0.0.0' }), '[fd00::5]');
   assert.is(crlHost({ sans: ['[fd00::6]'], host: '0.0.0.0' }), '[fd00::6]');
   assert.is(crlHost({ sans: [], host: '0.0.0.0' }), '127.0.0.1');

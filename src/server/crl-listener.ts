@@ -6,6 +6,7 @@
 import http from 'node:http';
 import { CRL_PATH, type CrlPublisher } from '../pki/revocation.js';
 import { timeoutCheckInterval } from './options.js';
+import { listenOn } from './listen.js';
 
 export interface CrlListenerOptions {
   host: string;
@@ -30,15 +31,7 @@ export async function startCrlListener(options: CrlListenerOptions): Promise<Run
     },
     (request, response) => void answer(request, response, options),
   );
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address();
-  return { server, port: typeof address === 'object' && address !== null ? address.port : options.port };
+  return { server, port: await listenOn(server, options.port, options.host) };
 }
 
 async function answer(request: http.IncomingMessage, response: http.ServerResponse, options: CrlListenerOptions): Promise<void> {

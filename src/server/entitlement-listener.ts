@@ -21,6 +21,7 @@ import { DEFAULT_OPTIONS, MAX_HEADER_BYTES, timeoutCheckInterval } from './optio
 import { refuseBody } from './read-body.js';
 import { isLingering, lingerOnLastAnswer, refuseLingering } from './linger.js';
 import { DEFAULT_TLS_OFFER, type TlsOffer } from './tls-offer.js';
+import { listenOn } from './listen.js';
 
 export type ClientAuthMode = 'required' | 'optional';
 
@@ -157,14 +158,6 @@ export async function startEntitlementListener(options: EntitlementListenerOptio
     refuseLingering(socket, refusal.status, refusal.statusText, { isAllowed: false, error: refusal.status, errorText: refusal.errorText });
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address();
-  const port = typeof address === 'object' && address !== null ? address.port : options.port;
+  const port = await listenOn(server, options.port, options.host);
   return { name: options.name, server, port };
 }

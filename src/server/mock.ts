@@ -28,6 +28,7 @@ import { version } from '../version.js';
 import { listening, StartupError, writingCerts, type ListenerRole } from './startup-errors.js';
 import { tlsOffer, TlsOptionError, type TlsOffer } from './tls-offer.js';
 import { urlHost } from './url-host.js';
+import { listenOn } from './listen.js';
 
 export interface RunningMock {
   readonly entitlementUrl: string;
@@ -276,13 +277,7 @@ async function openAdminApi(options: MockOptions, core: MockCore, opened: Opened
     ADMIN_LISTENER,
     options.adminHost,
     options.adminPort,
-    new Promise<void>((resolve, reject) => {
-      admin.once('error', reject);
-      admin.listen(options.adminPort, options.adminHost, () => {
-        admin.off('error', reject);
-        resolve();
-      });
-    }),
+    listenOn(admin, options.adminPort, options.adminHost),
   );
 }
 

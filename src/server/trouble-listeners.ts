@@ -8,7 +8,7 @@ import type { Server } from 'node:http';
 import { isIP } from 'node:net';
 import { ensureTroublePki, troubleCa, TROUBLE_KINDS } from '../pki/trouble.js';
 import { CRL_PATH, CrlPublisher, issueRevokedCertificate } from '../pki/revocation.js';
-import { serverSans } from '../pki/san.js';
+import { serverSans, splitSanList } from '../pki/san.js';
 import type { ListenerName } from '../journal/entry.js';
 import type { RunningListener } from './entitlement-listener.js';
 import { startCrlListener } from './crl-listener.js';
@@ -67,7 +67,7 @@ export async function startTroubleListeners(setup: TroubleListenerSetup): Promis
   );
   setup.servers.push(crlListener.server);
   const crlUrl = `http://${crlHost(options)}:${crlListener.port}${CRL_PATH}`;
-  const revoked = await issueRevokedCertificate({ ca, sans: serverSans(options.sans), keyType: options.keyType, crlUrl });
+  const revoked = await issueRevokedCertificate({ ca, sans: serverSans(splitSanList(options.sans)), keyType: options.keyType, crlUrl });
   const revokedIndex = TROUBLE_LISTENERS.indexOf('revoked');
   setup.listeners.push(
     await listening(
@@ -86,7 +86,7 @@ export async function startTroubleListeners(setup: TroubleListenerSetup): Promis
  * else 127.0.0.1 (not `localhost`, which may resolve to ::1 while the mock listens on IPv4 only).
  */
 export function crlHost(options: Pick<MockOptions, 'sans' | 'host'>): string {
-  const chosen = options.sans[0]?.replace(/^\[(.*)\]$/, '$1') ?? (isWildcard(options.host) ? '127.0.0.1' : options.host);
+  const chosen = splitSanList(options.sans)[0]?.replace(/^\[(.*)\]$/, '$1') ?? (isWildcard(options.host) ? '127.0.0.1' : options.host);
   return isIP(chosen) === 6 ? `[${chosen}]` : chosen;
 }
 
