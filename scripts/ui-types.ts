@@ -22,6 +22,7 @@ import { FaultReaction, Report, TrafficProfile } from '../src/report/types.js';
 import { ScenarioListing } from '../src/scenario/registry/listing.js';
 import { TlsFailureListing } from '../src/server/tls-failures.js';
 import { RunReport, RunSummary } from '../src/conformance/types.js';
+import { LiveEvent } from '../src/admin/live-events.js';
 
 export const UI_TYPES_FILE = fileURLToPath(new URL('../ui/api-types.d.ts', import.meta.url));
 
@@ -42,6 +43,7 @@ const UI_TYPE_ROOTS: readonly (readonly [string, TSchema])[] = [
   ['TlsFailureListing', TlsFailureListing],
   ['ConformanceRunSummary', RunSummary],
   ['ConformanceRunReport', RunReport],
+  ['LiveEvent', LiveEvent],
 ];
 
 type Schema = Record<string, unknown>;

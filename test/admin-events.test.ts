@@ -2,7 +2,8 @@
 import http from 'node:http';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { LiveEvents } from '../src/admin/live-events.js';
+import { Value } from '@sinclair/typebox/value';
+import { LiveEvent, LiveEvents } from '../src/admin/live-events.js';
 import { Journal } from '../src/journal/journal.js';
 import { startTestMock, entitlementRequest, type TestMock } from './helpers/mock.js';
 import { openEventStream, type OpenEventStream, type ServerSentEvent } from './helpers/event-stream.js';
@@ -191,6 +192,15 @@ test('open streams get a heartbeat comment; the journal is only listened to whil
     liveEvents.close();
     server.closeAllConnections();
     await new Promise((resolve) => server.close(resolve));
+  }
+});
+
+test('every event the streams above received fits the LiveEvent definition (the dashboard is typed from it)', () => {
+  const received = streams.flatMap((stream) => stream.events).map((event) => ({ name: event.event, data: event.data }));
+  assert.equal([...new Set(received.map((event) => event.name))].sort(), ['cleared', 'ended', 'entry', 'hello', 'scenario', 'tls-failure']);
+  for (const event of received) {
+    const errors = [...Value.Errors(LiveEvent, event)].map((error) => `${error.path}: ${error.message}`);
+    assert.equal(errors, [], `${event.name}: ${JSON.stringify(event.data).slice(0, 300)}`);
   }
 });
 

@@ -220,6 +220,56 @@ export type JournaledUpstream = {
 /** `main`, or the trouble listener that took the request */
 export type ListenerName = "main" | "expired" | "wrong-host" | "untrusted-ca" | "self-signed" | "revoked";
 
+/** One event of GET /admin/events */
+export type LiveEvent = {
+  name: "hello";
+  data: {
+    /** Names the journal a client mirrors (`<process>.<clears>`): when it changes, drop what you hold */
+    epoch: string;
+    active: string;
+    /** Entries replayed next */
+    replay: number;
+    /** The journal now: entries held, requests since the last clear, dropped, and how many it can hold */
+    journal: {
+      length: number;
+      total: number;
+      dropped: number;
+      capacity: number;
+    };
+  };
+} | {
+  name: "entry";
+  data: JournalEntry;
+} | {
+  name: "ended";
+  data: {
+    id: number;
+    durationMs: number | null;
+  };
+} | {
+  name: "cleared";
+  data: {
+    /** Names the journal a client mirrors (`<process>.<clears>`): when it changes, drop what you hold */
+    epoch: string;
+    /** The journal now: entries held, requests since the last clear, dropped, and how many it can hold */
+    journal: {
+      length: number;
+      total: number;
+      dropped: number;
+      capacity: number;
+    };
+  };
+} | {
+  name: "scenario";
+  data: {
+    active: string;
+    cause: "switch" | "post" | "remove" | "reload" | "reset";
+  };
+} | {
+  name: "tls-failure";
+  data: TlsFailure;
+};
+
 /** A rule that almost matched, and which of its keys did not */
 export interface NearMiss {
   rule: string;

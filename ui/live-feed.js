@@ -8,6 +8,8 @@
  */
 import { adminFetch } from './admin-client.js';
 
+/** @typedef {import('./api-types.js').LiveEvent} LiveEvent */
+
 /** No byte (the server sends a heartbeat every 15 s) for this long: the connection is dead. */
 const SILENCE_MS = 40_000;
 const RETRY_MS = [500, 1000, 2000, 5000];
@@ -16,7 +18,7 @@ const RETRY_MS = [500, 1000, 2000, 5000];
  * @typedef {object} FeedHandlers
  * @property {() => number | null} resumeFrom the entry id to resume after, or null for a first load
  * @property {number} firstLoadLimit how many of the newest entries a first load replays
- * @property {(name: string, data: any, id: string | null) => void} event one server-sent event
+ * @property {(event: LiveEvent, id: string | null) => void} event one server-sent event, as GET /admin/events sends them
  * @property {(status: 'connecting' | 'live' | 'retrying' | 'failed', detail?: string) => void} status
  */
 
@@ -47,7 +49,7 @@ export function startLiveFeed(handlers) {
       const response = await adminFetch(path, { headers, signal: abort.signal, cache: 'no-store' });
       if (!response.ok || !response.body) throw new Error(`GET /admin/events answered ${response.status}`);
       silence = setTimeout(() => abort.abort(), SILENCE_MS);
-      const parser = eventParser(handlers.event);
+      const parser = eventParser((name, data, id) => handlers.event(/** @type {LiveEvent} */ ({ name, data }), id));
       const reader = response.body.getReader();
       const decoder = new TextDecoder();
       let announced = false;

@@ -185,21 +185,21 @@ const reconnectNow = startLiveFeed({
   resumeFrom: () => store.resumeFrom(),
   firstLoadLimit: STORE_LIMIT,
   status: showStatus,
-  event(name, data) {
-    switch (name) {
+  event(event) {
+    switch (event.name) {
       case 'hello': {
         const before = epoch;
-        epoch = data.epoch;
-        if (before !== null && before !== data.epoch) {
+        epoch = event.data.epoch;
+        if (before !== null && before !== event.data.epoch) {
           dropEverything();
           // Another process: its ids start again from 1, so resuming by id would miss entries.
-          if (before.split('.')[0] !== data.epoch.split('.')[0]) {
+          if (before.split('.')[0] !== event.data.epoch.split('.')[0]) {
             store.forget();
             reconnectNow();
             return;
           }
         }
-        replayLeft = data.replay;
+        replayLeft = event.data.replay;
         list.hold('replay', replayLeft > 0);
         void scenarioPanel.refresh();
         tlsPanel.refresh();
@@ -208,19 +208,19 @@ const reconnectNow = startLiveFeed({
       }
       case 'entry': {
         if (replayLeft > 0 && --replayLeft === 0) list.hold('replay', false);
-        if (store.add(data)) {
-          chart.add(data);
-          list.add(data);
+        if (store.add(event.data)) {
+          chart.add(event.data);
+          list.add(event.data);
           if (list.paused) inNextFrame(renderCounts);
           reportStale = true;
         } else {
-          list.update(data);
+          list.update(event.data);
         }
-        if (data.id === openId) inNextFrame(() => (openId === data.id ? openEntry(data.id) : undefined));
+        if (event.data.id === openId) inNextFrame(() => (openId === event.data.id ? openEntry(event.data.id) : undefined));
         return;
       }
       case 'ended': {
-        const entry = store.ended(data.id, data.durationMs);
+        const entry = store.ended(event.data.id, event.data.durationMs);
         if (!entry) return;
         chart.ended(entry);
         list.update(entry);
@@ -228,7 +228,7 @@ const reconnectNow = startLiveFeed({
         return;
       }
       case 'cleared':
-        epoch = data.epoch;
+        epoch = event.data.epoch;
         replayLeft = 0; // the rest of a replay was dropped with the journal
         list.hold('replay', false);
         dropEverything();
@@ -237,7 +237,7 @@ const reconnectNow = startLiveFeed({
         return;
       case 'scenario':
         void scenarioPanel.refresh();
-        if (data.cause === 'reset') tlsPanel.refresh();
+        if (event.data.cause === 'reset') tlsPanel.refresh();
         return;
       case 'tls-failure':
         tlsPanel.refresh();

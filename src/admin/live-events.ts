@@ -17,9 +17,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
+import { Type, type Static } from '@sinclair/typebox';
 import type { Journal } from '../journal/journal.js';
-import type { JournalEntry } from '../journal/entry.js';
-import type { TlsFailure } from '../server/tls-failures.js';
+import { JournalEntry } from '../journal/entry.js';
+import { TlsFailure } from '../server/tls-failures.js';
 
 /** Entries wait this long before they are written, so the exchange has usually ended and its duration is known. */
 export const FLUSH_DELAY_MS = 25;
@@ -31,12 +32,44 @@ const EVENTS_PER_TURN = 500;
 const MAX_QUEUED_EVENTS = 50_000;
 
 /** Why the active scenario (or its rules) may have changed. */
-export type ScenarioChange = 'switch' | 'post' | 'remove' | 'reload' | 'reset';
+export const ScenarioChange = Type.Union([Type.Literal('switch'), Type.Literal('post'), Type.Literal('remove'), Type.Literal('reload'), Type.Literal('reset')]);
+export type ScenarioChange = Static<typeof ScenarioChange>;
+
+const JournalCounts = Type.Object(
+  { length: Type.Integer(), total: Type.Integer(), dropped: Type.Integer(), capacity: Type.Integer() },
+  { additionalProperties: false, description: 'The journal now: entries held, requests since the last clear, dropped, and how many it can hold' },
+);
+const Epoch = Type.String({ description: 'Names the journal a client mirrors (`<process>.<clears>`): when it changes, drop what you hold' });
+
+/**
+ * One event of the stream: its `event:` name and its `data:` (JSON). A TypeBox definition, so what
+ * the stream writes is typed here and the dashboard's types (ui/api-types.d.ts) come from it.
+ */
+export const LiveEvent = Type.Union(
+  [
+    Type.Object(
+      { name: Type.Literal('hello'), data: Type.Object({ epoch: Epoch, active: Type.String(), replay: Type.Integer({ description: 'Entries replayed next' }), journal: JournalCounts }) },
+      { description: 'First on every stream' },
+    ),
+    Type.Object({ name: Type.Literal('entry'), data: JournalEntry }, { description: "A journal entry; the event's `id:` is the entry's id" }),
+    Type.Object(
+      { name: Type.Literal('ended'), data: Type.Object({ id: Type.Integer(), durationMs: Type.Union([Type.Number(), Type.Null()]) }) },
+      { description: 'The exchange of an entry sent while it was still going has ended' },
+    ),
+    Type.Object({ name: Type.Literal('cleared'), data: Type.Object({ epoch: Epoch, journal: JournalCounts }) }, { description: 'The journal was cleared or reset' }),
+    Type.Object({ name: Type.Literal('scenario'), data: Type.Object({ active: Type.String(), cause: ScenarioChange }) }, { description: 'The active scenario or its rules may have changed' }),
+    Type.Object({ name: Type.Literal('tls-failure'), data: TlsFailure }, { description: 'A connection was refused before any request' }),
+  ],
+  { description: 'One event of GET /admin/events' },
+);
+export type LiveEvent = Static<typeof LiveEvent>;
+/** The events that are not an entry or its end: written at once, kept when the journal is cleared. */
+type NamedEvent = Exclude<LiveEvent, { name: 'entry' | 'ended' }>;
 
 type QueuedEvent =
   | { kind: 'entry'; entry: JournalEntry }
   | { kind: 'ended'; id: number; durationMs: number | null }
-  | { kind: 'named'; event: string; data: unknown };
+  | { kind: 'named'; event: NamedEvent };
 
 export class LiveEvents {
   private readonly streams = new Set<EventStream>();
@@ -82,7 +115,7 @@ export class LiveEvents {
 
     const backlog = replay.since === null ? [] : this.journal.query({ since: replay.since, ...(replay.limit === null ? {} : { limit: replay.limit }) });
     stream.write(`retry: 2000\n\n`);
-    stream.push({ kind: 'named', event: 'hello', data: { epoch: this.epoch, active, replay: backlog.length, journal: this.journalCounts() } }, 0);
+    stream.push({ kind: 'named', event: { name: 'hello', data: { epoch: this.epoch, active, replay: backlog.length, journal: this.journalCounts() } } }, 0);
     for (const entry of backlog) stream.push({ kind: 'entry', entry }, 0);
   }
 
@@ -92,11 +125,11 @@ export class LiveEvents {
   }
 
   scenarioChanged(active: string, cause: ScenarioChange): void {
-    this.broadcast('scenario', { active, cause });
+    this.broadcast({ name: 'scenario', data: { active, cause } });
   }
 
   tlsFailure(failure: TlsFailure): void {
-    this.broadcast('tls-failure', failure);
+    this.broadcast({ name: 'tls-failure', data: failure });
   }
 
   /** End every stream (the mock is shutting down); later ones are ended at once. */
@@ -113,19 +146,19 @@ export class LiveEvents {
     this.clears++;
     for (const stream of this.streams) {
       stream.dropQueuedEntries();
-      stream.push({ kind: 'named', event: 'cleared', data: { epoch: this.epoch, journal: this.journalCounts() } }, 0);
+      stream.push({ kind: 'named', event: { name: 'cleared', data: { epoch: this.epoch, journal: this.journalCounts() } } }, 0);
     }
   }
 
-  private broadcast(event: string, data: unknown): void {
-    for (const stream of this.streams) stream.push({ kind: 'named', event, data }, 0);
+  private broadcast(event: NamedEvent): void {
+    for (const stream of this.streams) stream.push({ kind: 'named', event }, 0);
   }
 
   private beat(): void {
     for (const stream of this.streams) stream.write(': heartbeat\n\n');
   }
 
-  private journalCounts(): { length: number; total: number; dropped: number; capacity: number } {
+  private journalCounts(): Static<typeof JournalCounts> {
     const { length, total, dropped, capacity } = this.journal;
     return { length, total, dropped, capacity };
   }
@@ -222,7 +255,7 @@ class EventStream {
       case 'ended':
         return `event: ended\ndata: ${JSON.stringify({ id: event.id, durationMs: event.durationMs })}\n\n`;
       case 'named':
-        return `event: ${event.event}\ndata: ${JSON.stringify(event.data)}\n\n`;
+        return `event: ${event.event.name}\ndata: ${JSON.stringify(event.event.data)}\n\n`;
     }
   }
 }
