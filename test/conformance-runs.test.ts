@@ -150,6 +150,20 @@ test('each flaw fails the cases that catch it, with what the protocol asks and w
   assert.is((await mock.admin('DELETE', `/admin/conformance/runs/${run.id}`)).status, 200);
 });
 
+test('a plan of your own can send a case through the revoked listener: a client that checks no revocation fails it', async () => {
+  const plan = {
+    kind: 'conformance-plan',
+    cases: [{ id: 'revoked', title: 'revoked', checks: { basis: 'recommended', rule: 'a revoked certificate ends the handshake' }, listener: 'revoked', respond: { isAllowed: true }, expect: { license: 'refused' } }],
+  };
+  const run = await startRun({ plan });
+  const ticket = run.cases[0] as CaseTicket;
+  assert.is(ticket.entitlementUrl, `https://127.0.0.1:${mock.troublePorts.revoked}/entitlement`);
+  const report = await askAndPost(run.id, ticket);
+  assert.is(report.verdict, 'fail');
+  assert.match(report.reason, 'completed the TLS handshake with a certificate its CA has revoked and sent 1 request over it');
+  assert.equal(report.seen.listeners, ['revoked']);
+});
+
 test('without --trouble-port the certificate cases are not-run, said in the ticket, skipped in JUnit', async () => {
   const plain = ownForFile(await startTestMock());
   const started = await plain.admin('POST', '/admin/conformance/runs', { cases: ['server-cert-expired', 'granted-with-token-url'] });
@@ -205,6 +219,10 @@ test('a plan given as an object; other traffic is untouched; DELETE and reset en
   assert.is((await mock.admin('GET', `/admin/conformance/runs/${run.id}`)).status, 404);
   assert.is((await mock.admin('POST', `/admin/conformance/runs/${run.id}/cases/deny`, { license: 'refused' })).status, 404);
   assert.is((await mock.entitle(entitlementRequest({ contentID: ticket.contentID }))).json.isAllowed, true);
+
+  const badHost = await mock.admin('POST', '/admin/conformance/runs', { plan, host: 'evil/path?' });
+  assert.is(badHost.status, 400);
+  assert.is(badHost.json.field, 'host');
 
   const second = await startRun({ plan });
   assert.is((await mock.admin('POST', '/admin/reset')).status, 200);

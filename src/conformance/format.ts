@@ -20,7 +20,7 @@ export const PLAN_KIND = 'conformance-plan';
 export const CASE_ID_PATTERN = '^[a-z0-9][a-z0-9-]{0,63}$';
 
 /** The trouble listeners a case can send the license server to (server certificates it must refuse). */
-export const CASE_LISTENERS = ['expired', 'wrong-host', 'untrusted'] as const;
+export const CASE_LISTENERS = ['expired', 'wrong-host', 'untrusted', 'self-signed', 'revoked'] as const;
 export type CaseListener = (typeof CASE_LISTENERS)[number];
 
 /** What a verdict can rest on: a rule the protocol documents, or a fail-closed reaction we recommend. */

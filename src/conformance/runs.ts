@@ -43,6 +43,8 @@ const TROUBLE_LISTENER_NAMES: Record<CaseListener, readonly string[]> = {
   expired: ['expired'],
   'wrong-host': ['wrong-host'],
   untrusted: ['untrusted', 'untrusted-ca'],
+  'self-signed': ['self-signed'],
+  revoked: ['revoked'],
 };
 
 export interface StartRequest {

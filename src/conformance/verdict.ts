@@ -37,6 +37,8 @@ const TROUBLE_WORDS: Record<string, string> = {
   expired: 'an expired certificate',
   'wrong-host': 'a certificate for another host name',
   untrusted: 'a certificate from a CA it does not trust',
+  'self-signed': 'a self-signed certificate',
+  revoked: 'a certificate its CA has revoked',
 };
 
 export function judgeCase(facts: CaseFacts): Judgement {

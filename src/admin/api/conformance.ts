@@ -24,7 +24,7 @@ export const StartRunBody = Type.Object(
       }),
     ),
     host: Type.Optional(
-      Type.String({ minLength: 1, description: "The host name in the trouble-listener cases' entitlementUrl (default: the mock's --host, or localhost)" }),
+      Type.String({ minLength: 1, maxLength: 253, pattern: '^(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9.:-]+)$', description: "The host name in the trouble-listener cases' entitlementUrl (default: the mock's --host, or localhost)" }),
     ),
   },
   { additionalProperties: false },
