@@ -14,9 +14,14 @@ import { BUG_FLAGS, type BugFlag } from '../examples/license-server/bugs.js';
 import { startLicenseServer } from '../examples/license-server/license-server.js';
 import { askForLicense } from '../examples/license-server/license-client.js';
 import { closeAfter } from './helpers/cleanup.js';
+import { pooled } from './helpers/pool.js';
+import { slack } from './helpers/slack.js';
 
-/** The license server's budget and the run's timeout (the plan's slow case takes 400 ms). */
-const TIMEOUT_MS = 1500;
+/**
+ * The license server's budget and the run's timeout: the plan's slow case takes 400 ms, and on a
+ * busy machine a TLS exchange alone can take a second.
+ */
+const TIMEOUT_MS = slack(500);
 
 /** The cases of the bundled plan each planted bug fails; every other case passes. */
 const CAUGHT_BY: Record<BugFlag, string[]> = {
@@ -25,6 +30,7 @@ const CAUGHT_BY: Record<BugFlag, string[]> = {
   'drop-error-text': ['refused-with-error-and-text', 'device-bound-before-registration'],
   'fail-open-on-5xx': ['http-500', 'http-503', 'retries-bounded-on-503'],
   'retry-without-bound': ['retries-bounded-on-503'],
+  'reuse-message-id-on-retry': ['http-500', 'http-503', 'reset-before-answer', 'close-before-answer', 'partial-body', 'retries-bounded-on-503'],
   'no-timeout': ['hang-gives-up'],
   'trust-any-certificate': ['server-cert-expired', 'server-cert-wrong-host', 'server-cert-untrusted'],
   'truthy-is-allowed': ['is-allowed-string-true', 'is-allowed-number-one'],
@@ -105,10 +111,10 @@ test('the correct reference license server passes every case of the bundled plan
   assert.ok(Object.values(xml.verdicts).every((verdict) => verdict === 'pass'));
 });
 
-test('each planted bug fails exactly the cases that catch it (all variants at once, one run each); the JUnit XML carries the same verdicts', async () => {
+test('each planted bug fails exactly the cases that catch it (four variants at a time, one run each); the JUnit XML carries the same verdicts', async () => {
   assert.equal(Object.keys(CAUGHT_BY).sort(), Object.keys(BUG_FLAGS).sort(), 'the table covers every flag');
   const flags = Object.keys(CAUGHT_BY) as BugFlag[];
-  const results = await Promise.all(flags.map((flag) => conformanceRun([flag])));
+  const results = await pooled(flags.map((flag) => () => conformanceRun([flag])), 4);
   flags.forEach((flag, index) => {
     const { report, junit } = results[index]!;
     assert.equal(failing(report), CAUGHT_BY[flag], `${flag}:${explain(report)}`);

@@ -9,6 +9,8 @@ import * as assert from 'uvu/assert';
 import { startMock, type StartedMock } from '../src/index.js';
 import { BUG_FLAGS, parseBugFlags, type BugFlag } from '../examples/license-server/bugs.js';
 import { startLicenseServer, type StartedLicenseServer } from '../examples/license-server/license-server.js';
+import { pooled } from './helpers/pool.js';
+import { slack } from './helpers/slack.js';
 
 /** The scripted answers, one rule each, matched on the contentID's last part (`<prefix>-<case>`). */
 const ANSWERS: Record<string, object> = {
@@ -220,7 +222,7 @@ test('a hang: refused (502) within its timeout, after one attempt', async () => 
   try {
     const answer = await ask('hang');
     assert.equal([answer.status, answer.body?.code, answer.body?.text], [502, 0, `the entitlement service gave no usable answer: no answer within ${TIMEOUT_MS} ms`]);
-    assert.ok(answer.elapsedMs >= TIMEOUT_MS - 5 && answer.elapsedMs < TIMEOUT_MS + 1000, `answered after ${answer.elapsedMs} ms`);
+    assert.ok(answer.elapsedMs >= TIMEOUT_MS - 5 && answer.elapsedMs < TIMEOUT_MS + slack(250), `answered after ${answer.elapsedMs} ms`);
     assert.is((await journal('hang')).length, 1);
   } finally {
     await stop();
@@ -281,6 +283,7 @@ const CHANGED_BY: Record<BugFlag, string[]> = {
   'drop-error-text': ['deny'],
   'fail-open-on-5xx': ['http-500', 'http-503'],
   'retry-without-bound': ['http-500', 'http-503', 'reset', 'close', 'partial'],
+  'reuse-message-id-on-retry': ['http-500', 'http-503', 'reset', 'close', 'partial', 'flaky'],
   'no-timeout': ['hang'],
   'trust-any-certificate': ['trouble-expired', 'trouble-wrong-host', 'trouble-untrusted-ca', 'trouble-self-signed'],
   'truthy-is-allowed': ['is-allowed-string', 'is-allowed-one', 'is-allowed-missing'],
@@ -288,15 +291,17 @@ const CHANGED_BY: Record<BugFlag, string[]> = {
   'no-token-url-check': ['token-url-missing', 'token-url-empty'],
 };
 
-/** The table's budget: roomy, since eleven license servers and the mock share this process on a busy machine. */
-const TABLE_TIMEOUT_MS = 2000;
+/** The table's budget: roomy, since several license servers and the mock share this process on a busy machine. */
+const TABLE_TIMEOUT_MS = slack(500);
 
 /** What each case's answer is, for comparing: the client's answer, and how many attempts the journal saw. */
 async function outcomes(bugs: BugFlag[]): Promise<Record<string, string>> {
   const { ask, journal, stop } = await rig(bugs, TABLE_TIMEOUT_MS);
   const outcome = async (name: string) => {
     const { status, body } = await ask(name, TABLE_TIMEOUT_MS * 2.5);
-    const attempts = name.startsWith('trouble-') || name === 'hang' ? '' : ` x${(await journal(name)).length}`;
+    const entries = name.startsWith('trouble-') || name === 'hang' ? null : await journal(name);
+    const messageIDs = new Set(entries?.map((entry) => (entry.request as { messageID?: unknown }).messageID));
+    const attempts = entries === null ? '' : ` x${entries.length}${messageIDs.size < entries.length ? ' (a messageID sent again)' : ''}`;
     // Token URLs and messageIDs are fresh per answer: compare their shape.
     const shown = JSON.stringify(body).replace(/Token=[^"]*/, 'Token=…').replace(new RegExp(GUID.source.slice(1, -1), 'g'), '<guid>');
     return `${status} ${shown}${attempts}`;
@@ -312,18 +317,7 @@ async function outcomes(bugs: BugFlag[]): Promise<Record<string, string>> {
   }
 }
 
-/** Runs the tasks at most `limit` at a time; results in order. */
-async function pooled<T>(tasks: (() => Promise<T>)[], limit: number): Promise<T[]> {
-  const results: T[] = [];
-  let next = 0;
-  const worker = async () => {
-    for (let index = next++; index < tasks.length; index = next++) results[index] = await tasks[index]!();
-  };
-  await Promise.all(Array.from({ length: limit }, worker));
-  return results;
-}
-
-test('each planted bug changes exactly the answers its rule decides (all variants at once, each in its own session)', async () => {
+test('each planted bug changes exactly the answers its rule decides (four variants at a time, each in its own session)', async () => {
   assert.equal(Object.keys(CHANGED_BY).sort(), Object.keys(BUG_FLAGS).sort(), 'the table covers every flag');
   const flags = Object.keys(CHANGED_BY) as BugFlag[];
   const [correct, ...variants] = await pooled([() => outcomes([]), ...flags.map((flag) => () => outcomes([flag]))], 4);

@@ -48,7 +48,7 @@ export type LicenseAnswer =
 export const NO_USABLE_ANSWER = 0;
 /** What fail-open-on-5xx grants with. */
 const FAIL_OPEN_TOKEN_URL = 'https://fail-open.invalid/no-entitlement-check';
-/** retry-without-bound still stops somewhere, so that a demo ends. */
+/** retry-without-bound still stops somewhere (and after a timeout), so that a demo ends. */
 const RUNAWAY_ATTEMPTS = 20;
 
 interface Config {
@@ -122,10 +122,16 @@ async function handle(request: http.IncomingMessage, config: Config, log: (line:
 /** Asks the entitlement service (retrying within bounds) and turns what came back into the client's answer. */
 async function obtainLicense(request: LicenseRequest, config: Config): Promise<{ answer: LicenseAnswer; attempts: number }> {
   const { bugs } = config;
-  const deadline = bugs.has('no-timeout') ? null : performance.now() + config.timeoutMs;
-  const attemptsAllowed = bugs.has('retry-without-bound') ? RUNAWAY_ATTEMPTS : config.maxRetries + 1;
+  // The runaway retry loop gives each attempt the whole budget: the classic way a bound gets lost.
+  const runaway = bugs.has('retry-without-bound');
+  const budgetEnd = () => (bugs.has('no-timeout') ? null : performance.now() + config.timeoutMs);
+  let deadline = budgetEnd();
+  const attemptsAllowed = runaway ? RUNAWAY_ATTEMPTS : config.maxRetries + 1;
+  let messageID = '';
   for (let attempts = 1; ; attempts++) {
-    const messageID = randomUUID(); // fresh per attempt: a late answer to an earlier attempt cannot pass for this one
+    if (runaway && attempts > 1) deadline = budgetEnd();
+    // Fresh per attempt: a late answer to an earlier attempt cannot pass for this one.
+    if (attempts === 1 || !bugs.has('reuse-message-id-on-retry')) messageID = randomUUID();
     const attempt = await askEntitlementService({
       url: request.entitlementUrl ?? config.entitlementUrl,
       body: JSON.stringify({
@@ -142,7 +148,8 @@ async function obtainLicense(request: LicenseRequest, config: Config): Promise<{
       signal: config.stopping,
     });
     const budgetLeft = deadline === null || performance.now() < deadline;
-    if (isRetryable(attempt) && attempts < attemptsAllowed && budgetLeft && !config.stopping.aborted) continue;
+    const timedOut = attempt.kind === 'transport' && attempt.failure === 'timeout';
+    if (isRetryable(attempt) && attempts < attemptsAllowed && (runaway ? !timedOut : budgetLeft) && !config.stopping.aborted) continue;
     return { answer: conclude(attempt, messageID, config), attempts };
   }
 }
