@@ -270,6 +270,20 @@ test('a bad license request gets 400 naming the field; other paths 404, other me
   }
 });
 
+test('a bad configuration is an error naming the option: entitlementUrl not https, an unreadable certificate file', async () => {
+  const options = { entitlementUrl: mock.entitlementUrl, cert: mock.clientCert.pem, key: mock.clientKey.pem, ca: mock.ca.pem };
+  const failure = (started: Promise<StartedLicenseServer>) =>
+    started.then(
+      async (server) => {
+        await server.stop();
+        return 'started';
+      },
+      (error: Error) => error.message,
+    );
+  assert.is(await failure(startLicenseServer({ ...options, entitlementUrl: 'http://127.0.0.1:1/entitlement' })), 'entitlementUrl: expected an https:// URL, got "http://127.0.0.1:1/entitlement"');
+  assert.match(await failure(startLicenseServer({ ...options, ca: '/nowhere/ca.crt' })), /^ca: cannot read \/nowhere\/ca\.crt: ENOENT/);
+});
+
 test('BUGS: a comma list of known flags; an unknown one is an error naming the known ones', () => {
   assert.equal(parseBugFlags(' no-timeout, ignore-version ,'), ['no-timeout', 'ignore-version']);
   assert.equal(parseBugFlags(''), []);

@@ -61,6 +61,8 @@ interface Config {
 }
 
 export async function startLicenseServer(options: LicenseServerOptions): Promise<StartedLicenseServer> {
+  if (!URL.canParse(options.entitlementUrl) || new URL(options.entitlementUrl).protocol !== 'https:')
+    throw new Error(`entitlementUrl: expected an https:// URL, got ${JSON.stringify(options.entitlementUrl)}`);
   const [cert, key, ca] = await Promise.all([pem(options.cert, 'cert'), pem(options.key, 'key'), pem(options.ca, 'ca')]);
   const stopping = new AbortController();
   const config: Config = {
