@@ -11,7 +11,7 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { parseEntitlementRequest, type ParsedRequest } from '../protocol/validate.js';
 import type { ClientIdentity } from '../protocol/types.js';
-import type { Decision } from '../scenario/runtime/engine.js';
+import type { Decision, RequestFacts } from '../scenario/runtime/engine.js';
 import type { ResponsePlan } from '../respond/plan.js';
 import type { JournalEntry, ListenerName, NewJournalEntry } from '../journal/entry.js';
 import type { JournaledResponse } from '../respond/journaled-response.js';
@@ -83,8 +83,11 @@ export function createEntitlementHandler({ path, listener, state, bodyTimeoutMs,
         // The string readBody decoded, kept as it is (no copy): the journal shows exactly what was sent.
         journaled.rawBody = body.text;
         if (state.forwarder === null) {
-          const { decision, session, answeredBySession } = decide(parsed, identity, state);
+          const decided = decide(parsed, identity, state);
+          // Only a rule that needs shared counts or state (--store, --workers) waits for them.
+          const { decision, session, answeredBySession } = decided instanceof Promise ? await decided : decided;
           plan = decision.plan;
+          if (decision.problems !== undefined) journaled.problems = decision.problems;
           journaled.session = session;
           journaled.scenario = answeredBySession ? null : decision.scenario;
           journaled.rule = decision.rule;
@@ -127,17 +130,30 @@ export function createEntitlementHandler({ path, listener, state, bodyTimeoutMs,
 /**
  * Who answers: the rules of the session the request belongs to, if one of them matches (only a
  * valid request reaches rules), else the active scenario (its rules, or its invalid:/unmatched:).
+ * A promise only when a rule set shares its counts or state and the request needs them.
  */
-function decide(parsed: ParsedRequest, client: ClientIdentity, state: ExchangeState): { decision: Decision; session: string | null; answeredBySession: boolean } {
+function decide(parsed: ParsedRequest, client: ClientIdentity, state: ExchangeState): Decided | Promise<Decided> {
   const session = state.sessions.find(parsed.request, client);
   const sessionId = session === null ? null : session.id;
   if (!parsed.valid) {
     return { decision: state.scenarios.active().answerInvalid({ request: parsed.request, problems: parsed.problems, client }), session: sessionId, answeredBySession: false };
   }
   const facts = { request: parsed.request, client };
-  const fromSession = session === null ? null : session.rules.answerIfMatched(facts);
+  const fromSession = session === null ? null : session.rules.decideIfMatched(facts);
+  if (fromSession instanceof Promise) return fromSession.then((decision) => (decision !== null ? { decision, session: sessionId, answeredBySession: true } : fromScenario(facts, sessionId, state)));
   if (fromSession !== null) return { decision: fromSession, session: sessionId, answeredBySession: true };
-  return { decision: state.scenarios.active().answer(facts), session: sessionId, answeredBySession: false };
+  return fromScenario(facts, sessionId, state);
+}
+
+interface Decided {
+  decision: Decision;
+  session: string | null;
+  answeredBySession: boolean;
+}
+
+function fromScenario(facts: RequestFacts, session: string | null, state: ExchangeState): Decided | Promise<Decided> {
+  const decision = state.scenarios.active().decide(facts);
+  return decision instanceof Promise ? decision.then((decided) => ({ decision: decided, session, answeredBySession: false })) : { decision, session, answeredBySession: false };
 }
 
 /** A bug of ours must not leave the client waiting: a JSON 500 if nothing was sent yet, else the connection ends. */

@@ -17,6 +17,7 @@ import { compileScenario } from '../scenario/runtime/compile.js';
 import type { CompiledScenario, KeyStats, StateListing } from '../scenario/runtime/engine.js';
 import type { PositionedError } from '../scenario/format/loaded.js';
 import { seededRandom } from '../scenario/runtime/random.js';
+import { sessionScope, type SharedRuleState } from '../scenario/runtime/state/shared.js';
 import type { SessionDefinition, SessionKeyField, SessionSummary } from './format.js';
 import { compileKey, describeKey, keysOverlap, keyValue, type CompiledKey } from './key.js';
 import { KeyIndex } from './key-index.js';
@@ -79,6 +80,8 @@ export class SessionStore extends EventEmitter<{ ended: [{ id: string; reason: S
     /** The mock's seed: each session's random source is seeded from it and the session id. */
     private readonly seed: number,
     private readonly now: () => number = Date.now,
+    /** Where the sessions' counters and states are shared with other processes (scope `session:<id>`); default: in each session. */
+    private readonly shared: SharedRuleState | null = null,
   ) {
     super();
   }
@@ -110,7 +113,8 @@ export class SessionStore extends EventEmitter<{ ended: [{ id: string; reason: S
     const parsed = parseSession(text, (definition) => {
       id = definition.id ?? this.freshId();
       const { id: _id, key: _key, ttl: _ttl, ...ruleSet } = definition;
-      return compileScenario({ name: id, file: SESSION_FILE, definition: ruleSet }, seededRandom(this.seed ^ hash(id)));
+      const shared = this.shared === null ? null : { store: this.shared, scope: sessionScope(id) };
+      return compileScenario({ name: id, file: SESSION_FILE, definition: ruleSet }, seededRandom(this.seed ^ hash(id)), shared);
     });
     if (!parsed.ok) return { kind: 'invalid', errors: parsed.errors };
     if (this.sessions.has(id)) {

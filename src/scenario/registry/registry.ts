@@ -32,6 +32,7 @@ import { EventEmitter } from 'node:events';
 import { watch, type FSWatcher } from 'node:fs';
 import { dirname } from 'node:path';
 import { compileScenario } from '../runtime/compile.js';
+import { scenarioScope, type SharedRuleState } from '../runtime/state/shared.js';
 import type { CompiledScenario, RandomSource, StateListing } from '../runtime/engine.js';
 import type { LoadedScenario, PositionedError } from '../format/loaded.js';
 import type { ScenarioListing, ScenarioSummary } from './listing.js';
@@ -57,6 +58,8 @@ export interface ScenarioRegistryOptions {
   onReload?: (outcome: ReloadOutcome) => void;
   /** Milliseconds between a file system event and the re-read (default RELOAD_DEBOUNCE_MS). */
   debounceMs?: number;
+  /** Where counters and states are shared with other processes (scope `scenario:<name>`); default: in each compiled scenario. */
+  shared?: SharedRuleState | null;
 }
 
 export interface ReloadOutcome {
@@ -144,7 +147,8 @@ export class ScenarioRegistry extends EventEmitter<{ reload: [ReloadOutcome]; ch
   constructor(private readonly options: ScenarioRegistryOptions) {
     super();
     this.activeScenarioName = options.initial;
-    this.compile = (loaded) => compileScenario(loaded, options.random);
+    const shared = options.shared ?? null;
+    this.compile = (loaded) => compileScenario(loaded, options.random, shared === null ? null : { store: shared, scope: scenarioScope(loaded.name) });
   }
 
   /**
@@ -579,20 +583,19 @@ function sameErrors(a: readonly PositionedError[], b: readonly PositionedError[]
 
 /** Never served: stands in only while load() decides to refuse the start. */
 function placeholder(name: string): ServedScenario {
+  const none = (): never => {
+    throw new Error('no scenario loaded');
+  };
   const compiled: CompiledScenario = {
     name,
     file: '',
     description: '',
     ruleNames: [],
-    answer: () => {
-      throw new Error('no scenario loaded');
-    },
-    answerIfMatched: () => {
-      throw new Error('no scenario loaded');
-    },
-    answerInvalid: () => {
-      throw new Error('no scenario loaded');
-    },
+    answer: none,
+    answerIfMatched: none,
+    decide: none,
+    decideIfMatched: none,
+    answerInvalid: none,
     resetCounters: () => undefined,
     stateListing: () => ({ stateKey: null, stateTtlMs: null, capacity: 0, forgotten: 0, keys: {} }),
     clearState: () => 0,

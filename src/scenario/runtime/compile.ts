@@ -27,13 +27,15 @@ import { compileKey, type CompiledKey } from './state/key.js';
 import { StateStore } from './state/store.js';
 import { KeyedCounts } from './state/counts.js';
 import { parseTtl } from './state/ttl.js';
+import type { SharedScope } from './state/shared.js';
 
 export { DEFAULT_EP_TOKEN_URL } from './responses.js';
 export { NEAR_MISS_COUNT } from './near-misses.js';
 export { ScenarioCompileError, type ValuePath } from './compile-problems.js';
 
-export function compileScenario(loaded: LoadedScenario, random: RandomSource): CompiledScenario {
-  return new ScenarioCompiler(loaded, random).compile();
+/** With `shared`, the rule set's counters and states live there (state/shared.ts); else in the compiled object. */
+export function compileScenario(loaded: LoadedScenario, random: RandomSource, shared: SharedScope | null = null): CompiledScenario {
+  return new ScenarioCompiler(loaded, random, shared).compile();
 }
 
 class ScenarioCompiler {
@@ -45,6 +47,7 @@ class ScenarioCompiler {
   constructor(
     private readonly loaded: LoadedScenario,
     private readonly random: RandomSource,
+    private readonly shared: SharedScope | null,
   ) {
     this.responses = new ResponseCompiler(random, this.problems);
   }
@@ -77,7 +80,7 @@ class ScenarioCompiler {
       rules,
       ruleDefinitions.map((rule) => rule.match?.contentID),
     );
-    return new ScenarioRuntime(name, this.loaded.file, definition.description ?? '', rules, index, state, unmatchedResponse, invalidResponse);
+    return new ScenarioRuntime(name, this.loaded.file, definition.description ?? '', rules, index, state, unmatchedResponse, invalidResponse, this.shared);
   }
 
   /** The scenario's state key and store, when a rule uses state; null otherwise (its requests then do no state work). */

@@ -39,6 +39,8 @@ export interface Decision {
   state?: StateTransition | null;
   /** Things the journal should warn about (e.g. a setState ignored for a request without a key). */
   warnings?: string[];
+  /** Why the answer is not the rules' (the shared state did not answer): the journal's problems. */
+  problems?: string[];
 }
 
 export type { StateListing, StateListingEntry } from './state/listing.js';
@@ -63,6 +65,13 @@ export interface CompiledScenario {
   answer(facts: RequestFacts): Decision;
   /** answer() when a rule matches; null (and nothing counted or built) when none does: a session's rules before the scenario's. */
   answerIfMatched(facts: RequestFacts): Decision | null;
+  /**
+   * answer(), and what the request path calls: with shared state (compiled with a SharedScope)
+   * a promise when the request needs a shared count or state, else the decision itself.
+   */
+  decide(facts: RequestFacts): Decision | Promise<Decision>;
+  /** answerIfMatched(), the same way. */
+  decideIfMatched(facts: RequestFacts): Decision | null | Promise<Decision | null>;
   /** Decide the answer to a request the protocol forbids (the scenario's `invalid:` response). */
   answerInvalid(facts: InvalidRequestFacts): Decision;
   /** Reset every times/sequence counter (per-key ones included) and forget every state. */

@@ -12,7 +12,7 @@
 import type { Matcher } from '../format/format.js';
 import type { RequestFacts } from './engine.js';
 import { exactStrings } from './matchers.js';
-import type { CompiledRule, RuleDecision } from './rule.js';
+import type { CompiledRule, Condition, RuleDecision } from './rule.js';
 
 const NO_RULES: readonly CompiledRule[] = Object.freeze([]);
 
@@ -46,8 +46,16 @@ export class RuleIndex {
 
   /** The decision of the first rule that answers the request, or null. */
   firstAnswer(facts: RequestFacts): RuleDecision | null {
+    return this.walk(facts, tryRule);
+  }
+
+  /**
+   * Visit the rules a request needs to try, in rule order, each with the conditions the index
+   * has not settled, until a visit returns something other than null; that, or null.
+   */
+  walk<T>(facts: RequestFacts, visit: (rule: CompiledRule, facts: RequestFacts, conditions: readonly Condition[]) => T | null): T | null {
     const contentID = facts.request.contentID;
-    if (typeof contentID !== 'string') return this.firstAnswerOfAll(facts);
+    if (typeof contentID !== 'string') return this.walkAll(facts, visit);
     // Merge, in rule order, the rules indexed under this contentID, the pattern rules for
     // its first character, and the rules that could match any contentID.
     const indexed = this.byContentID.get(contentID) ?? NO_RULES;
@@ -60,32 +68,34 @@ export class RuleIndex {
       const fromIndex = i < indexed.length ? indexed[i]! : null;
       const pattern = p < patterns.length ? patterns[p]! : null;
       const general = u < unindexed.length ? unindexed[u]! : null;
-      let decision: RuleDecision | null;
+      let found: T | null;
       if (fromIndex !== null && (pattern === null || fromIndex.index < pattern.index) && (general === null || fromIndex.index < general.index)) {
         i++;
-        decision = fromIndex.try(facts, fromIndex.conditionsBesideContentID);
+        found = visit(fromIndex, facts, fromIndex.conditionsBesideContentID);
       } else if (pattern !== null && (general === null || pattern.index < general.index)) {
         p++;
-        decision = pattern.try(facts, pattern.conditions);
+        found = visit(pattern, facts, pattern.conditions);
       } else if (general !== null) {
         u++;
-        decision = general.try(facts, general.conditions);
+        found = visit(general, facts, general.conditions);
       } else {
         return null;
       }
-      if (decision) return decision;
+      if (found !== null) return found;
     }
   }
 
   /** Not a valid request after all (no string contentID): no index, every rule in order. */
-  private firstAnswerOfAll(facts: RequestFacts): RuleDecision | null {
+  private walkAll<T>(facts: RequestFacts, visit: (rule: CompiledRule, facts: RequestFacts, conditions: readonly Condition[]) => T | null): T | null {
     for (const rule of this.rules) {
-      const decision = rule.try(facts, rule.conditions);
-      if (decision) return decision;
+      const found = visit(rule, facts, rule.conditions);
+      if (found !== null) return found;
     }
     return null;
   }
 }
+
+const tryRule = (rule: CompiledRule, facts: RequestFacts, conditions: readonly Condition[]): RuleDecision | null => rule.try(facts, conditions);
 
 function addTo(map: Map<string, CompiledRule[]>, key: string, rule: CompiledRule): void {
   const list = map.get(key);

@@ -119,6 +119,8 @@ export class CompiledRule {
   readonly conditionsBesideContentID: readonly Condition[];
   /** Requests answered, when the rule counts all requests together. */
   private answered = 0;
+  /** The rule counts its answers (`times:`, a sequence or `perKey:`): with shared state it asks the store for each answer. */
+  readonly counted: boolean;
 
   constructor(
     /** The scenario's name (every decision names it). */
@@ -136,6 +138,7 @@ export class CompiledRule {
     readonly usesState: boolean,
     private readonly responder: RuleResponder,
   ) {
+    this.counted = times !== Infinity || perKey !== null || responder instanceof SequenceOfResponses;
     this.conditionsBesideContentID =
       conditions.length === 1 && conditions[0]!.key === 'contentID' ? NO_CONDITIONS : conditions.filter((c) => c.key !== 'contentID');
   }
@@ -162,14 +165,25 @@ export class CompiledRule {
     return this.responder.answer(this, facts, count);
   }
 
+  /** Whether `conditions` hold for the request (nothing counted): the shared path counts apart (shared-answer.ts). */
+  holds(facts: RequestFacts, conditions: readonly Condition[]): boolean {
+    for (const condition of conditions) if (!condition.matcher.test(condition.read(facts))) return false;
+    return true;
+  }
+
+  /** The rule's answer as its `count`-th (from 0) answer, counted elsewhere (shared state). */
+  answerAt(facts: RequestFacts, count: number): RuleDecision {
+    return this.responder.answer(this, facts, count);
+  }
+
   /** How many times the rule answered (for this request's key when it counts per key). */
   countFor(facts: RequestFacts): number {
     return this.perKey === null ? this.answered : this.perKey.counts.get(this.perKey.key.of(facts));
   }
 
   /** How many of the rule's keys a request fails (being used up fails `times`); counting stops past `limit`. */
-  failures(facts: RequestFacts, limit: number): number {
-    let failures = this.countFor(facts) >= this.times ? 1 : 0;
+  failures(facts: RequestFacts, limit: number, count: number = this.countFor(facts)): number {
+    let failures = count >= this.times ? 1 : 0;
     for (const condition of this.conditions) {
       if (failures > limit) break;
       if (!condition.matcher.test(condition.read(facts))) failures++;
@@ -178,9 +192,8 @@ export class CompiledRule {
   }
 
   /** Each key the request fails, with why: `{key: 'contentID', reason: 'wanted glob "denied-*", got "abc"'}`. */
-  explainMiss(facts: RequestFacts): NearMiss['failed'] {
+  explainMiss(facts: RequestFacts, count: number = this.countFor(facts)): NearMiss['failed'] {
     const failed: NearMiss['failed'] = [];
-    const count = this.countFor(facts);
     if (count >= this.times) {
       const whose = this.perKey === null ? '' : ` for this ${this.perKey.key.form}`;
       failed.push({ key: 'times', reason: `already answered ${count}${whose} of times: ${this.times}` });

@@ -19,6 +19,9 @@ import type { CompiledRule, RuleDecision } from './rule.js';
 import type { RuleIndex } from './rule-index.js';
 import type { CompiledKey } from './state/key.js';
 import { MAX_STATE_KEYS, type StateStore } from './state/store.js';
+import { ignoredChangeWarning } from './state/key.js';
+import type { SharedScope } from './state/shared.js';
+import { SharedAnswer } from './shared-answer.js';
 
 /** The per-key state of a scenario that uses state: whose state, and where it is kept. */
 export interface ScenarioState {
@@ -43,9 +46,37 @@ export class ScenarioRuntime implements CompiledScenario {
     private readonly state: ScenarioState | null,
     private readonly unmatchedResponse: PlanBuilder,
     private readonly invalidResponse: PlanBuilder,
+    /** Where counters and states are shared; null: in this object (the request path never waits). */
+    shared: SharedScope | null = null,
   ) {
     this.ruleNames = Object.freeze(rules.map((rule) => rule.name));
     this.perKeyRules = rules.filter((rule) => rule.perKey !== null);
+    // A rule set that counts nothing and keeps no state has nothing to share.
+    this.shared =
+      shared === null || (state === null && !rules.some((rule) => rule.counted))
+        ? null
+        : new SharedAnswer(
+            {
+              name,
+              rules,
+              index,
+              state: state === null ? null : { key: state.key, ttlMs: state.store.ttlMs },
+              unmatched: (facts, countOf) => this.unmatched(facts, countOf),
+            },
+            shared,
+          );
+  }
+
+  private readonly shared: SharedAnswer | null;
+
+  decide(facts: RequestFacts): Decision | Promise<Decision> {
+    const shared = this.shared;
+    return shared === null ? this.answer(facts) : (shared.answer(facts, true) as Decision | Promise<Decision>);
+  }
+
+  decideIfMatched(facts: RequestFacts): Decision | null | Promise<Decision | null> {
+    const shared = this.shared;
+    return shared === null ? this.answerIfMatched(facts) : shared.answer(facts, false);
   }
 
   answer(facts: RequestFacts): Decision {
@@ -122,12 +153,7 @@ export class ScenarioRuntime implements CompiledScenario {
     if (decision === null) return null;
     const change = decision.change ?? null;
     if (key === null) {
-      if (change !== null) {
-        const missing = stateKey.fields.filter((field) => (field === 'clientCN' ? facts.client.cn === null : facts.request[field] === undefined));
-        decision.warnings = [
-          `${change.kind === 'set' ? `setState: ${change.state}` : 'clearState'} of rule "${decision.rule}" ignored: the request has no ${missing.join(', ')} (stateKey ${stateKey.form})`,
-        ];
-      }
+      if (change !== null) decision.warnings = [ignoredChangeWarning(stateKey, change, decision.rule, facts)];
       decision.state = null;
       return decision;
     }
@@ -143,12 +169,12 @@ export class ScenarioRuntime implements CompiledScenario {
     return decision;
   }
 
-  private unmatched(facts: RequestFacts): RuleDecision {
+  private unmatched(facts: RequestFacts, countOf?: (rule: CompiledRule) => number): RuleDecision {
     return {
       scenario: this.name,
       rule: null,
       step: null,
-      nearMisses: nearMisses(this.rules, facts),
+      nearMisses: nearMisses(this.rules, facts, countOf),
       plan: this.unmatchedResponse.build(facts, NO_PROBLEMS),
       state: null,
     };

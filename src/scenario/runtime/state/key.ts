@@ -7,6 +7,7 @@
 import type { RequestFacts } from '../engine.js';
 import { KEY_FIELDS, type KeyField } from '../../format/format.js';
 import { compileTemplate, templateVariableNames } from '../templates.js';
+import type { StateChange } from '../responses.js';
 
 export interface CompiledKey {
   /** As written in the scenario, e.g. `customerCookie`. */
@@ -76,4 +77,10 @@ export function compileKey(form: string): CompiledKey {
       return render(facts);
     },
   };
+}
+
+/** The journal warning of a state change ignored because the request lacks a field of the key (requests without a key never share a state). */
+export function ignoredChangeWarning(key: CompiledKey, change: StateChange, rule: string | null, facts: RequestFacts): string {
+  const missing = key.fields.filter((field) => (field === 'clientCN' ? facts.client.cn === null : facts.request[field] === undefined));
+  return `${change.kind === 'set' ? `setState: ${change.state}` : 'clearState'} of rule "${rule}" ignored: the request has no ${missing.join(', ')} (stateKey ${key.form})`;
 }
