@@ -27,7 +27,7 @@ test('a failure inside the mock answers a JSON 500, is reported, and the listene
           if (failing) throw new Error('scenario engine bug');
           return {
             name: 'stub',
-            answer: () => ({ plan: { kind: 'fault', fault: 'close', delayMs: 0 }, scenario: 'stub', rule: 'r', step: null }),
+            decide: () => ({ plan: { kind: 'fault', fault: 'close', delayMs: 0 }, scenario: 'stub', rule: 'r', step: null }),
             answerInvalid: () => ({ plan: { kind: 'fault', fault: 'close', delayMs: 0 }, scenario: 'stub', rule: null, step: null }),
           } as unknown as CompiledScenario;
         },

@@ -17,7 +17,7 @@ const facts = (contentID: string, customerCookie?: string): RequestFacts => ({
 class WatchedState extends MemoryRuleState {
   calls = 0;
   failing = false;
-  override readonly description = 'the test holder';
+  override readonly description: string = 'the test holder';
   private check(): void {
     this.calls++;
     if (this.failing) throw new Error('connection refused');
@@ -88,7 +88,7 @@ test('per-key state is read and set through the holder, with its lifetime', asyn
     ],
   };
   const [a, b] = [compile(definition, store), compile(definition, store)];
-  const type = (requestType: number): RequestFacts => ({ ...facts('c', 'cookie'), request: { ...facts('c', 'cookie').request, requestType } });
+  const type = (requestType: 2 | 3): RequestFacts => ({ ...facts('c', 'cookie'), request: { ...facts('c', 'cookie').request, requestType } });
   assert.is((await a.decide(type(3))).rule, 'refuse');
   const registered = await a.decide(type(2));
   assert.equal(registered.state, { key: 'cookie', before: null, after: 'registered' });

@@ -70,7 +70,7 @@ export function counterName(rule: string, perKey: boolean, key: string | null): 
  * tests of the shared path, and by a primary that holds the state for its workers (IPC).
  */
 export class MemoryRuleState implements SharedRuleState {
-  readonly description = 'the in-memory shared state';
+  readonly description: string = 'the in-memory shared state';
   private readonly counters = new Map<StateScope, Map<string, number>>();
   private readonly states = new Map<StateScope, Map<string, StateRecord>>();
 
