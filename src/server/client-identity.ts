@@ -6,6 +6,7 @@
  */
 import type { TLSSocket } from 'node:tls';
 import type { ClientIdentity } from '../protocol/types.js';
+import { peerCertificateFacts } from './peer-certificate.js';
 
 export type CertificateVerdict =
   | { accepted: true; identity: ClientIdentity }
@@ -35,13 +36,11 @@ export function refusalReason(code: string): string {
 
 /** Reads the verdict of OpenSSL's verification of the peer certificate on an established TLS socket. */
 export function judgeClientCertificate(socket: TLSSocket): CertificateVerdict {
-  const peer = socket.getPeerCertificate();
-  if (!peer || Object.keys(peer).length === 0) {
+  const peer = peerCertificateFacts(socket);
+  if (peer === null) {
     return { accepted: false, identity: ANONYMOUS, reason: 'no certificate', code: null };
   }
-  const cn = firstValue(peer.subject?.CN);
-  const fingerprint = peer.fingerprint256 ? peer.fingerprint256.replaceAll(':', '').toLowerCase() : null;
-  if (socket.authorized) return { accepted: true, identity: { cn, fingerprint, authorized: true } };
+  if (socket.authorized) return { accepted: true, identity: { cn: peer.cn, fingerprint: peer.fingerprint, authorized: true } };
   const code = String(socket.authorizationError ?? 'UNKNOWN');
   return {
     accepted: false,
@@ -50,9 +49,4 @@ export function judgeClientCertificate(socket: TLSSocket): CertificateVerdict {
     reason: refusalReason(code),
     code,
   };
-}
-
-function firstValue(value: string | string[] | undefined): string | null {
-  if (value === undefined) return null;
-  return Array.isArray(value) ? (value[0] ?? null) : value;
 }
