@@ -21,6 +21,7 @@ import { readBody } from './read-body.js';
 import { ANONYMOUS } from './client-identity.js';
 import { connectionOf, remoteOf, type ConnectionTls } from './connection.js';
 import type { ExchangeState } from './exchange.js';
+import { isoNow } from './iso-time.js';
 
 export const MAX_BODY_BYTES = 64 * 1024;
 
@@ -114,7 +115,7 @@ export function createEntitlementHandler({ path, listener, state, bodyTimeoutMs,
       }
     }
 
-    trackEnd(req, res, entry, startedAt, state);
+    trackEnd(res, entry, startedAt, state);
     const delivering = deliver({ req, res, held: state.held }, plan);
     if (delivering !== undefined) await delivering;
   };
@@ -182,7 +183,7 @@ function pathOf(url: string): string {
 /** A journal entry with every field, in the order the journal shows them; the handler fills in the rest. */
 function newEntry(req: IncomingMessage, listener: ListenerName, identity: ClientIdentity, remote: string, tls: ConnectionTls | null): NewJournalEntry {
   return {
-    time: new Date().toISOString(),
+    time: isoNow(),
     remote,
     listener,
     clientCN: identity.cn,
@@ -236,12 +237,24 @@ function addTransportWarnings(parsed: ParsedRequest, req: IncomingMessage, state
     parsed.warnings.push(`messageID ${JSON.stringify(parsed.request.messageID)} already seen since the last reset`);
 }
 
+/** What a response carries until its exchange is over (see trackEnd). */
+const EXCHANGE = Symbol('entitlement-mock.exchange');
+type TrackedResponse = ServerResponse & { [EXCHANGE]?: { entry: JournalEntry; startedAt: number; state: ExchangeState } };
+
 /** Fill in the duration and tell observers (log, metrics) when the exchange is over from either side. */
-function trackEnd(req: IncomingMessage, res: ServerResponse, entry: JournalEntry, startedAt: number, state: ExchangeState): void {
+function trackEnd(res: ServerResponse, entry: JournalEntry, startedAt: number, state: ExchangeState): void {
   // A response emits 'close' once it is over: after it finished, or when its connection closed first
-  // (a fault, a hang, a client that went away).
-  res.once('close', () => {
-    entry.durationMs = Math.round((performance.now() - startedAt) * 1000) / 1000;
-    for (const observer of state.observers) observer.exchangeEnded(entry);
-  });
+  // (a fault, a hang, a client that went away). One shared listener instead of a closure and
+  // once()'s wrapper per request.
+  (res as TrackedResponse)[EXCHANGE] = { entry, startedAt, state };
+  res.on('close', exchangeEnded);
+}
+
+function exchangeEnded(this: TrackedResponse): void {
+  const exchange = this[EXCHANGE];
+  if (exchange === undefined) return;
+  this[EXCHANGE] = undefined;
+  const { entry, startedAt, state } = exchange;
+  entry.durationMs = Math.round((performance.now() - startedAt) * 1000) / 1000;
+  for (const observer of state.observers) observer.exchangeEnded(entry);
 }

@@ -18,6 +18,7 @@
  */
 import { pino, type Logger } from 'pino';
 import type { JournalEntry } from '../journal/entry.js';
+import { isoNow } from './iso-time.js';
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -77,7 +78,7 @@ export function createLogger(level: LogLevel, destination: NodeJS.WritableStream
       writeRequestLine(
         `${JSON.stringify({
           level: INFO,
-          time: new Date().toISOString(),
+          time: isoNow(),
           listener: entry.listener,
           remote: entry.remote,
           clientCN: entry.clientCN,

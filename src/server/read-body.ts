@@ -68,10 +68,12 @@ export function readBody(req: IncomingMessage, limit: number, timeoutMs = Infini
       if (!req.complete) settle({ kind: 'aborted' });
     };
     let timer: NodeJS.Timeout | null = null;
-    // Armed once the parser is done with what has arrived: a body that came with its headers (the
-    // usual case) is complete by then and needs no timer.
+    // Armed once the parser is done with what has arrived (after this turn's I/O): a body that came
+    // with its headers (the usual case) is complete by then and needs no timer. (A microtask was too
+    // early: Node's parser runs the request handler, and the microtasks after it, before it parses
+    // the body of the same packet, so every request armed and cleared a timer.)
     if (Number.isFinite(timeoutMs))
-      queueMicrotask(() => {
+      afterThisTurn(() => {
         if (settled || req.complete) return;
         timer = setTimeout(() => {
           req.pause();
@@ -85,4 +87,17 @@ export function readBody(req: IncomingMessage, limit: number, timeoutMs = Infini
     };
     req.on('data', onData).on('end', onEnd).on('error', onAbort).on('close', onClose);
   });
+}
+
+/** Checks to run once the current turn's I/O is done: one setImmediate for all the requests of a turn. */
+let dueAfterThisTurn: Array<() => void> = [];
+
+function afterThisTurn(check: () => void): void {
+  if (dueAfterThisTurn.push(check) === 1) setImmediate(runDueChecks);
+}
+
+function runDueChecks(): void {
+  const due = dueAfterThisTurn;
+  dueAfterThisTurn = [];
+  for (const check of due) check();
 }
