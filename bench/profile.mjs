@@ -31,14 +31,17 @@ const viaNode = !process.env.NO_PROFILE || Boolean(process.env.NODE_FLAGS);
 const program = viaNode ? process.execPath : cli;
 const binFlags = readFileSync(cli, 'utf8').split('\n')[0].split(/\s+/).filter((word) => word.startsWith('--'));
 const pin = process.env.PIN ? ['taskset', ['-c', '1', program]] : [program, []];
-const mock = spawn(
+// BARE=1: profile bench/bare-server.mjs under the same load instead (the yardstick's own costs, for comparison).
+const bare = Boolean(process.env.BARE);
+const mock = bare ? spawn(process.execPath, [...(process.env.NO_PROFILE ? [] : ['--cpu-prof', '--cpu-prof-dir', tmp]), join(here, 'bare-server.mjs'), certs, String(port)], { stdio: ['ignore', 'pipe', 'inherit'] }) : spawn(
   pin[0],
   [...pin[1], ...(process.env.NO_PROFILE ? [] : ['--cpu-prof', '--cpu-prof-dir', tmp]), ...(viaNode ? [...binFlags, ...(process.env.NODE_FLAGS ?? '').split(' ').filter(Boolean), cli] : []), 'serve', '--certs', certs, '--scenario', scenario, '--host', '127.0.0.1',
     '--port', String(port), '--admin-host', '127.0.0.1', '--admin-port', String(adminPort),
     ...(process.env.MOCK_ARGS ?? '').split(' ').filter(Boolean)],
   { cwd: root, stdio: ['ignore', openSync(join(tmp, 'mock.log'), 'w'), 'inherit'] },
 );
-for (;;) {
+if (bare) await once(mock.stdout, 'data');
+for (; !bare; ) {
   try {
     if ((await fetch(`http://127.0.0.1:${adminPort}/health`)).ok) break;
   } catch {}
@@ -70,9 +73,11 @@ const profile = JSON.parse(readFileSync(join(tmp, file), 'utf8'));
 const self = new Map();
 const dt = new Map();
 profile.samples.forEach((id, i) => dt.set(id, (dt.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+// The share of each function is of the time the process was busy: (idle) samples are left out,
+// so that share × CPU per request gives µs per request.
 let total = 0;
 for (const node of profile.nodes) {
-  const t = dt.get(node.id) ?? 0;
+  const t = node.callFrame.functionName === '(idle)' ? 0 : (dt.get(node.id) ?? 0);
   total += t;
   const { functionName, url, lineNumber } = node.callFrame;
   const key = `${functionName || '(anonymous)'} ${url.replace(/^.*node_modules\//, '').replace(/^file:\/\/.*\/(dist|src)\//, '$1/')}:${lineNumber + 1}`;
@@ -96,7 +101,7 @@ function freePort() {
 // Self time by file (or package), to see which layer costs what.
 const byFile = new Map();
 for (const node of profile.nodes) {
-  const t = dt.get(node.id) ?? 0;
+  const t = node.callFrame.functionName === '(idle)' ? 0 : (dt.get(node.id) ?? 0);
   const url = node.callFrame.url;
   const key = url === '' ? `(native) ${node.callFrame.functionName}` : url.includes('node_modules/') ? url.replace(/^.*node_modules\/((@[^/]+\/)?[^/]+).*$/, '$1') : url.replace(/^file:\/\/.*\/(dist|src)\//, '$1/');
   byFile.set(key, (byFile.get(key) ?? 0) + t);

@@ -227,7 +227,12 @@ async function startBare({ certs, firstAnswer = false }) {
 
 /** Side A of every pair: bare Node, or (--baseline DIR) the mock built in DIR, started the same way as side B. */
 const sideA = baselineRoot
-  ? { name: 'baseline', start: (options) => startMock({ ...options, buildRoot: baselineRoot, name: `baseline-${options.name ?? 'mock'}` }) }
+  ? {
+      name: 'baseline',
+      // BENCH_BASELINE_ARGS: serve options for side A only (with --baseline . : one build, two settings).
+      start: (options) =>
+        startMock({ ...options, buildRoot: baselineRoot, name: `baseline-${options.name ?? 'mock'}`, extra: [...(options.extra ?? []), ...(process.env.BENCH_BASELINE_ARGS ?? '').split(' ').filter(Boolean)] }),
+    }
   : { name: 'bare', start: (options) => startBare(options) };
 const sideB = { name: 'mock', start: (options) => startMock(options) };
 
