@@ -142,6 +142,14 @@ export interface Finding {
 /** One slug per kind of finding (listed in docs/report.md): what a team accepts with `accept` */
 export type FindingId = "trouble-listener-expired" | "trouble-listener-wrong-host" | "trouble-listener-untrusted-ca" | "trouble-listener-self-signed" | "trouble-listener-revoked" | "server-cert-refused" | "client-cert-missing" | "client-cert-expired" | "client-cert-untrusted" | "client-cert-revoked" | "client-cert-wrong-purpose" | "not-tls" | "tls-mismatch" | "connection-limit" | "http-malformed" | "handshake-failed" | "body-not-json" | "body-not-object" | "body-too-large" | "body-too-slow" | "body-incomplete" | "wrong-path" | "wrong-method" | "message-id-invalid" | "version-invalid" | "content-id-invalid" | "request-type-invalid" | "customer-cookie-invalid" | "cookie-too-long" | "invalid-request" | "duplicate-message-id" | "message-id-not-guid" | "content-id-not-guid" | "content-type-missing" | "content-type-wrong" | "version-as-string" | "version-not-1" | "unknown-fields" | "retry-storm" | "long-wait";
 
+/** The journal now: entries held, requests since the last clear, dropped, and how many it can hold */
+export interface JournalCounts {
+  length: number;
+  total: number;
+  dropped: number;
+  capacity: number;
+}
+
 /** One request as the journal keeps it */
 export interface JournalEntry {
   /** Grows by one per request; keeps growing across clears */
@@ -229,13 +237,7 @@ export type LiveEvent = {
     active: string;
     /** Entries replayed next */
     replay: number;
-    /** The journal now: entries held, requests since the last clear, dropped, and how many it can hold */
-    journal: {
-      length: number;
-      total: number;
-      dropped: number;
-      capacity: number;
-    };
+    journal: JournalCounts;
   };
 } | {
   name: "entry";
@@ -251,13 +253,7 @@ export type LiveEvent = {
   data: {
     /** Names the journal a client mirrors (`<process>.<clears>`): when it changes, drop what you hold */
     epoch: string;
-    /** The journal now: entries held, requests since the last clear, dropped, and how many it can hold */
-    journal: {
-      length: number;
-      total: number;
-      dropped: number;
-      capacity: number;
-    };
+    journal: JournalCounts;
   };
 } | {
   name: "scenario";

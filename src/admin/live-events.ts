@@ -37,7 +37,7 @@ export type ScenarioChange = Static<typeof ScenarioChange>;
 
 const JournalCounts = Type.Object(
   { length: Type.Integer(), total: Type.Integer(), dropped: Type.Integer(), capacity: Type.Integer() },
-  { additionalProperties: false, description: 'The journal now: entries held, requests since the last clear, dropped, and how many it can hold' },
+  { $id: 'JournalCounts', additionalProperties: false, description: 'The journal now: entries held, requests since the last clear, dropped, and how many it can hold' },
 );
 const Epoch = Type.String({ description: 'Names the journal a client mirrors (`<process>.<clears>`): when it changes, drop what you hold' });
 
