@@ -2,6 +2,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startTestMock, type TestMock } from './helpers/mock.js';
+import { ListenerName } from '../src/journal/entry.js';
 
 let guarded: TestMock;
 test.before(async () => {
@@ -9,6 +10,13 @@ test.before(async () => {
 });
 test.after(async () => {
   await guarded.close();
+});
+
+test('the listener filter offers every listener a journal entry can name', async () => {
+  const page = (await guarded.admin('GET', '/')).text;
+  const select = /<select name="listener">([\s\S]*?)<\/select>/.exec(page)?.[1] ?? '';
+  const offered = [...select.matchAll(/<option>([^<]+)<\/option>/g)].map((match) => match[1]);
+  assert.equal(offered, ListenerName.anyOf.map((literal) => literal.const));
 });
 
 test('/ and /ui/ serve the page without the admin token, with a strict content security policy', async () => {
