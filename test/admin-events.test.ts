@@ -5,6 +5,9 @@ import * as assert from 'uvu/assert';
 import { Value } from '@sinclair/typebox/value';
 import { LiveEvent, LiveEvents } from '../src/admin/live-events.js';
 import { Journal } from '../src/journal/journal.js';
+import { JournalFederation } from '../src/federation/federation.js';
+import { LocalSource } from '../src/federation/local-source.js';
+import { TlsFailureLog } from '../src/server/tls-failures.js';
 import { startTestMock, entitlementRequest, type TestMock } from './helpers/mock.js';
 import { openEventStream, type OpenEventStream, type ServerSentEvent } from './helpers/event-stream.js';
 import { eventually } from './helpers/eventually.js';
@@ -176,7 +179,7 @@ test('closing the mock ends its open streams at once', async () => {
 
 test('open streams get a heartbeat comment; the journal is only listened to while a stream is open', async () => {
   const journal = new Journal(10);
-  const liveEvents = new LiveEvents(journal, 30);
+  const liveEvents = new LiveEvents(new JournalFederation([new LocalSource(journal, new TlsFailureLog(10))]), 30);
   const server = http.createServer((_req, res) => liveEvents.open(res, { since: null, limit: null }, 'default'));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as { port: number };

@@ -306,6 +306,8 @@ export interface Report {
   profile: TrafficProfile;
   /** The window within which the same request again counts as a retry, in ms */
   retryWindowMs: number;
+  /** Journal sources (workers, peers) the report leaves out because they did not answer; only with partial=true */
+  missing?: string[];
 }
 
 /** The scenarios served, the active one, and the files that failed to load */
@@ -355,6 +357,8 @@ export interface TlsFailureListing {
   counts: Record<string, number>;
   /** The newest refusals, oldest first */
   failures: TlsFailure[];
+  /** Journal sources (workers, peers) left out because they did not answer; only with partial=true */
+  missing?: string[];
 }
 
 /** Facts about the license server's traffic, neither right nor wrong in themselves */

@@ -7,11 +7,11 @@ import type { PositionedError } from '../scenario/format/loaded.js';
 import type { StateListing } from '../scenario/runtime/engine.js';
 import type { RemoveOutcome } from '../scenario/registry/registry.js';
 import type { ScenarioListing } from '../scenario/registry/listing.js';
-import type { TlsFailureLog } from '../server/tls-failures.js';
 import type { MockMetrics } from '../server/metrics.js';
 import type { LiveEvents } from './live-events.js';
 import type { Recording } from '../record/recording.js';
 import type { ConformanceRuns } from '../conformance/runs.js';
+import type { JournalFederation } from '../federation/federation.js';
 
 /** The scenario operations of the admin API (implemented by the scenario registry). */
 export interface ScenarioCatalog {
@@ -30,11 +30,13 @@ export interface ScenarioCatalog {
 
 export interface AdminContext {
   startedAt: number;
+  /** This process's own journal (conformance runs read it). */
   journal: Journal;
+  /** Journal queries, counts, the report's input and refusals over every journal source (this process, workers, peers). */
+  federation: JournalFederation;
   /** Pending waits on the journal (GET /admin/requests?wait=...). */
   waits: JournalWaits;
   seenMessageIds: SeenMessageIds;
-  tlsFailures: TlsFailureLog;
   scenarios: ScenarioCatalog;
   sessions: SessionStore;
   /** The conformance runs (each one a session underneath). */

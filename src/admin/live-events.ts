@@ -8,8 +8,10 @@
  *   saw: the replay and the live entries come from one ordered queue per stream,
  *   so nothing is missed or sent twice.
  * - Nothing runs on the request path unless a stream is open: the feed subscribes
- *   to the journal only while it has streams, and appending only queues a
- *   reference. Entries are serialised FLUSH_DELAY_MS later, when most exchanges
+ *   to the journal federation (every journal source: this process, workers, peers)
+ *   only while it has streams, and appending only queues a reference.
+ *   Replayed entries come from every source that answers (a dashboard shows what
+ *   there is rather than nothing). Entries are serialised FLUSH_DELAY_MS later, when most exchanges
  *   are over and their durationMs known; one still going then (a delay, a hang)
  *   gets an `ended` event with its duration when it ends.
  * - A stream is written as fast as its socket drains; one whose client falls
@@ -18,8 +20,10 @@
 import { randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { Type, type Static } from '@sinclair/typebox';
-import type { Journal } from '../journal/journal.js';
 import { JournalEntry } from '../journal/entry.js';
+import type { JournalFilter } from '../journal/journal.js';
+import type { FederationListener } from '../federation/federation.js';
+import type { JournalCounts as Counts } from '../federation/source.js';
 import { TlsFailure } from '../server/tls-failures.js';
 
 /** Entries wait this long before they are written, so the exchange has usually ended and its duration is known. */
@@ -66,6 +70,13 @@ export type LiveEvent = Static<typeof LiveEvent>;
 /** The events that are not an entry or its end: written at once, kept when the journal is cleared. */
 type NamedEvent = Exclude<LiveEvent, { name: 'entry' | 'ended' }>;
 
+/** What the feed reads: the journal federation. */
+export interface FeedJournal {
+  query(filter: JournalFilter, partial?: boolean): Promise<{ requests: JournalEntry[] }>;
+  counts(partial?: boolean): Promise<Counts>;
+  subscribe(listener: FederationListener): () => void;
+}
+
 type QueuedEvent =
   | { kind: 'entry'; entry: JournalEntry }
   | { kind: 'ended'; id: number; durationMs: number | null }
@@ -79,9 +90,11 @@ export class LiveEvents {
   private readonly instance = randomBytes(4).toString('hex');
   private clears = 0;
   private closed = false;
+  /** The journal's capacity as last heard (a `cleared` event reports it with zero counts). */
+  private capacity = 0;
 
   constructor(
-    private readonly journal: Journal,
+    private readonly journal: FeedJournal,
     private readonly heartbeatMs = HEARTBEAT_MS,
   ) {}
 
@@ -110,17 +123,35 @@ export class LiveEvents {
     if (this.closed) return void res.end();
     const stream = new EventStream(res, () => this.forget(stream));
     this.streams.add(stream);
-    this.unsubscribe ??= this.journal.subscribe({ appended: (entry) => this.appended(entry), cleared: () => this.cleared() });
+    this.unsubscribe ??= this.journal.subscribe({
+      appended: (entry) => this.appended(entry),
+      ended: (entry) => this.exchangeEnded(entry),
+      cleared: () => this.cleared(),
+      tlsFailure: (failure) => this.tlsFailure(failure),
+    });
     this.heartbeat ??= setInterval(() => this.beat(), this.heartbeatMs).unref();
-
-    const backlog = replay.since === null ? [] : this.journal.query({ since: replay.since, ...(replay.limit === null ? {} : { limit: replay.limit }) });
     stream.write(`retry: 2000\n\n`);
-    stream.push({ kind: 'named', event: { name: 'hello', data: { epoch: this.epoch, active, replay: backlog.length, journal: this.journalCounts() } } }, 0);
-    for (const entry of backlog) stream.push({ kind: 'entry', entry }, 0);
+    // Live events wait until the replay is written; an entry in both is sent once.
+    stream.hold();
+    const backlog =
+      replay.since === null
+        ? Promise.resolve({ requests: [] as JournalEntry[] })
+        : this.journal.query({ since: replay.since, ...(replay.limit === null ? {} : { limit: replay.limit }) }, true);
+    Promise.all([backlog, this.journal.counts(true)]).then(
+      ([{ requests }, counts]) => {
+        this.capacity = counts.capacity;
+        const journal = { length: counts.length, total: counts.total, dropped: counts.dropped, capacity: counts.capacity };
+        stream.release([
+          { kind: 'named', event: { name: 'hello', data: { epoch: this.epoch, active, replay: requests.length, journal } } },
+          ...requests.map((entry): QueuedEvent => ({ kind: 'entry', entry })),
+        ]);
+      },
+      () => stream.end(),
+    );
   }
 
   /** The exchange of a journaled entry is over (response sent, fault done, or hung socket closed). */
-  exchangeEnded(entry: JournalEntry): void {
+  private exchangeEnded(entry: JournalEntry): void {
     for (const stream of this.streams) stream.ended(entry);
   }
 
@@ -128,7 +159,7 @@ export class LiveEvents {
     this.broadcast({ name: 'scenario', data: { active, cause } });
   }
 
-  tlsFailure(failure: TlsFailure): void {
+  private tlsFailure(failure: TlsFailure): void {
     this.broadcast({ name: 'tls-failure', data: failure });
   }
 
@@ -146,7 +177,7 @@ export class LiveEvents {
     this.clears++;
     for (const stream of this.streams) {
       stream.dropQueuedEntries();
-      stream.push({ kind: 'named', event: { name: 'cleared', data: { epoch: this.epoch, journal: this.journalCounts() } } }, 0);
+      stream.push({ kind: 'named', event: { name: 'cleared', data: { epoch: this.epoch, journal: { length: 0, total: 0, dropped: 0, capacity: this.capacity } } } }, 0);
     }
   }
 
@@ -156,11 +187,6 @@ export class LiveEvents {
 
   private beat(): void {
     for (const stream of this.streams) stream.write(': heartbeat\n\n');
-  }
-
-  private journalCounts(): Static<typeof JournalCounts> {
-    const { length, total, dropped, capacity } = this.journal;
-    return { length, total, dropped, capacity };
   }
 
   private forget(stream: EventStream): void {
@@ -176,6 +202,8 @@ export class LiveEvents {
 /** One client's stream: an ordered queue of events, written in batches as the socket takes them. */
 class EventStream {
   private queue: QueuedEvent[] = [];
+  /** Events that came while the replay was being fetched (null: none is being fetched). */
+  private held: QueuedEvent[] | null = null;
   private timer: NodeJS.Timeout | null = null;
   private immediate: NodeJS.Immediate | null = null;
   private waitingForDrain = false;
@@ -190,8 +218,29 @@ class EventStream {
     res.once('close', () => this.end());
   }
 
+  /** Keep live events aside until release(): the replay goes first. */
+  hold(): void {
+    this.held = [];
+  }
+
+  /** Queue the replay (the hello and the entries), then the held events but the entries the replay already had. */
+  release(replay: readonly QueuedEvent[]): void {
+    const held = this.held ?? [];
+    this.held = null;
+    const replayed = new Set<number>();
+    for (const event of replay) {
+      if (event.kind === 'entry') replayed.add(event.entry.id);
+      this.push(event, 0);
+    }
+    for (const event of held) if (event.kind !== 'entry' || !replayed.has(event.entry.id)) this.push(event, event.kind === 'named' ? 0 : FLUSH_DELAY_MS);
+  }
+
   push(event: QueuedEvent, delayMs: number): void {
     if (this.gone) return;
+    if (this.held !== null) {
+      this.held.push(event);
+      return;
+    }
     this.queue.push(event);
     // A client that reads nothing while the journal turns over twice is dropped; it resumes when it reconnects.
     if (this.queue.length > MAX_QUEUED_EVENTS) return this.end();
@@ -212,6 +261,7 @@ class EventStream {
   /** The journal was cleared: entries not yet sent are no longer in it. */
   dropQueuedEntries(): void {
     this.queue = this.queue.filter((event) => event.kind === 'named');
+    if (this.held !== null) this.held = this.held.filter((event) => event.kind === 'named');
     this.unfinished.clear();
   }
 

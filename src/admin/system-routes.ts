@@ -2,6 +2,7 @@
 import type Router from '@koa/router';
 import type { AdminContext } from './context.js';
 import { route } from './api/register.js';
+import { sourcesUnavailable } from './errors.js';
 import * as api from './api/system.js';
 
 export function systemRoutes(router: Router, context: AdminContext): void {
@@ -15,15 +16,25 @@ export function systemRoutes(router: Router, context: AdminContext): void {
   }));
   route(router, api.reset, async () => {
     context.waits.endAll('reset');
-    context.journal.clear();
+    try {
+      await Promise.all([context.federation.clear(), context.federation.clearTlsFailures()]);
+    } catch (error) {
+      return sourcesUnavailable(error);
+    }
     context.sessions.clear();
     context.seenMessageIds.clear();
-    context.tlsFailures.clear();
     await context.scenarios.reload();
     const { active, errors } = context.scenarios.list();
     return { status: 200, body: { reset: true, active, errors } };
   });
-  route(router, api.tlsFailures, () => ({ status: 200, body: context.tlsFailures.toJSON() }));
+  route(router, api.tlsFailures, async ({ query }) => {
+    try {
+      const { missing, ...listing } = await context.federation.tlsFailures(query.partial ?? false);
+      return { status: 200, body: missing.length > 0 ? { ...listing, missing } : listing };
+    } catch (error) {
+      return sourcesUnavailable(error);
+    }
+  });
   route(router, api.metrics, async () => ({ status: 200, body: await context.metrics.render(), contentType: context.metrics.contentType }));
   let openApiDocument: object | null = null;
   route(router, api.openapi, async () => {

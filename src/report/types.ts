@@ -148,6 +148,9 @@ export const Report = Type.Object(
     }),
     profile: TrafficProfile,
     retryWindowMs: Type.Number({ description: 'The window within which the same request again counts as a retry, in ms' }),
+    missing: Type.Optional(
+      Type.Array(Type.String(), { description: 'Journal sources (workers, peers) the report leaves out because they did not answer; only with partial=true' }),
+    ),
   },
   { $id: 'Report', additionalProperties: false, description: 'The report card on the license server under test' },
 );

@@ -28,6 +28,8 @@ import { version } from '../version.js';
 import { listening, StartupError, writingCerts, type ListenerRole } from './startup-errors.js';
 import { tlsOffer, TlsOptionError, type TlsOffer } from './tls-offer.js';
 import { urlHost } from './url-host.js';
+import { JournalFederation } from '../federation/federation.js';
+import { LocalSource } from '../federation/local-source.js';
 import { listenOn } from './listen.js';
 
 export interface RunningMock {
@@ -85,6 +87,10 @@ export async function startMock(options: MockOptions, logger: MockLogger = creat
 interface MockCore {
   seed: number;
   journal: Journal;
+  /** This process's journal and refusals as a source of the federation. */
+  local: LocalSource;
+  /** What the admin API asks about journals: the local one and (with workers or peers) the others. */
+  federation: JournalFederation;
   waits: JournalWaits;
   tlsFailures: TlsFailureLog;
   metrics: MockMetrics;
@@ -145,10 +151,12 @@ async function mockCore(options: MockOptions, logger: MockLogger, recording: Rec
   const log = logger.pino;
   const seed = options.seed ?? defaultSeed();
   const journal = new Journal(options.journalSize);
-  const waits = new JournalWaits(journal);
   const tlsFailures = new TlsFailureLog(Math.min(options.journalSize, 10_000));
+  const local = new LocalSource(journal, tlsFailures);
+  const federation = new JournalFederation([local]);
+  const waits = new JournalWaits(federation);
   const metrics = new MockMetrics(journal);
-  const liveEvents = new LiveEvents(journal);
+  const liveEvents = new LiveEvents(federation);
   const scenarios = scenarioRegistry(options, seed, metrics, liveEvents, log);
   const scenariosRemaining = await loadStartScenario(scenarios, log);
   const sessions = new SessionStore(seed);
@@ -167,18 +175,18 @@ async function mockCore(options: MockOptions, logger: MockLogger, recording: Rec
     observers: [
       { exchangeEnded: (entry) => logger.exchange(entry) },
       { exchangeEnded: (entry) => metrics.observeExchange(entry) },
-      { exchangeEnded: (entry) => liveEvents.exchangeEnded(entry) },
+      { exchangeEnded: (entry) => local.events.ended(entry) },
     ],
     forwarder: recording,
   };
   const onTlsFailure = (failure: TlsFailure) => {
     tlsFailures.record(failure);
     metrics.observeTlsFailure(failure);
-    liveEvents.tlsFailure(failure);
+    local.events.tlsFailure(failure);
     log.info({ listener: failure.listener, remote: failure.remote, reason: failure.reason }, 'TLS handshake refused');
   };
   const onInternalError = (error: unknown) => log.error({ err: error }, 'internal error while answering an entitlement request');
-  return { seed, journal, waits, tlsFailures, metrics, scenarios, scenariosRemaining, liveEvents, sessions, recording, exchange, onTlsFailure, onInternalError };
+  return { seed, journal, local, federation, waits, tlsFailures, metrics, scenarios, scenariosRemaining, liveEvents, sessions, recording, exchange, onTlsFailure, onInternalError };
 }
 
 /** The scenario files, watched (reloads are logged, counted and told to the dashboard), not read yet. */
@@ -260,9 +268,9 @@ async function openAdminApi(options: MockOptions, core: MockCore, opened: Opened
     createAdminApp({
       startedAt,
       journal: core.journal,
+      federation: core.federation,
       waits: core.waits,
       seenMessageIds: core.exchange.seenMessageIds,
-      tlsFailures: core.tlsFailures,
       scenarios: core.scenarios,
       sessions: core.sessions,
       conformance,

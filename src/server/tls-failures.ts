@@ -31,6 +31,9 @@ export const TlsFailureListing = Type.Object(
     dropped: Type.Integer({ minimum: 0 }),
     counts: Type.Record(Type.String(), Type.Integer({ minimum: 0 }), { description: 'Refusals by reason since the last reset' }),
     failures: Type.Array(TlsFailure, { description: 'The newest refusals, oldest first' }),
+    missing: Type.Optional(
+      Type.Array(Type.String(), { description: 'Journal sources (workers, peers) left out because they did not answer; only with partial=true' }),
+    ),
   },
   { $id: 'TlsFailureListing', additionalProperties: false, description: 'The refused connections kept, and counts by reason' },
 );

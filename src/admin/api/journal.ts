@@ -4,6 +4,7 @@ import { JournalEntry } from '../../journal/entry.js';
 import { JournalFilter } from '../../journal/journal.js';
 import { MAX_WAIT_MS, WaitOutcome } from '../../journal/waits.js';
 import { defineRoute, errorAnswer, jsonAnswer } from './define.js';
+import { missingField, partialQuery, sourcesUnavailableAnswer } from './federated.js';
 
 /** The filters, and optionally a wait for `count` matching entries. */
 export const JournalQuery = Type.Object(
@@ -15,6 +16,7 @@ export const JournalQuery = Type.Object(
       }),
     ),
     count: Type.Optional(Type.Integer({ minimum: 1, description: 'With wait: how many matching entries to wait for (default 1)' })),
+    ...partialQuery,
   },
   { additionalProperties: false },
 );
@@ -36,12 +38,14 @@ export const listRequests = defineRoute({
           dropped: Type.Integer({ minimum: 0, description: 'Entries dropped to keep the journal within its size' }),
           requests: Type.Array(JournalEntry),
           waited,
+          ...missingField,
         },
         { additionalProperties: false },
       ),
       'The matching entries',
     ),
     400: errorAnswer('A filter, wait or count is malformed: the message names it'),
+    503: sourcesUnavailableAnswer,
   },
 });
 
@@ -52,8 +56,9 @@ export const countRequests = defineRoute({
   summary: 'How many journal entries match every filter given; with wait, once count of them are there',
   query: JournalQuery,
   answers: {
-    200: jsonAnswer(Type.Object({ count: Type.Integer({ minimum: 0 }), waited }, { additionalProperties: false }), 'The count'),
+    200: jsonAnswer(Type.Object({ count: Type.Integer({ minimum: 0 }), waited, ...missingField }, { additionalProperties: false }), 'The count'),
     400: errorAnswer('A filter, wait or count is malformed: the message names it'),
+    503: sourcesUnavailableAnswer,
   },
 });
 
@@ -62,5 +67,5 @@ export const clearRequests = defineRoute({
   path: '/admin/requests',
   operationId: 'clearRequests',
   summary: 'Clear the journal only (counters, TLS failures and scenarios stay); pending waits end with reason cleared',
-  answers: { 200: jsonAnswer(Type.Object({ cleared: Type.Literal(true) }, { additionalProperties: false }), 'Cleared') },
+  answers: { 200: jsonAnswer(Type.Object({ cleared: Type.Literal(true) }, { additionalProperties: false }), 'Cleared'), 503: sourcesUnavailableAnswer },
 });

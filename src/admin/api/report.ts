@@ -3,6 +3,7 @@ import { Type } from '@sinclair/typebox';
 import { SESSION_ID_PATTERN } from '../../session/format.js';
 import { Report } from '../../report/types.js';
 import { defineRoute, errorAnswer, jsonAnswer } from './define.js';
+import { partialQuery, sourcesUnavailableAnswer } from './federated.js';
 
 export const report = defineRoute({
   method: 'GET',
@@ -23,11 +24,13 @@ export const report = defineRoute({
           description: 'Finding ids the team accepts, comma-separated (e.g. content-type-wrong,version-as-string): shown as accepted, never a reason to fail',
         }),
       ),
+      ...partialQuery,
     },
     { additionalProperties: false },
   ),
   answers: {
     200: jsonAnswer(Report, 'The findings (most severe first, accepted ones last) and the traffic profile'),
     400: errorAnswer('A query parameter is wrong: `since` neither an entry id nor a time, an unknown finding id in `accept`, …'),
+    503: sourcesUnavailableAnswer,
   },
 });

@@ -2,6 +2,7 @@
 import { Type } from '@sinclair/typebox';
 import { TlsFailureListing } from '../../server/tls-failures.js';
 import { defineRoute, jsonAnswer, textAnswer } from './define.js';
+import { partialQuery, sourcesUnavailableAnswer } from './federated.js';
 import { PositionedError } from '../../scenario/format/loaded.js';
 
 export const health = defineRoute({
@@ -34,6 +35,7 @@ export const reset = defineRoute({
       ),
       'Everything was reset',
     ),
+    503: sourcesUnavailableAnswer,
   },
 });
 
@@ -42,8 +44,10 @@ export const tlsFailures = defineRoute({
   path: '/admin/tls-failures',
   operationId: 'tlsFailures',
   summary: 'Connections refused before a request reached the mock (handshakes, connection limit, malformed HTTP)',
+  query: Type.Object(partialQuery, { additionalProperties: false }),
   answers: {
     200: jsonAnswer(TlsFailureListing, 'The refusals kept'),
+    503: sourcesUnavailableAnswer,
   },
 });
 
