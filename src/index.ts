@@ -66,6 +66,8 @@ export interface StartMockOptions {
   ciphers?: string;
   /** Its TLS 1.3 cipher suites, colon-separated (`TLS_AES_256_GCM_SHA384:…`); default Node's. */
   tls13Ciphers?: string;
+  /** `redis://HOST:PORT[/DB]`: share scenarios, sessions, counters and states with other mocks there (docs/scaling.md). Default: none. */
+  store?: string;
 }
 
 /** A file the mock uses, as a path and as PEM text. */
@@ -118,6 +120,7 @@ export async function startMock(options: StartMockOptions = {}): Promise<Started
       tlsMaxVersion: options.tlsMaxVersion ?? DEFAULT_OPTIONS.tlsMaxVersion,
       ciphers: options.ciphers ?? null,
       tls13Ciphers: options.tls13Ciphers ?? null,
+      store: options.store ?? null,
     };
     const running = await startRunningMock(mockOptions, createLogger(mockOptions.logLevel));
     const pem = async (name: string): Promise<PemFile> => {

@@ -45,6 +45,7 @@ test('every option has an environment variable; the command line wins', () => {
     EM_TLS_MAX_VERSION: 'TLSv1.3',
     EM_CIPHERS: 'ECDHE-ECDSA-AES256-GCM-SHA384',
     EM_TLS13_CIPHERS: 'TLS_CHACHA20_POLY1305_SHA256',
+    EM_STORE: 'redis://redis:6379/2',
   };
   const fromEnv = parseServeOptions([], env);
   assert.equal(fromEnv, {
@@ -75,6 +76,7 @@ test('every option has an environment variable; the command line wins', () => {
     tlsMaxVersion: 'TLSv1.3',
     ciphers: 'ECDHE-ECDSA-AES256-GCM-SHA384',
     tls13Ciphers: 'TLS_CHACHA20_POLY1305_SHA256',
+    store: 'redis://redis:6379/2',
   });
   const fromArgs = parseServeOptions(['--port', '0', '--san', 'a', '--san', 'b,c', '--scenario', 'x'], env);
   assert.is(fromArgs.port, 0);
@@ -106,6 +108,9 @@ test('bad values get one line naming the option', () => {
   assert.is(message(['--client-auth', 'maybe']), '--client-auth: expected one of required, optional, got "maybe"');
   assert.is(message(['--journal-size', '0']), '--journal-size: expected an integer from 1 to 10000000, got "0"');
   assert.is(message(['--path', 'entitlement']), '--path: expected a path starting with "/", got "entitlement"');
+  assert.is(message(['--store', 'localhost:6379']), '--store "localhost:6379": unsupported scheme localhost: expected redis://HOST:PORT[/DB], e.g. redis://localhost:6379/0');
+  assert.is(message([], { EM_STORE: 'redis://redis:6379/x' }), '--store "redis://redis:6379/x": database "x" must be a number 0-15: expected redis://HOST:PORT[/DB], e.g. redis://localhost:6379/0');
+  assert.is(message(['--store', 'nope']), '--store "nope" is not a URL: expected redis://HOST:PORT[/DB], e.g. redis://localhost:6379/0');
   assert.is(message(['--log-level', 'loud']), '--log-level: expected one of trace, debug, info, warn, error, fatal, silent, got "loud"');
   assert.is(message([], { EM_WATCH: 'sometimes' }), 'EM_WATCH: expected true or false, got "sometimes"');
   assert.is(message(['--san', 'ok.example,bad name!']), '--san: "bad name!" is neither a DNS name nor an IP address');

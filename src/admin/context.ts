@@ -12,6 +12,7 @@ import type { LiveEvents } from './live-events.js';
 import type { Recording } from '../record/recording.js';
 import type { ConformanceRuns } from '../conformance/runs.js';
 import type { JournalFederation } from '../federation/federation.js';
+import type { SharedStore } from './shared-store.js';
 
 /** The scenario operations of the admin API (implemented by the scenario registry). */
 export interface ScenarioCatalog {
@@ -46,6 +47,8 @@ export interface AdminContext {
   liveEvents: LiveEvents;
   /** Record mode only (else null). */
   recording: Pick<Recording, 'status' | 'snapshot' | 'clear' | 'text'> | null;
+  /** With --store: what replicas share, and where (else null). */
+  shared: SharedStore | null;
   /** When set, every route but /health needs `Authorization: Bearer <token>`. */
   adminToken: string | null;
   /** Told of a failure of an admin route itself (the caller gets a JSON 500 pointing at the log). */

@@ -3,17 +3,21 @@ import type Router from '@koa/router';
 import type { AdminContext } from './context.js';
 import { route } from './api/register.js';
 import * as api from './api/sessions.js';
+import { announced } from './shared-store.js';
 
-export function sessionRoutes(router: Router, { sessions }: AdminContext): void {
-  route(router, api.createSession, ({ body }) => {
+export function sessionRoutes(router: Router, { sessions, shared }: AdminContext): void {
+  route(router, api.createSession, async ({ body }) => {
     const outcome = sessions.create(body);
     switch (outcome.kind) {
       case 'invalid':
         return { status: 400, body: { error: 'bad request', message: 'invalid session', errors: outcome.errors } };
       case 'conflict':
         return { status: 409, body: { error: 'conflict', message: outcome.message, sessions: outcome.sessions } };
-      case 'created':
-        return { status: 201, body: { ...outcome.session, warnings: outcome.warnings } };
+      case 'created': {
+        const { id, createdAt, expiresAt } = outcome.session;
+        const change = { kind: 'session-created', id, text: body, createdAt: Date.parse(createdAt), expiresAt: expiresAt === null ? null : Date.parse(expiresAt) } as const;
+        return (await announced(shared, change)) ?? { status: 201, body: { ...outcome.session, warnings: outcome.warnings } };
+      }
     }
   });
 
@@ -24,7 +28,10 @@ export function sessionRoutes(router: Router, { sessions }: AdminContext): void 
     return session === null ? notFound(id) : { status: 200, body: session };
   });
 
-  route(router, api.deleteSession, ({ params: { id } }) => (sessions.delete(id) ? { status: 200, body: { removed: id } } : notFound(id)));
+  route(router, api.deleteSession, async ({ params: { id } }) => {
+    if (!sessions.delete(id)) return notFound(id);
+    return (await announced(shared, { kind: 'session-deleted', id })) ?? { status: 200, body: { removed: id } };
+  });
 }
 
 const notFound = (id: string) =>

@@ -4,6 +4,7 @@ import type { AdminContext } from './context.js';
 import { route } from './api/register.js';
 import { sourcesUnavailable } from './errors.js';
 import * as api from './api/system.js';
+import { announced } from './shared-store.js';
 
 export function systemRoutes(router: Router, context: AdminContext): void {
   route(router, api.health, () => ({
@@ -25,7 +26,7 @@ export function systemRoutes(router: Router, context: AdminContext): void {
     context.seenMessageIds.clear();
     await context.scenarios.reload();
     const { active, errors } = context.scenarios.list();
-    return { status: 200, body: { reset: true, active, errors } };
+    return (await announced(context.shared, { kind: 'reset' })) ?? { status: 200, body: { reset: true, active, errors } };
   });
   route(router, api.tlsFailures, async ({ query }) => {
     try {

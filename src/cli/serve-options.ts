@@ -7,6 +7,7 @@ import { DEFAULT_OPTIONS, type MockOptions } from '../server/options.js';
 import { LOG_LEVELS, type LogLevel } from '../server/logger.js';
 import { parseSan, splitSanList } from '../pki/san.js';
 import { tlsOffer, TlsOptionError, TLS_VERSIONS } from '../server/tls-offer.js';
+import { parseStoreUrl, StoreUrlError } from '../store/url.js';
 
 export { UsageError };
 
@@ -46,6 +47,7 @@ export const SERVE_OPTIONS = {
   ciphers: { env: 'EM_CIPHERS', type: 'string', help: "TLS 1.2 cipher suites offered, an OpenSSL cipher list (Node's default)" },
   'tls13-ciphers': { env: 'EM_TLS13_CIPHERS', type: 'string', help: "TLS 1.3 cipher suites offered, colon-separated (Node's default)" },
   'ready-file': { env: 'EM_READY_FILE', type: 'string', help: 'write {entitlementUrl, adminUrl, pid} as JSON here once both listeners accept' },
+  store: { env: 'EM_STORE', type: 'string', help: 'redis://HOST:PORT[/DB]: replicas share scenarios, sessions, counters and states there' },
 } as const satisfies Record<string, OptionSpec>;
 
 type OptionName = keyof typeof SERVE_OPTIONS;
@@ -98,6 +100,7 @@ export function parseServeOptions(args: string[], env: NodeJS.ProcessEnv): MockO
     ciphers: raw('ciphers') ?? null,
     tls13Ciphers: raw('tls13-ciphers') ?? null,
     readyFile: raw('ready-file') ?? null,
+    store: storeOption(raw('store')),
   };
   tlsOption(options);
   return options;
@@ -113,6 +116,18 @@ function tlsOption(options: MockOptions): void {
     if (error instanceof TlsOptionError) throw new UsageError(`--${TLS_FLAGS[error.option]}: ${error.problem}`);
     throw error;
   }
+}
+
+/** --store: checked here so that a wrong URL is a usage error, not a failure at start. */
+function storeOption(value: string | undefined): string | null {
+  if (value === undefined) return null;
+  try {
+    parseStoreUrl(value);
+  } catch (error) {
+    if (error instanceof StoreUrlError) throw new UsageError(error.message);
+    throw error;
+  }
+  return value;
 }
 
 /** The longest time limit an option takes (one hour). */

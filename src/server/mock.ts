@@ -31,6 +31,10 @@ import { urlHost } from './url-host.js';
 import { JournalFederation } from '../federation/federation.js';
 import { LocalSource } from '../federation/local-source.js';
 import { listenOn } from './listen.js';
+import { resetLocally } from './reset.js';
+import { parseStoreUrl } from '../store/url.js';
+import type { OpenedStore } from '../store/open.js';
+import type { SharedRuleState } from '../scenario/runtime/state/shared.js';
 
 export interface RunningMock {
   readonly entitlementUrl: string;
@@ -100,6 +104,8 @@ interface MockCore {
   liveEvents: LiveEvents;
   sessions: SessionStore;
   recording: Recording | null;
+  /** With --store: the shared store and the changes this replica shares (else null). */
+  store: OpenedStore | null;
   /** What each entitlement handler works with. */
   exchange: ExchangeState;
   onTlsFailure: (failure: TlsFailure) => void;
@@ -157,9 +163,10 @@ async function mockCore(options: MockOptions, logger: MockLogger, recording: Rec
   const waits = new JournalWaits(federation);
   const metrics = new MockMetrics(journal);
   const liveEvents = new LiveEvents(federation);
-  const scenarios = scenarioRegistry(options, seed, metrics, liveEvents, log);
-  const scenariosRemaining = await loadStartScenario(scenarios, log);
-  const sessions = new SessionStore(seed);
+  const store = options.store === null ? null : (await import('../store/open.js')).openStore(parseStoreUrl(options.store));
+  const scenarios = scenarioRegistry(options, seed, metrics, liveEvents, log, store?.rules ?? null);
+  let scenariosRemaining = await loadStartScenario(scenarios, log);
+  const sessions = new SessionStore(seed, Date.now, store?.rules ?? null);
   // A wait on the journal of a session that ended would never be satisfied: it ends too.
   sessions.on('ended', ({ id }) => waits.endSession(id));
   metrics.watchKeyStats(() => [
@@ -186,12 +193,27 @@ async function mockCore(options: MockOptions, logger: MockLogger, recording: Rec
     log.info({ listener: failure.listener, remote: failure.remote, reason: failure.reason }, 'TLS handshake refused');
   };
   const onInternalError = (error: unknown) => log.error({ err: error }, 'internal error while answering an entitlement request');
-  return { seed, journal, local, federation, waits, tlsFailures, metrics, scenarios, scenariosRemaining, liveEvents, sessions, recording, exchange, onTlsFailure, onInternalError };
+  if (store !== null) {
+    // The scenario another replica made active may be any of the files: all are read before catching up.
+    if (scenariosRemaining) for (const error of (await scenarios.loadRemaining()).errors) log.warn({ error: formatError(error) }, 'scenario file skipped');
+    scenariosRemaining = false;
+    const seenMessageIds = exchange.seenMessageIds;
+    await store.start({ scenarios, sessions, reset: () => resetLocally({ waits, local, sessions, seenMessageIds, scenarios }) }, log);
+  }
+  return { seed, journal, local, federation, waits, tlsFailures, metrics, scenarios, scenariosRemaining, liveEvents, sessions, recording, store, exchange, onTlsFailure, onInternalError };
 }
 
 /** The scenario files, watched (reloads are logged, counted and told to the dashboard), not read yet. */
-function scenarioRegistry(options: MockOptions, seed: number, metrics: MockMetrics, liveEvents: LiveEvents, log: MockLogger['pino']): ScenarioRegistry {
+function scenarioRegistry(
+  options: MockOptions,
+  seed: number,
+  metrics: MockMetrics,
+  liveEvents: LiveEvents,
+  log: MockLogger['pino'],
+  shared: SharedRuleState | null,
+): ScenarioRegistry {
   const scenarios = new ScenarioRegistry({
+    shared,
     path: options.scenarios,
     initial: options.scenario,
     random: seededRandom(seed),
@@ -277,6 +299,7 @@ async function openAdminApi(options: MockOptions, core: MockCore, opened: Opened
       metrics: core.metrics,
       liveEvents: core.liveEvents,
       recording: core.recording,
+      shared: core.store === null || core.store.changes === null ? null : { announce: (change) => core.store!.changes!.announce(change), rules: core.store.rules },
       adminToken: options.adminToken,
       onInternalError: (error) => log.error({ err: error }, 'internal error in an admin route'),
     }).callback(),
@@ -358,6 +381,8 @@ function closer(core: MockCore, opened: Opened, logger: MockLogger): RunningMock
     const timer = setTimeout(() => servers.forEach((server) => server.closeAllConnections()), graceMs);
     await allClosed;
     clearTimeout(timer);
+    // After the in-flight exchanges: they may still need the store.
+    core.store?.close();
     if (core.recording) {
       core.recording.close();
       if (opened.serving) await writeFinalRecording(core.recording, logger.pino);

@@ -47,6 +47,8 @@ export interface MockOptions {
   ciphers: string | null;
   /** Their TLS 1.3 cipher suites, colon-separated; null for Node's default. */
   tls13Ciphers: string | null;
+  /** `redis://HOST:PORT[/DB]`: replicas share scenarios, sessions, counters and states there (docs/scaling.md); null: this process alone. */
+  store: string | null;
   /** `serve` writes {entitlementUrl, adminUrl, pid} here (atomically) once both listeners accept; null for none. */
   readyFile: string | null;
   /** Record mode (`entitlement-mock record`): forward every request to a real service and record its answers. */
@@ -92,4 +94,5 @@ export const DEFAULT_OPTIONS: MockOptions = {
   ciphers: null,
   tls13Ciphers: null,
   readyFile: null,
+  store: null,
 };

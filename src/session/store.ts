@@ -106,12 +106,15 @@ export class SessionStore extends EventEmitter<{ ended: [{ id: string; reason: S
     return session;
   }
 
-  /** Create a session from its YAML or JSON document. */
-  create(text: string): CreateOutcome {
+  /**
+   * Create a session from its YAML or JSON document. `as` gives the id and creation time of a
+   * session created by another replica (--store), so that its ttl ends it everywhere at once.
+   */
+  create(text: string, as?: { id: string; createdAt: number }): CreateOutcome {
     this.removeExpired();
     let id = '';
     const parsed = parseSession(text, (definition) => {
-      id = definition.id ?? this.freshId();
+      id = as?.id ?? definition.id ?? this.freshId();
       const { id: _id, key: _key, ttl: _ttl, ...ruleSet } = definition;
       const shared = this.shared === null ? null : { store: this.shared, scope: sessionScope(id) };
       return compileScenario({ name: id, file: SESSION_FILE, definition: ruleSet }, seededRandom(this.seed ^ hash(id)), shared);
@@ -133,7 +136,7 @@ export class SessionStore extends EventEmitter<{ ended: [{ id: string; reason: S
         sessions: [id, overlapping.id],
       };
     }
-    const createdAt = this.now();
+    const createdAt = as?.createdAt ?? this.now();
     const session = new LiveSession(id, key, parsed.compiled, parsed.definition, createdAt, parsed.ttlMs, parsed.ttlMs === null ? Infinity : createdAt + parsed.ttlMs);
     this.sessions.set(id, session);
     this.index.add(key, session);

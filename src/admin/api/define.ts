@@ -77,6 +77,9 @@ export type ErrorAnswer = Static<typeof ErrorAnswer>;
 
 export const errorAnswer = (description: string) => jsonAnswer(ErrorAnswer, description);
 
+/** With --store: the shared store did not answer, so the change (if any) holds on this replica only. */
+export const storeUnavailableAnswer = errorAnswer('The shared store (--store) did not answer: a change was applied on this replica only, or nothing could be read');
+
 // --- types derived from a definition (server handlers and the client use these) ---
 
 type StaticOr<Schema, Otherwise> = Schema extends TSchema ? Static<Schema> : Otherwise;

@@ -3,7 +3,7 @@ import { Type } from '@sinclair/typebox';
 import { Scenario } from '../../scenario/format/format.js';
 import { PositionedError } from '../../scenario/format/loaded.js';
 import { ScenarioListing } from '../../scenario/registry/listing.js';
-import { defineRoute, documentBody, errorAnswer, jsonAnswer, jsonBody, ErrorAnswer } from './define.js';
+import { defineRoute, documentBody, errorAnswer, jsonAnswer, jsonBody, ErrorAnswer, storeUnavailableAnswer } from './define.js';
 
 /** A 400 for a posted document (scenario, session): with `errors` when it was read but is invalid. */
 export const InvalidDocumentAnswer = Type.Composite([
@@ -30,6 +30,7 @@ export const activateScenario = defineRoute({
   summary: 'Switch the active scenario (its counters start again)',
   body: jsonBody(Type.Object({ name: ScenarioName }, { additionalProperties: false }), '{"name": "<scenario>"}, the scenario to activate'),
   answers: {
+    503: storeUnavailableAnswer,
     200: jsonAnswer(Type.Object({ active: Type.String() }, { additionalProperties: false }), 'Switched'),
     404: jsonAnswer(
       Type.Composite([ErrorAnswer, Type.Object({ known: Type.Array(Type.String(), { description: 'The scenario names there are' }) })]),
@@ -49,6 +50,7 @@ export const uploadScenario = defineRoute({
   ),
   body: documentBody(Scenario, 'ScenarioDocument', 'a scenario document, as YAML or JSON'),
   answers: {
+    503: storeUnavailableAnswer,
     201: jsonAnswer(
       Type.Object(
         {
@@ -71,6 +73,7 @@ export const deleteScenario = defineRoute({
   summary: 'Forget a posted scenario (a file scenario of that name comes back); if it was active, the one active before it is again',
   params: Type.Object({ name: ScenarioName }),
   answers: {
+    503: storeUnavailableAnswer,
     200: jsonAnswer(
       Type.Object(
         {

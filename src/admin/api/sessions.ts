@@ -2,7 +2,7 @@
 import { Type } from '@sinclair/typebox';
 import { SESSION_ID_PATTERN, SessionDefinition, SessionSummary } from '../../session/format.js';
 import { PositionedError } from '../../scenario/format/loaded.js';
-import { defineRoute, documentBody, errorAnswer, jsonAnswer, ErrorAnswer } from './define.js';
+import { defineRoute, documentBody, errorAnswer, jsonAnswer, ErrorAnswer, storeUnavailableAnswer } from './define.js';
 import { InvalidDocumentAnswer } from './scenarios.js';
 
 const SessionId = Type.String({ pattern: SESSION_ID_PATTERN, description: 'A session id' });
@@ -16,6 +16,7 @@ export const createSession = defineRoute({
     'The body is a session document, YAML or JSON: `{id?, key: {contentID|customerCookie|clientCN: value or glob}, ttl?, description?, defaults?, stateKey?, stateTtl?, rules?}`; rules as in a scenario.',
   body: documentBody(SessionDefinition, 'SessionDocument', 'a session document, as YAML or JSON'),
   answers: {
+    503: storeUnavailableAnswer,
     201: jsonAnswer(
       Type.Composite([SessionSummary, Type.Object({ warnings: Type.Array(PositionedError, { description: 'Lint warnings, positioned' }) })], {
         additionalProperties: false,
@@ -54,6 +55,7 @@ export const deleteSession = defineRoute({
   summary: 'Remove a session with its counters and state (its journal entries stay); its waits end with reason session-ended',
   params: Type.Object({ id: SessionId }),
   answers: {
+    503: storeUnavailableAnswer,
     200: jsonAnswer(Type.Object({ removed: Type.String() }, { additionalProperties: false }), 'Removed'),
     404: errorAnswer('No live session has that id'),
   },

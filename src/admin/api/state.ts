@@ -1,7 +1,7 @@
 /** Definitions of GET /admin/state and DELETE /admin/state. */
 import { Type } from '@sinclair/typebox';
 import { StateListing } from '../../scenario/runtime/state/listing.js';
-import { defineRoute, jsonAnswer } from './define.js';
+import { defineRoute, jsonAnswer, storeUnavailableAnswer } from './define.js';
 
 export const getState = defineRoute({
   method: 'GET',
@@ -9,6 +9,7 @@ export const getState = defineRoute({
   operationId: 'getState',
   summary: 'The per-key states (match: {state}, setState) of the active scenario and of each session',
   answers: {
+    503: storeUnavailableAnswer,
     200: jsonAnswer(
       Type.Object(
         {
@@ -30,6 +31,7 @@ export const clearState = defineRoute({
   operationId: 'clearState',
   summary: 'Forget the states of the active scenario and of every session (counters stay)',
   answers: {
+    503: storeUnavailableAnswer,
     200: jsonAnswer(
       Type.Object({ cleared: Type.Integer({ minimum: 0, description: 'How many keys held a state' }) }, { additionalProperties: false }),
       'Forgotten',

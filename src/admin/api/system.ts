@@ -1,7 +1,7 @@
 /** Definitions of GET /health, POST /admin/reset, GET /admin/tls-failures, GET /metrics, GET /admin/openapi.json. */
 import { Type } from '@sinclair/typebox';
 import { TlsFailureListing } from '../../server/tls-failures.js';
-import { defineRoute, jsonAnswer, textAnswer } from './define.js';
+import { defineRoute, errorAnswer, jsonAnswer, textAnswer } from './define.js';
 import { partialQuery, sourcesUnavailableAnswer } from './federated.js';
 import { PositionedError } from '../../scenario/format/loaded.js';
 
@@ -35,7 +35,7 @@ export const reset = defineRoute({
       ),
       'Everything was reset',
     ),
-    503: sourcesUnavailableAnswer,
+    503: errorAnswer('A journal source (a worker, a peer) or the shared store (--store) did not answer: the message names it'),
   },
 });
 

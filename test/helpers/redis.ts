@@ -1,0 +1,62 @@
+/**
+ * A throwaway Redis for the --store tests: Debian's redis-server on a free loopback port, in a
+ * temporary folder, no persistence. Ready when it says so on its standard output (no sleeps);
+ * stop() ends it, start() again brings it back on the same port (a Redis outage and its return).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import { freePortBlock } from './ports.js';
+import { tempDir } from './temp.js';
+import { slack } from './slack.js';
+
+export const REDIS_SERVER = process.env.EM_TEST_REDIS_SERVER ?? '/usr/bin/redis-server';
+
+export interface TestRedis {
+  readonly port: number;
+  /** `redis://127.0.0.1:PORT/0` */
+  readonly url: string;
+  /** Stop the server (its data goes with it). */
+  stop(): Promise<void>;
+  /** Start it again on the same port (after stop()). */
+  start(): Promise<void>;
+}
+
+export async function startRedis(): Promise<TestRedis> {
+  const port = await freePortBlock(1);
+  const dir = tempDir('redis');
+  let child: ChildProcess | null = null;
+  const start = async () => {
+    const started = spawn(REDIS_SERVER, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--loglevel', 'notice'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child = started;
+    const lines = createInterface({ input: started.stdout! });
+    const ready = new Promise<void>((resolve, reject) => {
+      let output = '';
+      lines.on('line', (line) => {
+        output += `${line}\n`;
+        if (line.includes('Ready to accept connections')) resolve();
+      });
+      started.once('exit', (code) => reject(new Error(`redis-server exited (${code}) before it was ready:\n${output}`)));
+      started.once('error', reject);
+    });
+    const timer = setTimeout(() => started.kill('SIGKILL'), slack(5000));
+    try {
+      await ready;
+    } finally {
+      clearTimeout(timer);
+    }
+    started.stdout!.resume();
+  };
+  const stop = async () => {
+    const running = child;
+    child = null;
+    if (running === null || running.exitCode !== null) return;
+    const exited = once(running, 'exit');
+    running.kill('SIGKILL');
+    await exited;
+  };
+  await start();
+  return { port, url: `redis://127.0.0.1:${port}/0`, stop, start };
+}

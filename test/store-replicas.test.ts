@@ -1,0 +1,141 @@
+/**
+ * Three replicas sharing one Redis (--store), over real mutual TLS: a sequence hands out each
+ * step once across them (also under concurrent load), per-key state set on one is seen on
+ * another, sessions, switches and resets made through one hold on all, and a Redis outage makes
+ * only the rules that need it answer 503 until Redis returns.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { randomUUID } from 'node:crypto';
+import { startTestMock, eventually, type TestMock } from './helpers/mock.js';
+import { startRedis, type TestRedis } from './helpers/redis.js';
+import { closeAfter } from './helpers/cleanup.js';
+
+const ownForFile = closeAfter(test.after);
+const yaml = { 'content-type': 'application/yaml' };
+let redis: TestRedis;
+let replicas: TestMock[];
+
+const NINE = [
+  'name: nine',
+  'rules:',
+  '  - name: nine-steps',
+  '    match: { contentID: nine }',
+  '    times: 9',
+  `    sequence: [${Array.from({ length: 9 }, (_, i) => `{ isAllowed: false, errorText: step-${i + 1} }`).join(', ')}]`,
+  '  - name: plain',
+  '    match: { contentID: plain }',
+  '    respond: { isAllowed: true }',
+].join('\n');
+
+const request = (contentID: string, more: Record<string, unknown> = {}) => ({ messageID: randomUUID(), version: 1, contentID, ...more });
+
+test.before(async () => {
+  redis = ownForFile(await startRedis());
+  replicas = [];
+  for (let i = 0; i < 3; i++) replicas.push(ownForFile(await startTestMock({ store: redis.url, logLevel: 'warn' })));
+});
+
+test('a scenario posted through one replica is active on all; its 9-step sequence hands out each step once, round-robin', async () => {
+  const posted = await replicas[0]!.admin('POST', '/admin/scenarios', NINE, yaml);
+  assert.is(posted.status, 201, posted.text);
+  for (const replica of replicas) assert.is((await replica.admin('GET', '/health')).json.scenario, 'nine');
+  const said: string[] = [];
+  for (let i = 0; i < 9; i++) said.push((await replicas[i % 3]!.entitle(request('nine'))).json.errorText);
+  assert.equal(said, Array.from({ length: 9 }, (_, i) => `step-${i + 1}`));
+  const tenth = await replicas[1]!.entitle(request('nine'));
+  assert.is(tenth.status, 404, 'times: 9 is used up on every replica');
+  assert.match(tenth.json.errorText, /no rule of scenario "nine" matched/);
+});
+
+test('switching scenario through one replica starts its counters again on all; 30 concurrent clients get each step once', async () => {
+  const switched = await replicas[2]!.admin('PUT', '/admin/scenarios/active', { name: 'nine' });
+  assert.is(switched.status, 200, switched.text);
+  const answers = await Promise.all(Array.from({ length: 30 }, (_, i) => replicas[i % 3]!.entitle(request('nine'))));
+  const steps = answers.filter((answer) => answer.status === 200).map((answer) => answer.json.errorText as string);
+  assert.equal(steps.sort(), Array.from({ length: 9 }, (_, i) => `step-${i + 1}`).sort(), 'each of the 9 steps exactly once');
+  assert.is(answers.filter((answer) => answer.status === 404).length, 21);
+});
+
+test('stateless rules are answered by every replica', async () => {
+  for (const replica of replicas) assert.is((await replica.entitle(request('plain'))).json.isAllowed, true);
+});
+
+test('the bundled device-binding flow: type 2 on one replica, type 3 on another', async () => {
+  assert.is((await replicas[1]!.admin('PUT', '/admin/scenarios/active', { name: 'device-binding' })).status, 200);
+  const cookie = `d-${randomUUID().slice(0, 8)}`;
+  const before = await replicas[2]!.entitle(request('movie', { requestType: 3, customerCookie: cookie }));
+  assert.is(before.json.isAllowed, false, 'not registered yet');
+  const registered = await replicas[0]!.entitle(request('movie', { requestType: 2, customerCookie: cookie }));
+  assert.is(registered.json.isAllowed, true, registered.bodyText);
+  const after = await replicas[2]!.entitle(request('movie', { requestType: 3, customerCookie: cookie }));
+  assert.is(after.json.isAllowed, true, after.bodyText);
+  assert.match(after.json.epTokenURL, /deviceBound=true/);
+  const state = await replicas[1]!.admin('GET', '/admin/state');
+  assert.is(state.json.scenario.keys[cookie]?.state, 'registered', 'any replica lists the shared state');
+});
+
+test('a session created through one replica answers on the others, and its ttl ends it everywhere', async () => {
+  const created = await replicas[0]!.admin(
+    'POST',
+    '/admin/sessions',
+    ['key: { contentID: "sess-*" }', 'ttl: 1500ms', 'rules:', '  - name: counted', '    sequence: [{ errorText: s-0 }, { errorText: s-1 }, { errorText: s-2 }]'].join('\n'),
+    yaml,
+  );
+  assert.is(created.status, 201, created.text);
+  const id = created.json.id as string;
+  const said = [];
+  for (const replica of [replicas[1]!, replicas[2]!, replicas[0]!]) said.push((await replica.entitle(request('sess-1'))).json.errorText);
+  assert.equal(said, ['s-0', 's-1', 's-2']);
+  for (const replica of replicas) assert.is((await replica.admin('GET', `/admin/sessions/${id}`)).status, 200);
+  await eventually(async () => (await Promise.all(replicas.map((replica) => replica.admin('GET', `/admin/sessions/${id}`)))).every((reply) => reply.status === 404), {
+    what: 'the session expired on every replica',
+  });
+  const afterwards = await replicas[2]!.entitle(request('sess-1'));
+  assert.not.match(afterwards.bodyText, /s-\d/, 'the scenario answers again');
+});
+
+test('a reset through one replica clears counters, states and sessions on all', async () => {
+  await replicas[0]!.admin('PUT', '/admin/scenarios/active', { name: 'nine' });
+  await replicas[0]!.entitle(request('nine'));
+  await replicas[1]!.entitle(request('nine'));
+  const session = await replicas[1]!.admin('POST', '/admin/sessions', { key: { contentID: 'reset-*' }, rules: [{ respond: { errorText: 'in-session' } }] });
+  assert.is(session.status, 201, session.text);
+  const reset = await replicas[2]!.admin('POST', '/admin/reset');
+  assert.is(reset.status, 200, reset.text);
+  for (const replica of replicas) {
+    assert.equal((await replica.admin('GET', '/admin/sessions')).json.sessions, []);
+    assert.is((await replica.admin('GET', '/admin/requests')).json.requests.length, 0, 'each journal is cleared');
+  }
+  assert.is((await replicas[0]!.entitle(request('nine'))).json.errorText, 'step-1', 'the sequence starts again');
+  assert.is.not((await replicas[1]!.entitle(request('reset-1'))).json.errorText, 'in-session', 'the session is gone');
+});
+
+test('Redis stopped in mid-load: stateless rules keep answering, stateful ones answer 503 naming it, and all recover when it returns', async () => {
+  await replicas[0]!.admin('POST', '/admin/reset');
+  await redis.stop();
+  const during = await Promise.all(replicas.flatMap((replica) => [replica.entitle(request('plain')), replica.entitle(request('nine'))]));
+  const plain = during.filter((_, i) => i % 2 === 0);
+  const stateful = during.filter((_, i) => i % 2 === 1);
+  assert.ok(
+    plain.every((answer) => answer.status === 200 && answer.json.isAllowed === true),
+    'stateless rules never fail',
+  );
+  for (const answer of stateful) {
+    assert.is(answer.status, 503, answer.bodyText);
+    assert.is(answer.json.isAllowed, false);
+    assert.match(answer.json.errorText, new RegExp(`Redis at redis://127\\.0\\.0\\.1:${redis.port}/0 did not answer .*: the count of rule "nine-steps" is kept there`));
+  }
+  const journal = (await replicas[0]!.admin('GET', '/admin/requests?contentID=nine')).json.requests;
+  assert.match(journal.at(-1).problems[0], /^shared state unavailable: Redis at /);
+  await redis.start();
+  await eventually(async () => (await replicas[0]!.entitle(request('nine'))).status === 200, { what: 'replica 0 answers stateful rules again' });
+  for (const replica of replicas) {
+    await eventually(async () => (await replica.entitle(request('nine'))).status === 200, { what: 'each replica answers stateful rules again' });
+    assert.is((await replica.admin('GET', '/health')).json.scenario, 'nine', 'the active scenario is stored again');
+  }
+  const journals = await Promise.all(replicas.map((replica) => replica.admin('GET', '/admin/requests?contentID=plain')));
+  assert.ok(journals.every((reply) => reply.json.requests.length >= 1), 'nothing journaled was lost');
+});
+
+test.run();
