@@ -79,7 +79,7 @@ export function createEntitlementHandler({ path, listener, state, bodyTimeoutMs,
         addTransportWarnings(parsed, req, state);
         journaled.request = parsed.request;
         journaled.valid = parsed.valid;
-        journaled.problems = parsed.valid ? [] : parsed.problems;
+        journaled.problems = parsed.valid ? NONE : parsed.problems;
         journaled.warnings = parsed.warnings;
         // The string readBody decoded, kept as it is (no copy): the journal shows exactly what was sent.
         journaled.rawBody = body.text;
@@ -197,8 +197,8 @@ function newEntry(req: IncomingMessage, listener: ListenerName, identity: Client
     request: null,
     rawBody: null,
     valid: false,
-    problems: [],
-    warnings: [],
+    problems: NONE,
+    warnings: NONE,
     session: null,
     scenario: null,
     rule: null,
@@ -207,6 +207,12 @@ function newEntry(req: IncomingMessage, listener: ListenerName, identity: Client
     response: NOT_ANSWERED,
   };
 }
+
+/**
+ * The empty problem and warning list most entries have, shared (frozen) instead of two new arrays
+ * per request: whatever adds to a list replaces it first (rejected(), the validator's warnings).
+ */
+const NONE = Object.freeze([]) as unknown as string[];
 
 const NOT_ANSWERED: JournaledResponse = Object.freeze({ status: null, body: null, fault: null, delayMs: 0 });
 
