@@ -72,9 +72,17 @@ const file = readdirSync(tmp).find((f) => f.endsWith('.cpuprofile') && !before.h
 const profile = JSON.parse(readFileSync(join(tmp, file), 'utf8'));
 const self = new Map();
 const dt = new Map();
-profile.samples.forEach((id, i) => dt.set(id, (dt.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
-// The share of each function is of the time the process was busy: (idle) samples are left out,
-// so that share × CPU per request gives µs per request.
+// Only the samples of the measured window (the last `seconds` before the generator stopped; the
+// profile ends ~at SIGTERM): start-up and warm-up would otherwise be spread over the requests.
+const sampleTimes = [];
+profile.timeDeltas.reduce((at, delta, i) => (sampleTimes[i] = at + delta), profile.startTime);
+const windowStart = profile.endTime - (seconds * 1000 + 150) * 1000;
+profile.samples.forEach((id, i) => {
+  if (sampleTimes[i] >= windowStart) dt.set(id, (dt.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
+});
+// The share of each function is of the time the main thread was busy ((idle) left out); µs per
+// request is that time over the requests of the window. What the profile cannot see (GC helper
+// threads, the thread pool: log writes) is the gap to the CPU per request from /proc.
 let total = 0;
 for (const node of profile.nodes) {
   const t = node.callFrame.functionName === '(idle)' ? 0 : (dt.get(node.id) ?? 0);
@@ -84,8 +92,8 @@ for (const node of profile.nodes) {
   self.set(key, (self.get(key) ?? 0) + t);
 }
 console.log(`profile: bench/tmp/profile/${file}`);
-// Share of the profile, and that share of the measured CPU per request in µs (comparable across builds).
-const micros = (t) => (r.serverCpuMicrosPerRequest === null ? '' : `${((t / total) * r.serverCpuMicrosPerRequest).toFixed(2).padStart(7)} µs`);
+const micros = (t) => `${(t / r.completed).toFixed(2).padStart(7)} µs`;
+console.log(`main thread busy: ${(total / r.completed).toFixed(1)} µs per request of ${r.serverCpuMicrosPerRequest?.toFixed(1)} µs CPU (all threads)`);
 for (const [key, t] of [...self].sort((a, b) => b[1] - a[1]).slice(0, Number(process.env.TOP ?? 40)))
   console.log(`${((100 * t) / total).toFixed(1).padStart(5)}% ${micros(t)}  ${key}`);
 

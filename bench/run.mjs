@@ -646,19 +646,19 @@ function verdicts(r) {
   const atLeast = (limit) => (v) => v >= limit;
   const single = (value) => ({ median: value ?? null });
   if (r.keepalive) {
-    add('server CPU per keep-alive request mock/bare', r.keepalive.ratios.cpu, `<= ${TARGETS.keepaliveCpuRatio}`, atMost(TARGETS.keepaliveCpuRatio), 'x');
-    add('p99 keep-alive latency mock/bare', r.keepalive.ratios.p99, `<= ${TARGETS.keepaliveP99Ratio}`, atMost(TARGETS.keepaliveP99Ratio), 'x');
+    add(`server CPU per keep-alive request mock/${A}`, r.keepalive.ratios.cpu, `<= ${TARGETS.keepaliveCpuRatio}`, atMost(TARGETS.keepaliveCpuRatio), 'x');
+    add(`p99 keep-alive latency mock/${A}`, r.keepalive.ratios.p99, `<= ${TARGETS.keepaliveP99Ratio}`, atMost(TARGETS.keepaliveP99Ratio), 'x');
   }
   if (r.keepaliveAutocannon)
-    add('keep-alive throughput mock/bare, autocannon (issue 5)', r.keepaliveAutocannon.ratios.throughput, `>= ${TARGETS.keepaliveThroughputRatio}`, atLeast(TARGETS.keepaliveThroughputRatio), 'x');
+    add(`keep-alive throughput mock/${A}, autocannon (issue 5)`, r.keepaliveAutocannon.ratios.throughput, `>= ${TARGETS.keepaliveThroughputRatio}`, atLeast(TARGETS.keepaliveThroughputRatio), 'x');
   for (const [kind, label] of [['ec', 'ECDSA'], ['rsa', 'RSA']]) {
     const hs = r.handshake?.[kind];
     if (!hs) continue;
-    add(`server CPU per full handshake mock/bare (${label})`, hs.ratios.cpu, `<= ${TARGETS.handshakeCpuRatio}`, atMost(TARGETS.handshakeCpuRatio), 'x');
-    add(`full-handshake rate mock/bare (${label}, issue 5)`, hs.ratios.throughput, `>= ${TARGETS.handshakeRatio}`, atLeast(TARGETS.handshakeRatio), 'x');
+    add(`server CPU per full handshake mock/${A} (${label})`, hs.ratios.cpu, `<= ${TARGETS.handshakeCpuRatio}`, atMost(TARGETS.handshakeCpuRatio), 'x');
+    add(`full-handshake rate mock/${A} (${label}, issue 5)`, hs.ratios.throughput, `>= ${TARGETS.handshakeRatio}`, atLeast(TARGETS.handshakeRatio), 'x');
   }
   if (r.resume) {
-    add('server CPU per resumed connection mock/bare', r.resume.ratios.cpu, `<= ${TARGETS.resumeCpuRatio}`, atMost(TARGETS.resumeCpuRatio), 'x');
+    add(`server CPU per resumed connection mock/${A}`, r.resume.ratios.cpu, `<= ${TARGETS.resumeCpuRatio}`, atMost(TARGETS.resumeCpuRatio), 'x');
     const reused = r.resume.runs.mock.reduce((n, run) => n + run.sessionsReused, 0) / Math.max(1, r.resume.runs.mock.reduce((n, run) => n + run.completed, 0));
     add('TLS sessions resumed by the mock', single(round(reused, 4)), '> 0.99 of connections', (v) => v > 0.99);
   }
@@ -675,7 +675,7 @@ function verdicts(r) {
     }
   }
   if (r.startup) {
-    add('start to first answered request mock/bare', r.startup.ratios.firstAnswer, `<= ${TARGETS.firstAnswerRatio}`, atMost(TARGETS.firstAnswerRatio), 'x');
+    add(`start to first answered request mock/${A}`, r.startup.ratios.firstAnswer, `<= ${TARGETS.firstAnswerRatio}`, atMost(TARGETS.firstAnswerRatio), 'x');
     add('start-up to /health ok (median)', single(r.startup.healthMedian), `<= ${TARGETS.startupSeconds} s`, atMost(TARGETS.startupSeconds), ' s');
   }
   const runsOf = (figure) => (figure ? Object.values(figure.runs).flat() : []);
