@@ -65,7 +65,7 @@ test('conformance start prints the run; report prints verdicts, writes JUnit and
   assert.is(failing.code, 1, failing.stderr);
   const lines = failing.stdout.trim().split('\n');
   assert.is(lines[0], `conformance run ${run.id} (entitlement-v1): fail: 1 pass, 1 fail, 1 inconclusive, 0 not run, of 3`);
-  assert.match(lines[1] ?? '', /^ {2}FAIL {9}\[I\] is-allowed-number-one: The protocol asks: isAllowed is a boolean; only true grants, a truthy number does not; seen: the client got granted, where it must be refused$/);
+  assert.match(lines[1] ?? '', /^ {2}FAIL {9}\[I\] is-allowed-number-one: Recommended \(the protocol leaves it open\): isAllowed is a boolean; only true grants, a truthy number does not; seen: the client got granted, where it must be refused$/);
   assert.match(lines[2] ?? '', /^ {2}INCONCLUSIVE \[I\] http-404: no outcome posted/);
   assert.is(lines[3], '  PASS         [D] granted-with-token-url');
   const suite = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' }).parse(readFileSync(junit, 'utf8')).testsuites.testsuite;

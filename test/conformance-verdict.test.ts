@@ -33,6 +33,12 @@ test('pass; fail names the rule and what the client got', () => {
   assert.is(failed.reason, "The protocol asks: the answer's messageID must match; seen: the client got granted, where it must be refused");
 });
 
+test("a recommended case's fail does not put its rule in the protocol's mouth", () => {
+  const recommended: ConformanceCase = { ...refuseCase, checks: { basis: 'recommended', rule: 'Only the boolean true grants' } };
+  const failed = judgeCase(facts({ testCase: recommended, outcome: { license: 'granted' } }));
+  assert.is(failed.reason, 'Recommended (the protocol leaves it open): only the boolean true grants; seen: the client got granted, where it must be refused');
+});
+
 test('inconclusive: nothing posted; an invalid request; a request the scenario answered instead of the case', () => {
   assert.equal(judgeCase(facts({ outcome: null })).reason, 'no outcome posted yet (1 request seen)');
   const invalid = judgeCase(facts({ entries: [answered({ id: 7, valid: false, rule: null, problems: ['version: expected an integer'] })] }));

@@ -39,7 +39,7 @@ export interface ConformanceCaseReport {
   };
   /** givesUpWithin resolved against the run timeout */
   givesUpWithinMs?: number;
-  /** pass: the license server did what the case expects; fail: it did not (the reason says what the protocol asks and what was seen); inconclusive: the case cannot be judged (no request reached the mock, no outcome was posted, ...); not-run: the case could not be set up */
+  /** pass: the license server did what the case expects; fail: it did not (the reason says what the protocol asks, or for a recommended case what we recommend, and what was seen); inconclusive: the case cannot be judged (no request reached the mock, no outcome was posted, ...); not-run: the case could not be set up */
   verdict: "pass" | "fail" | "inconclusive" | "not-run";
   /** One sentence: why this verdict */
   reason: string;

@@ -13,7 +13,7 @@ export const Verdict = Type.Union(
   VERDICTS.map((verdict) => Type.Literal(verdict)),
   {
     description:
-      'pass: the license server did what the case expects; fail: it did not (the reason says what the protocol asks and what was seen); ' +
+      'pass: the license server did what the case expects; fail: it did not (the reason says what the protocol asks, or for a recommended case what we recommend, and what was seen); ' +
       'inconclusive: the case cannot be judged (no request reached the mock, no outcome was posted, ...); not-run: the case could not be set up',
   },
 );

@@ -46,7 +46,8 @@ export function judgeCase(facts: CaseFacts): Judgement {
   const verdict = (kind: Verdict, reason: string): Judgement => ({ verdict: kind, reason, seen });
   const { testCase, outcome, entries } = facts;
   const { expect, checks } = testCase;
-  const asks = `the protocol asks: ${lowerFirst(checks.rule)}`;
+  // A recommended case's rule is our fail-closed advice, not the protocol's words: say so.
+  const asks = `${checks.basis === 'documented' ? 'the protocol asks' : 'recommended (the protocol leaves it open)'}: ${lowerFirst(checks.rule)}`;
 
   if (facts.notRun !== null) return verdict('not-run', facts.notRun);
 
