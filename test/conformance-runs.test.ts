@@ -1,8 +1,8 @@
 /**
- * Conformance runs over real mutual TLS: a scripted license-server client asks each case's
- * license from the mock, the test posts what its client got, and the verdicts are read back as
- * JSON and as JUnit XML (parsed). A correct client passes every case of the bundled plan; a
- * client with one flaw fails the cases that catch it; unasked and unposted cases are
+ * Conformance runs over real mutual TLS: the reference license server (examples/license-server/)
+ * asks the mock for each case's license, the test posts what its client got, and the verdicts are
+ * read back as JSON and as JUnit XML (parsed). The correct server passes every case of the
+ * bundled plan; planted bugs fail the cases that catch them; unasked and unposted cases are
  * inconclusive; trouble-listener cases are not-run without --trouble-port.
  */
 import { test } from 'uvu';
@@ -10,19 +10,28 @@ import * as assert from 'uvu/assert';
 import { XMLParser } from 'fast-xml-parser';
 import { startTestMock, entitlementRequest, eventually, type TestMock } from './helpers/mock.js';
 import { closeAfter } from './helpers/cleanup.js';
-import { askAsLicenseServer, askingMock, type Flaw } from './helpers/scripted-license-server.js';
+import { licenseServers, type LicenseServers } from './helpers/license-server.js';
+import { slack } from './helpers/slack.js';
+import type { BugFlag } from '../examples/license-server/bugs.js';
 import type { CaseReport, CaseTicket, RunReport, RunStarted } from '../src/conformance/types.js';
-import { ConformanceRuns, GIVE_UP_SLACK_MS } from '../src/conformance/runs.js';
+import { ConformanceRuns, GIVE_UP_SLACK_MS, MIN_TIMEOUT_MS } from '../src/conformance/runs.js';
 import { SessionStore } from '../src/session/store.js';
 import { Journal } from '../src/journal/journal.js';
 
-const TIMEOUT_MS = 1000;
+/** The run's timeout and the license server's budget per license request: a TLS exchange on a busy machine can take a second. */
+const TIMEOUT_MS = Math.max(MIN_TIMEOUT_MS, slack(500));
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 const ownForFile = closeAfter(test.after);
+const own = closeAfter(test.after.each);
 let mock: TestMock;
+/** The reference license servers of the test running, stopped after it. */
+let servers: LicenseServers;
 test.before(async () => {
   mock = ownForFile(await startTestMock({ troublePort: 0 }));
+});
+test.before.each(() => {
+  servers = own(licenseServers(mock, TIMEOUT_MS));
 });
 
 async function startRun(body: Record<string, unknown> = {}): Promise<RunStarted> {
@@ -31,8 +40,9 @@ async function startRun(body: Record<string, unknown> = {}): Promise<RunStarted>
   return started.json as RunStarted;
 }
 
-async function askAndPost(runId: string, ticket: CaseTicket, flaws: readonly Flaw[] = []): Promise<CaseReport> {
-  const outcome = await askAsLicenseServer(ticket, askingMock(mock, TIMEOUT_MS, flaws));
+/** Asks the reference license server with these bugs (none: the correct one) for the case's license and posts what its client got. */
+async function askAndPost(runId: string, ticket: CaseTicket, bugs: readonly BugFlag[] = []): Promise<CaseReport> {
+  const outcome = await servers.ask(ticket, bugs);
   const posted = await mock.admin('POST', `/admin/conformance/runs/${runId}/cases/${ticket.id}`, outcome);
   if (posted.status !== 200) console.error(posted.text, mock.logs.filter((line) => Number(line.level) >= 50));
   assert.is(posted.status, 200, posted.text);
@@ -71,7 +81,7 @@ test('a correct license server passes every case of the bundled plan; tickets ar
   const cases = new Map(report.cases.map((testCase) => [testCase.id, testCase]));
   const hang = cases.get('hang-gives-up') as CaseReport;
   assert.is(hang.givesUpWithinMs, TIMEOUT_MS + GIVE_UP_SLACK_MS);
-  assert.is(hang.seen.requests, 2, 'one retry after the first timeout');
+  assert.is(hang.seen.requests, 1, 'its budget is for all attempts together: none left for a retry');
   for (const held of hang.seen.heldMs) assert.ok(held !== null && held >= TIMEOUT_MS / 2 && held <= TIMEOUT_MS + GIVE_UP_SLACK_MS, `held ${held}`);
   const retried = cases.get('retries-bounded-on-503') as CaseReport;
   assert.is(retried.seen.requests, 2);
@@ -90,23 +100,25 @@ test('a correct license server passes every case of the bundled plan; tickets ar
   assert.is((await mock.admin('DELETE', `/admin/conformance/runs/${run.id}`)).status, 200);
 });
 
-test('each flaw fails the cases that catch it, with what the protocol asks and what was seen', async () => {
-  const flawed: Record<string, readonly Flaw[]> = {
-    'granted-with-token-url': ['naive-parsing'],
-    'message-id-mismatched': ['naive-parsing'],
-    'is-allowed-string-true': ['naive-parsing'],
+test('each planted bug fails the cases that catch it, with what the protocol asks and what was seen', async () => {
+  // A server that parses the answer laxly still passes the case its bugs do not touch.
+  const lax: BugFlag[] = ['grant-on-mismatched-message-id', 'truthy-is-allowed'];
+  const flawed: Record<string, readonly BugFlag[]> = {
+    'granted-with-token-url': lax,
+    'message-id-mismatched': lax,
+    'is-allowed-string-true': lax,
     'refused-with-error-and-text': ['drop-error-text'],
     'server-cert-untrusted': ['trust-any-certificate'],
     'server-cert-wrong-host': [],
     'hang-gives-up': ['no-timeout'],
-    'retries-bounded-on-503': ['retry-too-often'],
+    'retries-bounded-on-503': ['retry-without-bound'],
   };
   const run = await startRun({ cases: [...Object.keys(flawed), 'http-404', 'body-empty'] });
   assert.equal(run.cases.map((ticket) => ticket.id).slice(0, 3), ['granted-with-token-url', 'refused-with-error-and-text', 'message-id-mismatched'], 'plan order');
   const verdicts: Record<string, string> = {};
   for (const ticket of run.cases) {
-    const flaws = flawed[ticket.id];
-    if (flaws !== undefined) verdicts[ticket.id] = (await askAndPost(run.id, ticket, flaws)).verdict;
+    const bugs = flawed[ticket.id];
+    if (bugs !== undefined) verdicts[ticket.id] = (await askAndPost(run.id, ticket, bugs)).verdict;
   }
   // http-404: never asked, never posted; body-empty: posted without asking.
   const body = run.cases.find((ticket) => ticket.id === 'body-empty') as CaseTicket;
@@ -129,10 +141,14 @@ test('each flaw fails the cases that catch it, with what the protocol asks and w
   assert.is(report.verdict, 'fail');
   const reason = (id: string) => (report.cases.find((testCase) => testCase.id === id) as CaseReport).reason;
   assert.match(reason('message-id-mismatched'), "The protocol asks: the answer's messageID must match the request's, or the entitlement is denied; seen: the client got granted, where it must be refused");
-  assert.match(reason('refused-with-error-and-text'), "seen: the client got code 403, where the service's error 1403 must reach it");
+  assert.match(reason('refused-with-error-and-text'), "seen: the client got code none, where the service's error 1403 must reach it");
   assert.match(reason('server-cert-untrusted'), 'completed the TLS handshake with a certificate from a CA it does not trust and sent 1 request over it');
-  assert.match(reason('hang-gives-up'), /waited \d+ ms on request \d+ before giving up, past 2000 ms/);
-  assert.match(reason('retries-bounded-on-503'), '7 requests for the case, 6 retries where at most 3 are expected');
+  // no-timeout still waits when the harness stops waiting and posts its refusal.
+  assert.match(reason('hang-gives-up'), new RegExp(`; seen: request \\d+ still held open after \\d+ ms, past ${TIMEOUT_MS + GIVE_UP_SLACK_MS} ms$`));
+  // retry-without-bound retries until an attempt times out or 20 attempts: a 503 comes back fast, so many more than 4.
+  const retried = (report.cases.find((testCase) => testCase.id === 'retries-bounded-on-503') as CaseReport).seen.requests;
+  assert.ok(retried > 4, `${retried} requests`);
+  assert.match(reason('retries-bounded-on-503'), `; seen: ${retried} requests for the case, ${retried - 1} retries where at most 3 are expected`);
   assert.is(reason('http-404'), 'no outcome posted and no request seen yet');
 
   const xml = await mock.admin('GET', `/admin/conformance/runs/${run.id}/junit`);
