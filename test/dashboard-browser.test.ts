@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { test as uvuTest } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Browser, Page } from 'playwright-core';
-import { CHROMIUM_PATH, CHROMIUM_HINT, browserTestsNotRun, launchChromium } from './helpers/browser.js';
+import { CHROMIUM_PATH, CHROMIUM_HINT, launchChromium, skipBrowserTests } from './helpers/browser.js';
 import { closeAfter } from './helpers/cleanup.js';
 import { eventually } from './helpers/eventually.js';
 import { slack } from './helpers/slack.js';
@@ -16,9 +16,8 @@ import { entitlementRequest, scenarioFolder, startTestMock, type TestMock } from
 import type { NewJournalEntry } from '../src/journal/entry.js';
 
 // Without chromium (and not on CI) every test here is reported as skipped, with one line saying how to run them.
-const notRun = browserTestsNotRun();
-if (notRun) console.log(notRun);
-const test = notRun ? uvuTest.skip : uvuTest;
+const skipped = skipBrowserTests();
+const test = skipped ? uvuTest.skip : uvuTest;
 
 const TOKEN = 'dashboard-secret-token';
 const own = closeAfter(uvuTest.after.each);
@@ -27,7 +26,7 @@ let mock: TestMock;
 let guarded: TestMock;
 let browserPromise: Promise<Browser> | null = null;
 
-if (!notRun)
+if (!skipped)
   uvuTest.before(async () => {
     mock = ownForFile(await startTestMock());
     guarded = ownForFile(await startTestMock({ adminToken: TOKEN }));

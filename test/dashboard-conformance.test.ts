@@ -4,14 +4,12 @@
  */
 import { test as uvuTest } from 'uvu';
 import * as assert from 'uvu/assert';
-import { browserTestsNotRun, launchChromium } from './helpers/browser.js';
+import { launchChromium, skipBrowserTests } from './helpers/browser.js';
 import { closeAfter } from './helpers/cleanup.js';
 import { entitlementRequest, startTestMock, type TestMock } from './helpers/mock.js';
 import type { RunStarted } from '../src/conformance/types.js';
 
-const notRun = browserTestsNotRun();
-if (notRun) console.log(notRun);
-const test = notRun ? uvuTest.skip : uvuTest;
+const test = skipBrowserTests() ? uvuTest.skip : uvuTest;
 const own = closeAfter(uvuTest.after);
 
 test('a run appears with a line per case: its verdict, and for a fail the reason, as text', async () => {

@@ -23,14 +23,19 @@ const CHROMIUM_ARGS = [
   '--disable-sync',
 ];
 
+let toldWhy = false;
+
 /**
- * Why the browser tests are not run here, as one line saying how to run them; null when they run.
- * Without chromium they are not run, except on CI (CI=true), where a missing browser must fail them.
+ * Whether the browser tests are skipped here: without chromium they are, except on CI (CI=true),
+ * where a missing browser must fail them. The first test file to ask prints the one line saying
+ * why and how to run them.
  */
-export function browserTestsNotRun(): string | null {
-  if (existsSync(CHROMIUM_PATH)) return null;
-  if (process.env.CI && process.env.CI !== 'false' && process.env.CI !== '0') return null;
-  return `  dashboard browser tests not run: no chromium at ${CHROMIUM_PATH}; to run them, ${CHROMIUM_HINT}`;
+export function skipBrowserTests(): boolean {
+  const onCi = Boolean(process.env.CI) && process.env.CI !== 'false' && process.env.CI !== '0';
+  if (existsSync(CHROMIUM_PATH) || onCi) return false;
+  if (!toldWhy) console.log(`  browser tests not run: no chromium at ${CHROMIUM_PATH}; to run them, ${CHROMIUM_HINT}`);
+  toldWhy = true;
+  return true;
 }
 
 /** Launch headless chromium; throws (never skips) when it is not installed. */
