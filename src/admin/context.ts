@@ -42,7 +42,6 @@ export interface AdminContext {
   sessions: SessionStore;
   /** The conformance runs (each one a session underneath). */
   conformance: ConformanceRuns;
-  metrics: MockMetrics;
   /** The dashboard's live feed (GET /admin/events). */
   liveEvents: LiveEvents;
   /** Record mode only (else null). */
@@ -51,6 +50,9 @@ export interface AdminContext {
   shared: SharedStore | null;
   /** When set, every route but /health needs `Authorization: Bearer <token>`. */
   adminToken: string | null;
+  /** With workers: awaited before each answer, so what the route changed has reached every worker. */
+  settle: (() => Promise<void>) | null;
+  metrics: Pick<MockMetrics, 'render' | 'contentType'>;
   /** Told of a failure of an admin route itself (the caller gets a JSON 500 pointing at the log). */
   onInternalError: (error: unknown) => void;
 }

@@ -2,6 +2,8 @@
  * `serve` options from the command line and EM_* environment variables
  * (command line wins), validated into MockOptions. Errors are one line naming the option.
  */
+import { availableParallelism } from 'node:os';
+import { MAX_WORKERS } from '../cluster/entry-ids.js';
 import { parseFlags, UsageError } from './args.js';
 import { DEFAULT_OPTIONS, type MockOptions } from '../server/options.js';
 import { LOG_LEVELS, type LogLevel } from '../server/logger.js';
@@ -48,6 +50,7 @@ export const SERVE_OPTIONS = {
   'tls13-ciphers': { env: 'EM_TLS13_CIPHERS', type: 'string', help: "TLS 1.3 cipher suites offered, colon-separated (Node's default)" },
   'ready-file': { env: 'EM_READY_FILE', type: 'string', help: 'write {entitlementUrl, adminUrl, pid} as JSON here once both listeners accept' },
   store: { env: 'EM_STORE', type: 'string', help: 'redis://HOST:PORT[/DB]: replicas share scenarios, sessions, counters and states there' },
+  workers: { env: 'EM_WORKERS', type: 'string', help: 'processes answering entitlement requests: N, or auto (one per available core) (1)' },
 } as const satisfies Record<string, OptionSpec>;
 
 type OptionName = keyof typeof SERVE_OPTIONS;
@@ -101,6 +104,7 @@ export function parseServeOptions(args: string[], env: NodeJS.ProcessEnv): MockO
     tls13Ciphers: raw('tls13-ciphers') ?? null,
     readyFile: raw('ready-file') ?? null,
     store: storeOption(raw('store')),
+    workers: workersOption(raw('workers')),
   };
   tlsOption(options);
   return options;
@@ -163,6 +167,12 @@ function integerOption(name: string, value: string | undefined, fallback: number
   if (!/^\d+$/.test(value.trim()) || number < min || number > max)
     throw new UsageError(`--${name}: expected an integer from ${min} to ${max}, got "${value}"`);
   return number;
+}
+
+/** `--workers N|auto`: auto is one per core this process may use. */
+function workersOption(value: string | undefined): number {
+  if (value?.trim() === 'auto') return Math.min(availableParallelism(), MAX_WORKERS - 1);
+  return integerOption('workers', value, DEFAULT_OPTIONS.workers, 1, MAX_WORKERS - 1);
 }
 
 function portOption(name: string, value: string | undefined, fallback: number): number {

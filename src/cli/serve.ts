@@ -6,6 +6,8 @@ import { createLogger } from '../server/logger.js';
 import { removeReadyFile, writeReadyFile } from './ready-file.js';
 import { whenNpmParentGone } from './parent-watch.js';
 import { setHeapPolicy } from './heap-policy.js';
+import cluster from 'node:cluster';
+import type { RunningGroup } from '../cluster/primary.js';
 
 /** How long in-flight responses may take to finish after SIGTERM before connections are cut. */
 const SHUTDOWN_GRACE_MS = 3000;
@@ -40,9 +42,20 @@ function commandLineName(option: keyof MockOptions): string {
 export async function runUntilSignal(options: MockOptions): Promise<number> {
   setHeapPolicy();
   const logger = createLogger(options.logLevel);
+  if (options.workers > 1 && options.record) {
+    process.stderr.write('entitlement-mock: --workers works with serve only, not with record (one process records)\n');
+    return 2;
+  }
+  if (options.workers > 1 && options.store !== null) {
+    process.stderr.write('entitlement-mock: --workers and --store together are not supported yet; run one replica per core with --store instead\n');
+    return 2;
+  }
   let mock;
+  let group: RunningGroup | null = null;
   try {
-    mock = await startMock(options, logger);
+    if (cluster.isWorker) mock = await (await import('../cluster/worker.js')).startWorker(options, logger);
+    else if (options.workers > 1) mock = (group = await (await import('../cluster/primary.js')).startGroup(options, logger)).mock;
+    else mock = await startMock(options, logger);
   } catch (error) {
     const message = error instanceof StartupError ? error.describe(commandLineName) : `cannot start: ${(error as Error).message}`;
     logger.pino.fatal(message);
@@ -57,21 +70,22 @@ export async function runUntilSignal(options: MockOptions): Promise<number> {
     process.once('SIGINT', () => resolve('SIGINT'));
     stopWatchingParent = whenNpmParentGone(() => resolve('parent exited'));
   });
-  if (options.readyFile !== null) {
+  // A worker is stopped by its primary (SIGTERM), which alone writes the ready file once every worker listens.
+  if (options.readyFile !== null && !cluster.isWorker) {
     try {
-      await writeReadyFile(options.readyFile, { entitlementUrl: mock.entitlementUrl, adminUrl: mock.adminUrl, pid: process.pid });
+      await writeReadyFile(options.readyFile, { entitlementUrl: group?.entitlementUrl ?? mock.entitlementUrl, adminUrl: mock.adminUrl, pid: process.pid });
     } catch (error) {
       logger.pino.fatal((error as Error).message);
       logger.flush();
       process.stderr.write(`entitlement-mock: ${(error as Error).message}\n`);
-      await mock.close(0);
+      await (group ?? mock).close(0);
       return 1;
     }
   }
   logger.pino.info({ signal: await signal }, 'shutting down');
   stopWatchingParent();
-  await mock.close(SHUTDOWN_GRACE_MS);
-  if (options.readyFile !== null) await removeReadyFile(options.readyFile);
+  await (group ?? mock).close(SHUTDOWN_GRACE_MS);
+  if (options.readyFile !== null && !cluster.isWorker) await removeReadyFile(options.readyFile);
   const recordingLost = mock.recording !== null && mock.recording.status().writeError !== null;
   logger.pino.info('stopped');
   logger.flush();

@@ -67,14 +67,19 @@ export class Journal {
   /** Empty (and never iterated) unless someone subscribed: the request path pays one length check. */
   private listeners: JournalListener[] = [];
 
-  constructor(capacity: number, byteBudget = JOURNAL_BYTE_BUDGET) {
+  constructor(
+    capacity: number,
+    byteBudget = JOURNAL_BYTE_BUDGET,
+    /** Where ids come from when several journals answer as one (cluster/entry-ids.ts); default 1, 2, 3, … */
+    private readonly ids: (() => number) | null = null,
+  ) {
     this.ring = new BoundedRing(capacity, byteBudget);
   }
 
   /** Records an entry; `weight` estimates its memory in bytes (entryWeight). */
   append(entry: NewJournalEntry, weight = ENTRY_OVERHEAD_BYTES): JournalEntry {
     const stored = entry as JournalEntry;
-    stored.id = this.nextId++;
+    stored.id = this.ids === null ? this.nextId++ : this.ids();
     this.ring.push(stored, weight);
     if (this.listeners.length > 0) for (const listener of this.listeners) listener.appended?.(stored);
     return stored;

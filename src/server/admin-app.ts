@@ -42,6 +42,12 @@ export function createAdminApp(context: AdminContext): Koa {
       onerror: refuseMalformedJson,
     }),
   );
+  const settle = context.settle;
+  if (settle !== null)
+    app.use(async (_ctx, next) => {
+      await next();
+      await settle();
+    });
   const router = new Router();
   systemRoutes(router, context);
   journalRoutes(router, context);

@@ -120,7 +120,7 @@ export class MockMetrics implements MetricsSource {
   readonly reloads = { ok: 0, error: 0 };
   private keyStatsSource: () => RuleSetKeyStats[] = () => [];
   /** prom-client's registry over these counts, made at the first scrape. */
-  private registry: Promise<{ metrics(): Promise<string> }> | null = null;
+  private registry: Promise<{ metrics(): Promise<string>; getMetricsAsJSON(): Promise<unknown[]> }> | null = null;
 
   constructor(readonly journal: Journal) {}
 
@@ -152,8 +152,17 @@ export class MockMetrics implements MetricsSource {
   }
 
   async render(): Promise<string> {
+    return (await this.prometheus()).metrics();
+  }
+
+  /** The metrics as prom-client's JSON (what a --workers primary aggregates). */
+  async renderJson(): Promise<unknown[]> {
+    return (await this.prometheus()).getMetricsAsJSON();
+  }
+
+  private prometheus() {
     this.registry ??= import('./prometheus-registry.js').then(({ prometheusRegistry }) => prometheusRegistry(this));
-    return (await this.registry).metrics();
+    return this.registry;
   }
 
   get contentType(): string {

@@ -30,6 +30,7 @@ import { tlsOffer, TlsOptionError, type TlsOffer } from './tls-offer.js';
 import { urlHost } from './url-host.js';
 import { JournalFederation } from '../federation/federation.js';
 import { LocalSource } from '../federation/local-source.js';
+import type { ClusterRole } from './cluster-role.js';
 import { listenOn } from './listen.js';
 import { resetLocally } from './reset.js';
 import { parseStoreUrl } from '../store/url.js';
@@ -61,26 +62,35 @@ export { StartupError };
  * Start a mock: each step below is a named function, in the order a start takes them. Whatever
  * fails after the first listener opened closes what was opened and is rethrown.
  */
-export async function startMock(options: MockOptions, logger: MockLogger = createLogger(options.logLevel)): Promise<RunningMock> {
+export async function startMock(options: MockOptions, logger: MockLogger = createLogger(options.logLevel), role: ClusterRole | null = null): Promise<RunningMock> {
   const startedAt = performance.now();
   const offeredTls = checkedTlsOffer(options);
   // Before anything is generated or opened: a recording that cannot begin stops the start.
   const recording = options.record ? await startRecording(options.record) : null;
   const tls = await serverTls(options, logger.pino);
-  const core = await mockCore(options, logger, recording);
+  const core = await mockCore(options, logger, recording, role);
   const opened: Opened = { listeners: [], servers: [], crlUrl: null, admin: createAdminServer(options.headerTimeoutMs), conformance: null, serving: false };
   const close = closer(core, opened, logger);
   try {
-    await openEntitlementListeners(options, core, tls, offeredTls, opened, logger.pino);
-    // Only the admin API needs Koa, its router and body parser, and prom-client (~40% of the
-    // modules a start loads), and only a later request the other scenario files: both load
-    // once the main listener has answered its first request (or nobody is waiting for one),
-    // since loading them would hold that answer up. The start line still comes after both.
-    await firstAnswerOrQuiet((opened.listeners[0] as RunningListener).server, core.journal);
-    await openAdminApi(options, core, opened, startedAt, logger.pino);
+    // A cluster primary answers the admin API only; its workers answer entitlement requests without one.
+    if (role?.kind !== 'primary') {
+      await openEntitlementListeners(options, core, tls, offeredTls, opened, logger.pino);
+      // Only the admin API needs Koa, its router and body parser, and prom-client (~40% of the
+      // modules a start loads), and only a later request the other scenario files: both load
+      // once the main listener has answered its first request (or nobody is waiting for one),
+      // since loading them would hold that answer up. The start line still comes after both.
+      await firstAnswerOrQuiet((opened.listeners[0] as RunningListener).server, core.journal);
+    }
+    if (role?.kind !== 'worker') await openAdminApi(options, core, opened, startedAt, logger.pino, role);
+    else if (core.scenariosRemaining) for (const error of (await core.scenarios.loadRemaining()).errors) logger.pino.warn({ error: formatError(error) }, 'scenario file skipped');
   } catch (error) {
     await close(0);
     throw error;
+  }
+  role?.attach({ ...core, listeners: opened.listeners });
+  if (role !== null) {
+    opened.serving = true;
+    return runningOf(options, core, opened, close);
   }
   const running = announce(options, core, opened, close, startedAt, logger.pino);
   opened.serving = true;
@@ -111,6 +121,8 @@ interface MockCore {
   onTlsFailure: (failure: TlsFailure) => void;
   onInternalError: (error: unknown) => void;
 }
+
+export type { MockCore };
 
 /** What a start opened, for close() to take apart (also after a failed start). */
 interface Opened {
@@ -153,20 +165,21 @@ async function serverTls(options: MockOptions, log: MockLogger['pino']): Promise
   return loadServerTls(options.certs, options.clientCa ?? undefined);
 }
 
-async function mockCore(options: MockOptions, logger: MockLogger, recording: Recording | null): Promise<MockCore> {
+async function mockCore(options: MockOptions, logger: MockLogger, recording: Recording | null, role: ClusterRole | null): Promise<MockCore> {
   const log = logger.pino;
   const seed = options.seed ?? defaultSeed();
-  const journal = new Journal(options.journalSize);
+  const journal = new Journal(options.journalSize, undefined, role?.entryIds ?? null);
   const tlsFailures = new TlsFailureLog(Math.min(options.journalSize, 10_000));
   const local = new LocalSource(journal, tlsFailures);
-  const federation = new JournalFederation([local]);
+  // A cluster primary takes no requests: its workers are the journal's sources.
+  const federation = new JournalFederation(role?.kind === 'primary' ? [] : [local]);
   const waits = new JournalWaits(federation);
   const metrics = new MockMetrics(journal);
   const liveEvents = new LiveEvents(federation);
   const store = options.store === null ? null : (await import('../store/open.js')).openStore(parseStoreUrl(options.store));
-  const scenarios = scenarioRegistry(options, seed, metrics, liveEvents, log, store?.rules ?? null);
+  const scenarios = scenarioRegistry(options, seed, metrics, liveEvents, log, role?.shared ?? store?.rules ?? null);
   let scenariosRemaining = await loadStartScenario(scenarios, log);
-  const sessions = new SessionStore(seed, Date.now, store?.rules ?? null);
+  const sessions = new SessionStore(seed, Date.now, role?.shared ?? store?.rules ?? null);
   // A wait on the journal of a session that ended would never be satisfied: it ends too.
   sessions.on('ended', ({ id }) => waits.endSession(id));
   metrics.watchKeyStats(() => [
@@ -269,7 +282,7 @@ async function openEntitlementListeners(
 }
 
 /** Loads the admin API (and the scenario files left for later) and opens the admin listener. */
-async function openAdminApi(options: MockOptions, core: MockCore, opened: Opened, startedAt: number, log: MockLogger['pino']): Promise<void> {
+async function openAdminApi(options: MockOptions, core: MockCore, opened: Opened, startedAt: number, log: MockLogger['pino'], role: ClusterRole | null): Promise<void> {
   const [{ createAdminApp }, { ConformanceRuns }, remaining] = await Promise.all([
     import('./admin-app.js'),
     import('../conformance/runs.js'),
@@ -296,11 +309,12 @@ async function openAdminApi(options: MockOptions, core: MockCore, opened: Opened
       scenarios: core.scenarios,
       sessions: core.sessions,
       conformance,
-      metrics: core.metrics,
+      metrics: role?.metrics ?? core.metrics,
       liveEvents: core.liveEvents,
       recording: core.recording,
       shared: core.store === null || core.store.changes === null ? null : { announce: (change) => core.store!.changes!.announce(change), rules: core.store.rules },
       adminToken: options.adminToken,
+      settle: role?.settle ?? null,
       onInternalError: (error) => log.error({ err: error }, 'internal error in an admin route'),
     }).callback(),
   );
@@ -322,12 +336,8 @@ function announce(
   log: MockLogger['pino'],
 ): RunningMock {
   const { seed, recording, scenarios } = core;
-  const mainListener = listeners[0] as RunningListener;
-  const adminAddress = admin.address();
-  const adminPort = typeof adminAddress === 'object' && adminAddress ? adminAddress.port : options.adminPort;
-  const entitlementUrl = `https://${urlHost(options.host)}:${mainListener.port}${options.path}`;
-  const adminUrl = `http://${urlHost(options.adminHost)}:${adminPort}`;
-  const troublePorts = troublePortsOf(listeners);
+  const running = runningOf(options, core, { listeners, admin, crlUrl }, close);
+  const { entitlementUrl, adminUrl, troublePorts } = running;
 
   if (options.adminToken === null && !isLoopback(options.adminHost))
     log.warn({ adminHost: options.adminHost }, 'the admin API has no --admin-token and listens beyond loopback');
@@ -344,17 +354,25 @@ function announce(
     },
     `entitlement-mock listening on ${entitlementUrl} (admin ${adminUrl})${recording ? `, recording ${recording.status().upstream}` : ''}`,
   );
+  return running;
+}
+
+/** What the caller of startMock holds. */
+function runningOf(options: MockOptions, core: MockCore, { listeners, admin, crlUrl }: Pick<Opened, 'listeners' | 'admin' | 'crlUrl'>, close: RunningMock['close']): RunningMock {
+  const adminAddress = admin.address();
+  const adminPort = typeof adminAddress === 'object' && adminAddress ? adminAddress.port : options.adminPort;
+  const port = listeners[0]?.port ?? options.port;
   return {
-    entitlementUrl,
-    adminUrl,
-    port: mainListener.port,
+    entitlementUrl: `https://${urlHost(options.host)}:${port}${options.path}`,
+    adminUrl: `http://${urlHost(options.adminHost)}:${adminPort}`,
+    port,
     adminPort,
-    troublePorts,
+    troublePorts: troublePortsOf(listeners),
     crlUrl,
-    seed,
+    seed: core.seed,
     journal: core.journal,
-    scenarios,
-    recording,
+    scenarios: core.scenarios,
+    recording: core.recording,
     sessions: core.sessions,
     close,
   };

@@ -51,6 +51,8 @@ export interface MockOptions {
   store: string | null;
   /** `serve` writes {entitlementUrl, adminUrl, pid} here (atomically) once both listeners accept; null for none. */
   readyFile: string | null;
+  /** Processes answering entitlement requests (`--workers`): 1 is this process; more run as a cluster (src/cluster/). */
+  workers: number;
   /** Record mode (`entitlement-mock record`): forward every request to a real service and record its answers. */
   record?: RecordOptions;
 }
@@ -95,4 +97,5 @@ export const DEFAULT_OPTIONS: MockOptions = {
   tls13Ciphers: null,
   readyFile: null,
   store: null,
+  workers: 1,
 };

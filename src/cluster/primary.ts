@@ -1,0 +1,203 @@
+/**
+ * The primary of a --workers group (Node's cluster module): it forks the workers, which take
+ * the entitlement connections on shared ports, and answers the admin API for all of them:
+ * journal questions through the federation (each worker a source over IPC), the shared rule
+ * state (sequence steps, `times`, `perKey` counts, per-key states) held here and asked for by
+ * the workers, admin changes sent to every worker before the admin answer, /metrics
+ * aggregated with prom-client's AggregatorRegistry.
+ *
+ * A worker that dies is forked again under the same number (and gets the changes made so far);
+ * its journal is lost, counted in the group's `dropped` and logged. close() stops the workers
+ * (each with the grace period) and then the admin API.
+ */
+import cluster, { type Worker } from 'node:cluster';
+import { randomBytes } from 'node:crypto';
+import { startMock, type MockCore, type RunningMock } from '../server/mock.js';
+import type { MockOptions } from '../server/options.js';
+import type { MockLogger } from '../server/logger.js';
+import { MemoryRuleState } from '../scenario/runtime/state/shared.js';
+import type { JournalSource } from '../federation/source.js';
+import { answerQuestions, Asker, isMessage, type Channel } from './ipc.js';
+import { WorkerSource } from './worker-source.js';
+import { WORKER_ENV } from './worker.js';
+import { broadcastChanges, type Change } from './changes.js';
+
+export interface RunningGroup {
+  readonly mock: RunningMock;
+  readonly entitlementUrl: string;
+  readonly workerPids: () => number[];
+  close(graceMs: number): Promise<void>;
+}
+
+interface Member {
+  readonly index: number;
+  worker: Worker;
+  asker: Asker;
+  source: WorkerSource;
+  /** Entries its journal held when it last said. */
+  held: number;
+  listening: boolean;
+}
+
+export async function startGroup(options: MockOptions, logger: MockLogger): Promise<RunningGroup> {
+  const log = logger.pino;
+  const startedAt = Date.now();
+  // Fixed for the run: a ticket any worker issued resumes on any other (Node keeps its own fixed per process too).
+  const ticketKeys = randomBytes(48).toString('hex');
+  const shared = new MemoryRuleState();
+  const members = new Map<number, Member>();
+  /** The changes made so far, replayed to a worker forked again. */
+  const changes: Change[] = [];
+  let pending: Promise<unknown>[] = [];
+  let core: MockCore | null = null;
+  let stopping = false;
+  const lost = new LostEntries();
+
+  const broadcast = (change: Change) => {
+    changes.push(change);
+    for (const member of members.values()) pending.push(member.asker.ask('change', change).catch(() => {}));
+  };
+  const mock = await startMock(options, logger, {
+    kind: 'primary',
+    shared,
+    settle: async () => {
+      while (pending.length > 0) {
+        const waiting = pending;
+        pending = [];
+        await Promise.all(waiting);
+      }
+    },
+    metrics: {
+      contentType: 'text/plain; version=0.0.4; charset=utf-8',
+      render: async () => {
+        const { AggregatorRegistry } = (await import('prom-client')).default;
+        const each = await Promise.all([...members.values()].map((member) => member.asker.ask<object[]>('metrics')));
+        return AggregatorRegistry.aggregate(each as Parameters<typeof AggregatorRegistry.aggregate>[0]).metrics();
+      },
+    },
+    attach: (made) => {
+      core = made;
+      broadcastChanges(made, broadcast);
+    },
+  });
+  const federation = (core as unknown as MockCore).federation;
+  federation.add(lost);
+
+  const stateQuestions = {
+    'state.take': (scope: string, counter: string, limit: number | null) => shared.takeNow(scope, counter, limit ?? Infinity),
+    'state.counts': (scope: string, counters: string[]) => shared.counts(scope, counters),
+    'state.get': (scope: string, key: string) => shared.getStateNow(scope, key),
+    'state.set': (scope: string, key: string, state: string, ttlMs: number | null) => shared.setState(scope, key, state, ttlMs),
+    'state.delete': (scope: string, key: string) => shared.deleteState(scope, key),
+    'state.list': (scope: string) => shared.listStates(scope),
+    'state.clear': (scope: string, what: 'states' | 'counters-and-states') => shared.clear(scope, what),
+  };
+
+  let onListening: (port: number) => void = () => {};
+  let onFailedStart: (why: string) => void = () => {};
+
+  const fork = (index: number, replay: readonly Change[]): Member => {
+    const worker = cluster.fork({ [WORKER_ENV.index]: String(index), [WORKER_ENV.startedAt]: String(startedAt), [WORKER_ENV.ticketKeys]: ticketKeys });
+    const channel = worker as unknown as Channel;
+    const asker = new Asker(channel, `worker ${index}`);
+    const member: Member = { index, worker, asker, source: new WorkerSource(`worker ${index}`, asker), held: 0, listening: false };
+    worker.on('message', (message: unknown) => {
+      if (!isMessage(message) || asker.received(message)) return;
+      if (message.em === 'ask') return answerQuestions(channel, message, stateQuestions);
+      if (message.em !== 'tell') return;
+      if (message.kind === 'listening') {
+        // What changed before it started, in order, before it counts as a member.
+        for (const change of replay) pending.push(asker.ask('change', change).catch(() => {}));
+        member.listening = true;
+        federation.add(member.source);
+        onListening((message.data as { port: number }).port);
+      } else if (message.kind === 'size') member.held = message.data as number;
+      else member.source.told(message);
+    });
+    worker.on('exit', (code, signal) => {
+      asker.close(`exited (${signal ?? `code ${code}`})`);
+      federation.remove(member.source);
+      if (members.get(index) !== member) return;
+      if (!member.listening) return onFailedStart(`worker ${index} exited before listening (${signal ?? `code ${code}`})`);
+      if (stopping) return;
+      lost.add(member.held);
+      log.error({ worker: index, pid: worker.process.pid, code, signal, lostEntries: member.held }, `worker ${index} died; forked again; ${member.held} journal entries lost`);
+      members.set(index, fork(index, [...changes]));
+    });
+    members.set(index, member);
+    return member;
+  };
+
+  const count = options.workers;
+  const listening = new Promise<number>((resolve, reject) => {
+    let up = 0;
+    onListening = (port) => {
+      if (++up === count) resolve(port);
+    };
+    onFailedStart = (why) => reject(new Error(why));
+  });
+  for (let index = 1; index <= count; index++) fork(index, []);
+
+  const close = async (graceMs: number) => {
+    stopping = true;
+    const exited = [...members.values()].map((member) =>
+      member.worker.isDead() ? Promise.resolve() : new Promise<void>((resolve) => member.worker.once('exit', () => resolve())),
+    );
+    for (const member of members.values()) if (!member.worker.isDead()) member.worker.process.kill('SIGTERM');
+    const cut = setTimeout(() => {
+      for (const member of members.values()) if (!member.worker.isDead()) member.worker.process.kill('SIGKILL');
+    }, graceMs + 2000);
+    await Promise.all(exited);
+    clearTimeout(cut);
+    await mock.close(graceMs);
+  };
+
+  let port: number;
+  try {
+    port = await listening;
+  } catch (error) {
+    await close(0);
+    throw error;
+  }
+  onFailedStart = () => {};
+  const entitlementUrl = mock.entitlementUrl.replace(/:\d+(\/|$)/, `:${port}$1`);
+  const workerPids = () => [...members.values()].map((member) => member.worker.process.pid as number);
+  log.info({ entitlementUrl, adminUrl: mock.adminUrl, workers: count, workerPids: workerPids() }, `entitlement-mock listening on ${entitlementUrl} with ${count} workers (admin ${mock.adminUrl})`);
+  return { mock, entitlementUrl, close, workerPids };
+}
+
+/** The entries of workers that died, as a source that holds none and counts them as dropped. */
+class LostEntries implements JournalSource {
+  readonly name = 'workers that died';
+  private lost = 0;
+
+  add(entries: number): void {
+    this.lost += entries;
+  }
+
+  async query() {
+    return [];
+  }
+  async count() {
+    return 0;
+  }
+  async matchingIds() {
+    return [];
+  }
+  async counts() {
+    return { length: 0, total: this.lost, dropped: this.lost, capacity: 0 };
+  }
+  async clear() {
+    this.lost = 0;
+  }
+  async report() {
+    return { entries: [], dropped: this.lost, wrongRefusals: {}, troubleCertificatesRefused: 0 };
+  }
+  async tlsFailures() {
+    return { total: 0, dropped: 0, counts: {}, failures: [] };
+  }
+  async clearTlsFailures() {}
+  subscribe() {
+    return () => {};
+  }
+}

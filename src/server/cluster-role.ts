@@ -1,0 +1,22 @@
+/**
+ * What startMock does differently in a --workers group (src/cluster/): the primary answers the
+ * admin API and holds the shared rule state; each worker answers entitlement requests.
+ */
+import type { SharedRuleState } from '../scenario/runtime/state/shared.js';
+import type { MockCore } from './mock.js';
+import type { RunningListener } from './entitlement-listener.js';
+import type { MockMetrics } from './metrics.js';
+
+export interface ClusterRole {
+  kind: 'primary' | 'worker';
+  /** Where the group's counters and per-key states live (the primary's memory; workers ask it). */
+  shared: SharedRuleState;
+  /** A worker's journal ids, unique and growing with time across the group (cluster/entry-ids.ts). */
+  entryIds?: () => number;
+  /** Primary: awaited before each admin answer, so a change has reached every worker first. */
+  settle?: () => Promise<void>;
+  /** Primary: /metrics over every worker. */
+  metrics?: Pick<MockMetrics, 'render' | 'contentType'>;
+  /** Told of the core once made (and the listeners, in a worker). */
+  attach(core: MockCore & { listeners: RunningListener[] }): void;
+}

@@ -1,0 +1,126 @@
+/**
+ * --workers 2 over real mutual TLS: the CLI as a child process (a cluster primary and two
+ * workers), asked as a license server would (a new connection per request, so the primary's
+ * round-robin spreads them over both workers). A journal entry's id names its worker (id % 128).
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { readFile, copyFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { spawnCli, startLineOf } from './helpers/cli.js';
+import { entitlementRequest, eventually, scenarioFolder, sendEntitlementRequest } from './helpers/mock.js';
+import { tempDir } from './helpers/temp.js';
+
+const NINE_STEPS = `name: default
+rules:
+  - name: nine
+    match: { contentID: nine }
+    sequence: [${Array.from({ length: 9 }, (_, step) => `{ isAllowed: true, epTokenURL: "https://t.example/${step}" }`).join(', ')}]
+  - name: anything
+    respond: { isAllowed: true, epTokenURL: "https://t.example/any" }
+`;
+
+const certs = tempDir('workers-certs');
+let child: ReturnType<typeof spawnCli>;
+const logs: Record<string, any>[] = [];
+let adminUrl = '';
+let workerPids: number[] = [];
+const target = { port: 0, path: '/entitlement', ca: '', defaultClient: { certPem: '', keyPem: '' } };
+
+test.before(async () => {
+  const scenarios = await scenarioFolder({ 'default.yaml': NINE_STEPS });
+  await copyFile('scenarios/device-binding.yaml', join(scenarios, 'device-binding.yaml'));
+  child = spawnCli(['--workers', '2', '--port', '0', '--admin-port', '0', '--certs', certs, '--scenarios', scenarios, '--log-level', 'info']);
+  const { startLine, lines } = await startLineOf(child);
+  lines.on('line', (line) => logs.push(JSON.parse(line)));
+  target.port = Number(new URL(startLine.entitlementUrl).port);
+  adminUrl = startLine.adminUrl;
+  workerPids = startLine.workerPids;
+  target.ca = await readFile(join(certs, 'ca.crt'), 'utf8');
+  target.defaultClient = { certPem: await readFile(join(certs, 'client.crt'), 'utf8'), keyPem: await readFile(join(certs, 'client.key'), 'utf8') };
+});
+const entitle = (fields: Record<string, unknown> = {}) => sendEntitlementRequest(target, entitlementRequest(fields));
+const admin = async (method: string, path: string, body?: unknown) => {
+  const reply = await fetch(`${adminUrl}${path}`, {
+    method,
+    ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body), headers: { 'content-type': typeof body === 'string' ? 'application/yaml' : 'application/json' } }),
+  });
+  return { status: reply.status, json: (await reply.json()) as any };
+};
+const workerOf = (entry: { id: number }) => entry.id % 128;
+
+test.after(() => {
+  if (child.exitCode === null) child.kill('SIGKILL');
+});
+
+test('a 9-step sequence hands out each step exactly once across both workers, under 30 concurrent clients', async () => {
+  await admin('POST', '/admin/reset');
+  const replies = await Promise.all(Array.from({ length: 30 }, () => entitle({ contentID: 'nine' })));
+  assert.ok(replies.every((reply) => reply.status === 200));
+  const { json } = await admin('GET', '/admin/requests?contentID=nine');
+  const steps = json.requests.map((entry: { step: number }) => entry.step).sort((a: number, b: number) => a - b);
+  assert.equal(steps, [0, 1, 2, 3, 4, 5, 6, 7, ...Array(22).fill(8)], 'steps 0-7 once each, the last step repeats');
+  assert.equal(new Set(json.requests.map(workerOf)), new Set([1, 2]), 'both workers answered');
+  const times = json.requests.map((entry: { time: string }) => entry.time);
+  assert.equal(times, [...times].sort(), 'merged in time order');
+});
+
+test('device binding: registered through one worker, bound on the other', async () => {
+  await admin('POST', '/admin/reset');
+  assert.is((await admin('PUT', '/admin/scenarios/active', { name: 'device-binding' })).status, 200);
+  const cookie = `cookie-${Date.now()}`;
+  assert.is(((await entitle({ requestType: 2, customerCookie: cookie })).json as any).isAllowed, true);
+  for (let i = 0; i < 4; i++) assert.is(((await entitle({ requestType: 3, customerCookie: cookie })).json as any).isAllowed, true);
+  const { json } = await admin('GET', '/admin/requests?rule=device-bound');
+  assert.is(json.requests.length, 4);
+  const registeredOn = workerOf((await admin('GET', '/admin/requests?rule=register-device')).json.requests[0]);
+  assert.ok(json.requests.some((entry: { id: number }) => workerOf(entry) !== registeredOn), 'a device-bound request on the other worker');
+  assert.is((await admin('PUT', '/admin/scenarios/active', { name: 'default' })).status, 200);
+});
+
+test('a session created through the admin API answers on every worker; a wait is satisfied by either; reset clears all', async () => {
+  const created = await admin('POST', '/admin/sessions', { key: { contentID: 'session-*' }, rules: [{ name: 'in-session', respond: { isAllowed: false, error: 7, errorText: 'session' } }] });
+  assert.is(created.status, 201, JSON.stringify(created.json));
+  const waiting = admin('GET', `/admin/requests/count?session=${created.json.id}&wait=20s&count=6`);
+  const replies = await Promise.all(Array.from({ length: 6 }, (_, i) => entitle({ contentID: `session-${i}` })));
+  assert.equal(replies.map((reply) => (reply.json as any).error), Array(6).fill(7));
+  const waited = await waiting;
+  assert.is(waited.json.waited.reason, 'matched');
+  assert.is(waited.json.count, 6);
+  const { json } = await admin('GET', `/admin/requests?session=${created.json.id}`);
+  assert.equal(new Set(json.requests.map(workerOf)), new Set([1, 2]));
+  assert.is((await admin('POST', '/admin/reset')).status, 200);
+  assert.is((await admin('GET', '/admin/requests')).json.requests.length, 0, 'reset cleared both journals');
+  assert.equal((await admin('GET', '/admin/sessions')).json.sessions, []);
+  assert.is((await entitle({ contentID: 'session-9' })).status, 200);
+  assert.is(((await admin('GET', '/admin/requests?contentID=session-9')).json.requests[0]).session, null, 'no worker kept the session');
+});
+
+test('a killed worker is forked again, the journal counts what it lost, serving goes on', async () => {
+  await admin('POST', '/admin/reset');
+  for (let i = 0; i < 6; i++) await entitle();
+  const { json } = await admin('GET', '/admin/requests');
+  const victim = json.requests.find((entry: { id: number }) => workerOf(entry) === 1);
+  const held = json.requests.filter((entry: { id: number }) => workerOf(entry) === 1).length;
+  assert.ok(victim && held > 0);
+  // The worker tells its size once a second: wait for it to have said.
+  await new Promise((resolve) => setTimeout(resolve, 1200));
+  const died = logs.length;
+  process.kill(workerPids[0]!, 'SIGKILL');
+  await eventually(() => logs.slice(died).some((line) => /worker \d died/.test(line.msg)), { what: 'the death logged', timeoutMs: 15_000 });
+  await eventually(async () => (await admin('GET', '/admin/requests')).status === 200, { what: 'both workers answering again', timeoutMs: 15_000 });
+  const after = (await admin('GET', '/admin/requests')).json;
+  assert.ok(after.dropped >= 1, `dropped ${after.dropped}`);
+  const replies = await Promise.all(Array.from({ length: 6 }, () => entitle()));
+  assert.ok(replies.every((reply) => reply.status === 200));
+});
+
+test('SIGTERM stops the group within the grace period', async () => {
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const started = performance.now();
+  child.kill('SIGTERM');
+  assert.is(await exited, 0);
+  assert.ok(performance.now() - started < 8000);
+});
+
+test.run();
