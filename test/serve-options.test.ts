@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parseServeOptions, UsageError } from '../src/cli/serve-options.js';
@@ -46,6 +47,7 @@ test('every option has an environment variable; the command line wins', () => {
     EM_CIPHERS: 'ECDHE-ECDSA-AES256-GCM-SHA384',
     EM_TLS13_CIPHERS: 'TLS_CHACHA20_POLY1305_SHA256',
     EM_STORE: 'redis://redis:6379/2',
+    EM_WORKERS: '3',
   };
   const fromEnv = parseServeOptions([], env);
   assert.equal(fromEnv, {
@@ -77,6 +79,7 @@ test('every option has an environment variable; the command line wins', () => {
     ciphers: 'ECDHE-ECDSA-AES256-GCM-SHA384',
     tls13Ciphers: 'TLS_CHACHA20_POLY1305_SHA256',
     store: 'redis://redis:6379/2',
+    workers: 3,
   });
   const fromArgs = parseServeOptions(['--port', '0', '--san', 'a', '--san', 'b,c', '--scenario', 'x'], env);
   assert.is(fromArgs.port, 0);
@@ -111,6 +114,10 @@ test('bad values get one line naming the option', () => {
   assert.is(message(['--store', 'localhost:6379']), '--store "localhost:6379": unsupported scheme localhost: expected redis://HOST:PORT[/DB], e.g. redis://localhost:6379/0');
   assert.is(message([], { EM_STORE: 'redis://redis:6379/x' }), '--store "redis://redis:6379/x": database "x" must be a number 0-15: expected redis://HOST:PORT[/DB], e.g. redis://localhost:6379/0');
   assert.is(message(['--store', 'nope']), '--store "nope" is not a URL: expected redis://HOST:PORT[/DB], e.g. redis://localhost:6379/0');
+  assert.is(message(['--workers', '0']), '--workers: expected an integer from 1 to 127, got "0"');
+  assert.is(message([], { EM_WORKERS: 'many' }), '--workers: expected an integer from 1 to 127, got "many"');
+  assert.is(parseServeOptions(['--workers', 'auto'], {}).workers, Math.min(availableParallelism(), 127));
+  assert.is(parseServeOptions([], {}).workers, 1);
   assert.is(message(['--log-level', 'loud']), '--log-level: expected one of trace, debug, info, warn, error, fatal, silent, got "loud"');
   assert.is(message([], { EM_WATCH: 'sometimes' }), 'EM_WATCH: expected true or false, got "sometimes"');
   assert.is(message(['--san', 'ok.example,bad name!']), '--san: "bad name!" is neither a DNS name nor an IP address');
