@@ -2,17 +2,27 @@
  * deploy/kubernetes/ and docker-compose.scale.yml (issue 17, docs/scaling.md): every manifest is
  * valid against the Kubernetes API schema of its kind (test/helpers/kubernetes-schema.ts), a broken
  * one is not, and the pieces are wired to each other (selectors, ports, Redis, peers, the PKI
- * Secret, /health probes). `docker-compose config` of the scale file runs in .ci/run.
+ * Secret, /health probes); a replica started with the Deployment's environment writes nothing into
+ * its certs folder (mounted read-only). `docker-compose config` of the scale file runs in .ci/run.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { once } from 'node:events';
 import { join } from 'node:path';
 import { parse as parseYaml, parseAllDocuments } from 'yaml';
 import { kubernetesSchemaProblems } from './helpers/kubernetes-schema.js';
 import { SERVE_OPTIONS } from '../src/cli/serve-options.js';
 import { DEFAULT_OPTIONS } from '../src/server/options.js';
 import { parseStoreUrl } from '../src/store/url.js';
+import { testPki } from './helpers/pki.js';
+import { startRedis } from './helpers/redis.js';
+import { spawnCli, startLineOf } from './helpers/cli.js';
+import { entitlementRequest, sendEntitlementRequest } from './helpers/mock.js';
+import { tempDir } from './helpers/temp.js';
+import { closeAfter } from './helpers/cleanup.js';
+
+const own = closeAfter(test.after.each);
 
 const ROOT = join(import.meta.dirname, '..');
 const FOLDER = join(ROOT, 'deploy/kubernetes');
@@ -160,6 +170,55 @@ test('the mock is probed on /health at its admin port, and runs non-root with a 
   // The image's `node` user (uid 1000); fsGroup lets it read the Secret's keys (mode 0440).
   assert.equal([pod.securityContext.runAsUser, pod.securityContext.fsGroup], [1000, 1000]);
   assert.match(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'), /^USER node$/m);
+});
+
+/** Name, size, mode and modification time of every entry of a folder (not recursive: the Secret is flat). */
+function folderState(folder: string): string[] {
+  return readdirSync(folder)
+    .sort()
+    .map((name) => {
+      const stats = statSync(join(folder, name));
+      return `${name} ${stats.size} ${stats.mode.toString(8)} ${stats.mtimeMs}`;
+    });
+}
+
+test('a replica as the Deployment sets it up (with a store) serves and stops without writing to its read-only certs folder', async () => {
+  // The Secret's three files, as `kubectl create secret generic entitlement-mock-pki` in docs/scaling.md puts them.
+  const pki = await testPki();
+  const certs = tempDir('k8s-pki');
+  for (const file of ['ca.crt', 'server.crt', 'server.key']) copyFileSync(join(pki.dir, file), join(certs, file));
+  const before = folderState(certs);
+  const redis = await startRedis();
+  own(() => redis.stop());
+
+  const env = Object.fromEntries([...envOf(mockContainer())].filter((entry): entry is [string, string] => entry[1] !== undefined));
+  assert.is(env.EM_CERTS, '/certs');
+  // Here: loopback, free ports, the test's Redis, the repository's scenarios (the image's /scenarios),
+  // the start line logged; no peers to ask (EM_PEERS names a Kubernetes Service).
+  delete env.EM_PEERS;
+  Object.assign(env, {
+    EM_CERTS: certs,
+    EM_STORE: redis.url,
+    EM_SCENARIOS: join(ROOT, 'scenarios'),
+    EM_HOST: '127.0.0.1',
+    EM_PORT: '0',
+    EM_ADMIN_HOST: '127.0.0.1',
+    EM_ADMIN_PORT: '0',
+    EM_LOG_LEVEL: 'info',
+  });
+  const child = own(spawnCli(['serve'], env));
+  const { startLine } = await startLineOf(child);
+  const port = Number(new URL(startLine.entitlementUrl).port);
+  const reply = await sendEntitlementRequest({ port, ca: pki.caPem, defaultClient: pki.client, path: '/entitlement' }, entitlementRequest());
+  assert.is(reply.status, 200);
+  const health = await fetch(`${startLine.adminUrl}/health`);
+  assert.is(health.status, 200, 'the probes\' /health');
+  assert.is(((await health.json()) as { status: string }).status, 'ok');
+
+  const exited = once(child, 'exit');
+  child.kill('SIGTERM');
+  assert.equal((await exited)[0], 0);
+  assert.equal(folderState(certs), before, 'nothing written, changed or added in the certs folder');
 });
 
 /**
