@@ -222,10 +222,10 @@ test('a replica as the Deployment sets it up (with a store) serves and stops wit
 });
 
 /**
- * Options of issue 17 still being built (--workers, --peers), allowed here until serve has them;
- * every other EM_ variable must be an option already. Remove a name once it is one.
+ * The option of issue 17 still being built (--peers), allowed here until serve has it; every
+ * other EM_ variable must be an option already. Remove it once it is one.
  */
-const ISSUE_17_OPTIONS = new Set(['EM_WORKERS', 'EM_PEERS']);
+const ISSUE_17_OPTIONS = new Set(['EM_PEERS']);
 
 test('every EM_ variable the manifests and docker-compose.scale.yml set is an option of serve', () => {
   const known = new Set<string>(Object.values(SERVE_OPTIONS).map((option) => option.env));
