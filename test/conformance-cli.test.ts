@@ -99,7 +99,7 @@ test('conformance: --plan takes a file; usage errors and refused plans exit 2; a
   writeFileSync(planFile, 'kind: conformance-plan\ncases:\n  - id: deny\n    title: t\n    checks: {basis: documented, rule: r}\n    respond: {isAllowed: false}\n    expect: {license: never}\n');
   const refusedPlan = await cli('start', '--plan', planFile);
   assert.is(refusedPlan.code, 2);
-  assert.match(refusedPlan.stderr, '(plan):7:23: cases[0].expect.license: expected granted or refused');
+  assert.match(refusedPlan.stderr, `${planFile}:7:23: cases[0].expect.license: expected granted or refused`, 'the positions name the file given to --plan');
   assert.is((await cli('start', '--cases', 'no-such-case')).code, 2);
   assert.is((await cli('start', '--plan', './missing.yaml')).code, 2);
   assert.is((await cli('report')).code, 2);

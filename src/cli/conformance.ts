@@ -11,7 +11,7 @@ import { writeFile } from 'node:fs/promises';
 import { parseFlags, UsageError } from './args.js';
 import { defaultAdminUrl } from './health.js';
 import { AdminApiError, AdminClient, type ConformanceRunOptions } from '../client/admin-client.js';
-import type { RunReport } from '../conformance/types.js';
+import { POSTED_PLAN, type RunReport } from '../conformance/types.js';
 
 const TIMEOUT_MS = 10_000;
 
@@ -75,7 +75,8 @@ async function start(args: string[]): Promise<Outcome> {
   const values = parseFlags(args, { ...COMMON, plan: { type: 'string' }, cases: { type: 'string' }, timeout: { type: 'string' }, host: { type: 'string' } });
   const client = clientFrom(values);
   const options: ConformanceRunOptions = {};
-  if (values.plan !== undefined) options.plan = planOption(values.plan);
+  const plan = values.plan === undefined ? null : planOption(values.plan);
+  if (plan !== null) options.plan = plan.plan;
   if (values.cases !== undefined) options.cases = values.cases.split(',').map((id) => id.trim()).filter((id) => id !== '');
   if (values.timeout !== undefined) options.timeout = /^\d+$/.test(values.timeout) ? Number(values.timeout) : values.timeout;
   if (values.host !== undefined) options.host = values.host;
@@ -88,7 +89,9 @@ async function start(args: string[]): Promise<Outcome> {
     if (error instanceof AdminApiError && error.status === 400) {
       process.stderr.write(`entitlement-mock conformance: ${error.serverMessage}\n`);
       for (const problem of (error.body as { errors?: { file: string; line: number; column: number; message: string }[] }).errors ?? []) {
-        process.stderr.write(`${problem.file}:${problem.line}:${problem.column}: ${problem.message}\n`);
+        // The mock saw posted text; the user gave a file: name it, as validate does.
+        const file = plan?.file !== undefined && problem.file === POSTED_PLAN ? plan.file : problem.file;
+        process.stderr.write(`${file}:${problem.line}:${problem.column}: ${problem.message}\n`);
       }
       return { code: 2 };
     }
@@ -135,11 +138,11 @@ export function reportAsText(report: RunReport): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** A plan file's text, or the name of a bundled plan. */
-function planOption(plan: string): string {
-  if (existsSync(plan) && statSync(plan).isFile()) return readFileSync(plan, 'utf8');
+/** A plan file's text (with the file, for the positions of its problems), or the name of a bundled plan. */
+function planOption(plan: string): { plan: string; file?: string } {
+  if (existsSync(plan) && statSync(plan).isFile()) return { plan: readFileSync(plan, 'utf8'), file: plan };
   if (/[/\\]|\.ya?ml$|\.json$/.test(plan)) throw new UsageError(`--plan: no such file "${plan}"`);
-  return plan;
+  return { plan };
 }
 
 function clientFrom(values: { 'admin-url'?: string; token?: string }): AdminClient {

@@ -23,7 +23,7 @@ import type { CaseListener, ConformanceCase, ConformancePlan } from './format.js
 import { parsePlanText, planRules, ruleSet } from './plan.js';
 import { bundledPlanNames, DEFAULT_PLAN, isPlanName, readBundledPlan } from './bundled.js';
 import { judgeCase } from './verdict.js';
-import type { CaseOutcome, CaseReport, CaseTicket, RunReport, RunStarted, RunSummary, VerdictCounts } from './types.js';
+import { POSTED_PLAN, type CaseOutcome, type CaseReport, type CaseTicket, type RunReport, type RunStarted, type RunSummary, type VerdictCounts } from './types.js';
 
 /** A run nobody asked about for this long ends. */
 export const IDLE_MS = 10 * 60_000;
@@ -205,7 +205,7 @@ export class ConformanceRuns {
       if (bundled === null) return { kind: 'invalid', field: 'plan', message: `no bundled plan "${name}"; bundled: ${bundledPlanNames().join(', ') || 'none'} (or send the plan itself as YAML or JSON)` };
       return { kind: 'text', text: bundled.text, file: `${name}.yaml` };
     }
-    return { kind: 'text', text: typeof plan === 'string' ? plan : JSON.stringify(plan), file: '(plan)' };
+    return { kind: 'text', text: typeof plan === 'string' ? plan : JSON.stringify(plan), file: POSTED_PLAN };
   }
 
   private caseState(testCase: ConformanceCase, contentID: string, timeoutMs: number, host: string): CaseState {

@@ -8,6 +8,9 @@ import { CaseChecks, CaseExpect } from './format.js';
 
 export const RUN_ID_PATTERN = '^[0-9a-f]{8}$';
 
+/** The `file` of the positioned errors of a plan posted as text or an object (not a bundled plan). */
+export const POSTED_PLAN = '(plan)';
+
 export const VERDICTS = ['pass', 'fail', 'inconclusive', 'not-run'] as const;
 export const Verdict = Type.Union(
   VERDICTS.map((verdict) => Type.Literal(verdict)),
