@@ -1,6 +1,6 @@
 /**
- * The conformance plan format: the bundled plan has the agreed case ids (CONTRACTS: the
- * reference license server's tests rely on them), the published JSON Schema is fresh and
+ * The conformance plan format: the bundled plan has the agreed case ids (the reference
+ * license server's tests and docs/conformance.md rely on them), the published JSON Schema is fresh and
  * accepts it, and `validate` tells plans from scenarios and positions a plan's problems.
  */
 import { test } from 'uvu';
