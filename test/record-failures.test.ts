@@ -14,6 +14,10 @@ import { entitlementRequest, eventually, startTestMock } from './helpers/mock.js
 import { testPki } from './helpers/pki.js';
 import { startRecorder, startUpstream } from './helpers/upstream.js';
 import { slack } from './helpers/slack.js';
+import { closeAfter } from './helpers/cleanup.js';
+
+/** Services and recorders a test starts, closed after it whatever happened (tests also close them to read what was written). */
+const own = closeAfter(test.after.each);
 
 const FLAKY_SERVICE = `
 rules:
@@ -51,8 +55,8 @@ const FAILURES: [contentID: string, reason: RegExp, upstreamStatus: number | nul
 ];
 
 test('each upstream failure answers 502 with the reason, is journaled, and is not recorded', async () => {
-  const upstream = await startUpstream(FLAKY_SERVICE);
-  const recorder = await startRecorder(upstream.target({ timeoutMs: TIMEOUT_MS }));
+  const upstream = own(await startUpstream(FLAKY_SERVICE));
+  const recorder = own(await startRecorder(upstream.target({ timeoutMs: TIMEOUT_MS })));
   try {
     for (const [contentID, reason, upstreamStatus] of FAILURES) {
       const request = entitlementRequest({ contentID, requestType: 1 });
@@ -119,8 +123,8 @@ test('each upstream failure answers 502 with the reason, is journaled, and is no
 });
 
 test('--record-failures records the 502 answers the client got, and they replay the same', async () => {
-  const upstream = await startUpstream(FLAKY_SERVICE);
-  const recorder = await startRecorder(upstream.target({ timeoutMs: TIMEOUT_MS }), { recordFailures: true });
+  const upstream = own(await startUpstream(FLAKY_SERVICE));
+  const recorder = own(await startRecorder(upstream.target({ timeoutMs: TIMEOUT_MS }), { recordFailures: true }));
   const requests = [...FAILURES.map(([contentID]) => entitlementRequest({ contentID })), entitlementRequest({ contentID: 'fine' })];
   const recorded = [];
   try {
@@ -149,8 +153,8 @@ test('--record-failures records the 502 answers the client got, and they replay 
 });
 
 test('a client that leaves while the service is asked: journaled with a warning, still recorded, nothing sent', async () => {
-  const upstream = await startUpstream(`rules:\n  - respond: { isAllowed: true, epTokenURL: "https://fp.example.com/late", delay: 600ms }\n`);
-  const recorder = await startRecorder(upstream.target());
+  const upstream = own(await startUpstream(`rules:\n  - respond: { isAllowed: true, epTokenURL: "https://fp.example.com/late", delay: 600ms }\n`));
+  const recorder = own(await startRecorder(upstream.target()));
   try {
     const request = entitlementRequest({ contentID: 'late', requestType: 1 });
     const gaveUp = await recorder.entitle(request, { timeoutMs: 150 }).then(
@@ -169,7 +173,7 @@ test('a client that leaves while the service is asked: journaled with a warning,
 });
 
 test('TLS and connection failures: an untrusted service certificate, our certificate refused, nobody listening', async () => {
-  const upstream = await startUpstream(FLAKY_SERVICE);
+  const upstream = own(await startUpstream(FLAKY_SERVICE));
   const pki = await testPki();
   const closedPort = await new Promise<number>((resolve) => {
     const server = net.createServer().listen(0, '127.0.0.1', () => {
@@ -188,7 +192,7 @@ test('TLS and connection failures: an untrusted service certificate, our certifi
   ];
   try {
     for (const { what, target, reason } of cases) {
-      const recorder = await startRecorder(target, { recordFailures: false });
+      const recorder = own(await startRecorder(target, { recordFailures: false }));
       try {
         const reply = await recorder.entitle(entitlementRequest({ contentID: 'fine' }));
         assert.is(reply.status, 502, what);

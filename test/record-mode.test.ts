@@ -12,6 +12,10 @@ import { AdminApiError, AdminClient } from '../src/client/admin-client.js';
 import { entitlementRequest, startTestMock, type EntitlementReply, type TestMock } from './helpers/mock.js';
 import { startRecorder, startUpstream, type Upstream } from './helpers/upstream.js';
 import { slack } from './helpers/slack.js';
+import { closeAfter } from './helpers/cleanup.js';
+
+/** Services and recorders a test starts, closed after it whatever happened (tests also close them to read what was written). */
+const own = closeAfter(test.after.each);
 
 const SERVICE = `
 rules:
@@ -73,7 +77,7 @@ async function sendAll(mock: TestMock, requests: Record<string, unknown>[]): Pro
 
 /** Send `requests` one by one through a recorder in front of `upstream`, stop both; the replies and the file written. */
 async function recordThrough(upstream: Upstream, options: Parameters<typeof startRecorder>[1], requests: Record<string, unknown>[]) {
-  const recorder = await startRecorder(upstream.target(), options);
+  const recorder = own(await startRecorder(upstream.target(), options));
   try {
     return { recorded: await sendAll(recorder, requests), file: recorder.recording!.status().out };
   } finally {
@@ -104,8 +108,8 @@ function assertValidates(file: string): void {
 }
 
 test('answers pass through unchanged, are journaled with the upstream exchange, and replay identically offline', async () => {
-  const upstream = await startUpstream(SERVICE);
-  const recorder = await startRecorder(upstream.target());
+  const upstream = own(await startUpstream(SERVICE));
+  const recorder = own(await startRecorder(upstream.target()));
   const requests = [
     entitlementRequest({ contentID: 'movie-allowed', requestType: 1 }),
     entitlementRequest({ contentID: 'movie-allowed', requestType: 1 }),
@@ -192,7 +196,7 @@ test('--template-tokens makes repeated allows one rule with fresh tokens; --matc
     entitlementRequest({ contentID: 'movie-cookies', requestType: 3, customerCookie: 'cookie-b' }),
     entitlementRequest({ contentID: 'movie-cookies', requestType: 3 }),
   ];
-  const { recorded, file } = await recordThrough(await startUpstream(SERVICE), { templateTokens: true, matchCookie: true }, requests);
+  const { recorded, file } = await recordThrough(own(await startUpstream(SERVICE)), { templateTokens: true, matchCookie: true }, requests);
   assertValidates(file);
   const rules = loadScenarioPath(file).scenarios[0]!.definition.rules!;
   assert.is(rules.length, 4);
@@ -208,8 +212,8 @@ test('--template-tokens makes repeated allows one rule with fresh tokens; --matc
 });
 
 test('concurrent requests go through the kept-alive upstream connections; each cookie gets its own rule', async () => {
-  const upstream = await startUpstream(SERVICE);
-  const recorder = await startRecorder(upstream.target(), { matchCookie: true });
+  const upstream = own(await startUpstream(SERVICE));
+  const recorder = own(await startRecorder(upstream.target(), { matchCookie: true }));
   try {
     const requests = Array.from({ length: 40 }, (_, index) => entitlementRequest({ contentID: 'movie-cookies', requestType: 3, customerCookie: `c-${index}` }));
     const replies = await Promise.all(requests.map((request) => recorder.entitle(request)));
@@ -231,7 +235,7 @@ test('the bundled device-binding flow, recorded per cookie with templated tokens
   const asked = (requestType: number, customerCookie?: string) =>
     entitlementRequest({ contentID: 'sees-movie', requestType, ...(customerCookie === undefined ? {} : { customerCookie }) });
   const requests = [asked(3, 'cookie-a'), asked(2, 'cookie-a'), asked(3, 'cookie-a'), asked(3, 'cookie-a'), asked(3, 'cookie-b'), asked(1)];
-  const upstream = await startUpstream({ bundled: 'device-binding' });
+  const upstream = own(await startUpstream({ bundled: 'device-binding' }));
   const { recorded, file } = await recordThrough(upstream, { matchCookie: true, templateTokens: true }, requests);
   assert.equal(recorded.map((reply) => reply.json.isAllowed), [false, true, true, true, false, true]);
   assert.is(recorded[0]!.json.error, -2034);
@@ -247,8 +251,8 @@ test('the bundled device-binding flow, recorded per cookie with templated tokens
 });
 
 test('recording admin routes: status, the scenario so far, snapshot to --out, clear; 404 when not recording', async () => {
-  const upstream = await startUpstream(SERVICE);
-  const recorder = await startRecorder(upstream.target());
+  const upstream = own(await startUpstream(SERVICE));
+  const recorder = own(await startRecorder(upstream.target()));
   const plain = await startTestMock();
   try {
     await recorder.entitle(entitlementRequest({ contentID: 'movie-denied', requestType: 1 }));
@@ -287,8 +291,8 @@ test('recording admin routes: status, the scenario so far, snapshot to --out, cl
 });
 
 test('an --out file that exists is not overwritten without --overwrite', async () => {
-  const upstream = await startUpstream(SERVICE);
-  const first = await startRecorder(upstream.target());
+  const upstream = own(await startUpstream(SERVICE));
+  const first = own(await startRecorder(upstream.target()));
   const out = first.recording!.status().out;
   await first.entitle(entitlementRequest({ contentID: 'movie-denied', requestType: 1 }));
   await first.close();
@@ -302,11 +306,11 @@ test('an --out file that exists is not overwritten without --overwrite', async (
       (error: Error) => assert.match(error.message, /exists; choose another file or pass --overwrite/),
     );
     assert.is(readFileSync(out, 'utf8'), before, 'left alone');
-    const empty = await startRecorder(upstream.target(), { out, overwrite: true });
+    const empty = own(await startRecorder(upstream.target(), { out, overwrite: true }));
     await empty.close();
     assert.is(readFileSync(out, 'utf8'), before, 'an empty recording is not written at stop');
     assert.ok(empty.logs.some((line) => line.msg === `nothing was recorded; ${out} not written`));
-    const second = await startRecorder(upstream.target(), { out, overwrite: true });
+    const second = own(await startRecorder(upstream.target(), { out, overwrite: true }));
     await second.entitle(entitlementRequest({ contentID: 'movie-allowed', requestType: 1 }));
     await second.close();
     assert.match(readFileSync(out, 'utf8'), /name: movie-allowed type 1/);

@@ -132,7 +132,12 @@ export async function startTestMock(overrides: Partial<MockOptions> = {}): Promi
   const entitle: TestMock['entitle'] = (body, entitleOptions = {}) =>
     sendEntitlementRequest({ port: mock.port, ca: pki.caPem, defaultClient: pki.client, path: options.path }, body, entitleOptions);
 
-  return Object.assign(mock, { pki, logs, admin, entitle });
+  // Closing twice (a test closes its mock, then closeAfter does) closes once: a second close would write a recording again.
+  const closeOnce = mock.close;
+  let closing: Promise<void> | null = null;
+  const close: TestMock['close'] = (graceMs) => (closing ??= closeOnce(graceMs));
+
+  return Object.assign(mock, { pki, logs, admin, entitle, close });
 }
 
 /** node:https options for one Entitlement Request to a test mock, as a license server sends it (mTLS, JSON, no agent). */

@@ -16,6 +16,8 @@ export interface Upstream {
   certs: string;
   /** How a recorder reaches it: its URL, its client certificate and CA. */
   target(overrides?: Partial<UpstreamTarget>): UpstreamTarget;
+  /** Stop the service (as mock.close()). */
+  close(): Promise<void>;
 }
 
 let upstreamCerts: Promise<string> | null = null;
@@ -41,6 +43,7 @@ export async function startUpstream(scenario: string | { bundled: string }): Pro
   return {
     mock,
     certs,
+    close: () => mock.close(),
     target: (overrides = {}) => ({
       url: new URL(mock.entitlementUrl),
       certPem: read('client.crt'),
