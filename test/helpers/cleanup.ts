@@ -39,7 +39,7 @@ export function closeAfter(hook: (run: () => Promise<void>) => void): Own {
 }
 
 /** Close each thing (all of them, even when one fails), then throw the first failure. */
-export async function closeAll(things: Closable[]): Promise<void> {
+async function closeAll(things: Closable[]): Promise<void> {
   const failures: unknown[] = [];
   for (const thing of things) {
     try {
