@@ -78,6 +78,8 @@ test('bad input gets a 400 naming the field and what was expected', async () => 
     ['PUT', '/admin/scenarios/active', { name: 'default', colour: 'red' }, 'colour', /^unknown body field "colour"; known: name$/],
     ['PUT', '/admin/scenarios/active', [1], '', /^body: expected object, got \[1\]$/],
     ['POST', '/admin/scenarios', '  ', '', /^body must be a scenario document, as YAML or JSON \(application\/yaml or application\/json\)$/],
+    ['POST', '/admin/conformance/runs/0badc0de/cases/granted-with-token-url', { license: 'yes' }, 'license', /^body field "license": expected "granted" or "refused", got the string "yes"$/],
+    ['POST', '/admin/conformance/runs', { timeout: true }, 'timeout', /^body field "timeout": expected a number or a string, got true$/],
   ];
   for (const [method, path, body, field, message] of cases) {
     const headers: Record<string, string> = typeof body === 'string' ? { 'content-type': 'application/yaml' } : {};

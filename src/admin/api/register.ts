@@ -10,6 +10,7 @@ import { Type, type TObject, type TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { ValueErrorType } from '@sinclair/typebox/errors';
 import { badRequest } from '../errors.js';
+import { schemaIssues } from '../../scenario/format/schema-errors.js';
 import { DOCUMENT_MEDIA_TYPES, type BodyOf, type ParamsOf, type QueryOf, type ReplyOf, type RouteDefinition } from './define.js';
 
 export interface RouteInput<Definition extends RouteDefinition> {
@@ -126,8 +127,12 @@ function checked<Value>(schema: TSchema, value: Value, where: InputProblem['in']
     const known = Object.keys((error.schema as Partial<TObject>).properties ?? {});
     return problem(where, field, `unknown ${noun} "${field}"; known: ${known.join(', ')}`);
   }
-  const expected = error.message.charAt(0).toLowerCase() + error.message.slice(1);
   const subject = field === '' ? where : `${noun} "${field}"`;
+  // TypeBox says "Expected union value" for a union (license: granted | refused, timeout: number | duration);
+  // the scenario format's walker names what the branch the value was meant for expects.
+  const unionIssue = error.type === ValueErrorType.Union ? schemaIssues(error.schema, error.value)[0] : undefined;
+  if (unionIssue !== undefined) return problem(where, field, `${subject}: ${unionIssue.message}`);
+  const expected = error.message.charAt(0).toLowerCase() + error.message.slice(1);
   return problem(where, field, `${subject}: ${expected}, got ${describe(error.value)}`);
 }
 
