@@ -68,6 +68,8 @@ export interface StartMockOptions {
   tls13Ciphers?: string;
   /** `redis://HOST:PORT[/DB]`: share scenarios, sessions, counters and states with other mocks there (docs/scaling.md). Default: none. */
   store?: string;
+  /** Admin URLs of the other replicas (comma list), or one host name resolving to all: journal questions answer for all of them (docs/scaling.md). Default: none. */
+  peers?: string;
 }
 
 /** A file the mock uses, as a path and as PEM text. */
@@ -121,6 +123,7 @@ export async function startMock(options: StartMockOptions = {}): Promise<Started
       ciphers: options.ciphers ?? null,
       tls13Ciphers: options.tls13Ciphers ?? null,
       store: options.store ?? null,
+      peers: options.peers ?? null,
     };
     const running = await startRunningMock(mockOptions, createLogger(mockOptions.logLevel));
     const pem = async (name: string): Promise<PemFile> => {

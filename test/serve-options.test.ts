@@ -48,6 +48,7 @@ test('every option has an environment variable; the command line wins', () => {
     EM_TLS13_CIPHERS: 'TLS_CHACHA20_POLY1305_SHA256',
     EM_STORE: 'redis://redis:6379/2',
     EM_WORKERS: '3',
+    EM_PEERS: 'entitlement-mock-peers',
   };
   const fromEnv = parseServeOptions([], env);
   assert.equal(fromEnv, {
@@ -80,6 +81,7 @@ test('every option has an environment variable; the command line wins', () => {
     tls13Ciphers: 'TLS_CHACHA20_POLY1305_SHA256',
     store: 'redis://redis:6379/2',
     workers: 3,
+    peers: 'entitlement-mock-peers',
   });
   const fromArgs = parseServeOptions(['--port', '0', '--san', 'a', '--san', 'b,c', '--scenario', 'x'], env);
   assert.is(fromArgs.port, 0);
@@ -113,6 +115,9 @@ test('bad values get one line naming the option', () => {
   assert.is(message(['--path', 'entitlement']), '--path: expected a path starting with "/", got "entitlement"');
   assert.is(message(['--store', 'localhost:6379']), '--store "localhost:6379": unsupported scheme localhost: expected redis://HOST:PORT[/DB], e.g. redis://localhost:6379/0');
   assert.is(message([], { EM_STORE: 'redis://redis:6379/x' }), '--store "redis://redis:6379/x": database "x" must be a number 0-15: expected redis://HOST:PORT[/DB], e.g. redis://localhost:6379/0');
+  assert.is(message(['--peers', 'http://a:8080/admin']), '--peers: "http://a:8080/admin" must be the admin URL itself, without a path');
+  assert.is(message(['--peers', 'a,b']), '--peers: "a,b" lists several host names without http://: expected admin URLs separated by commas (http://mock-1:8080,http://mock-2:8080) or one host name that resolves to every replica (entitlement-mock-peers:8080)');
+  assert.is(message(['--peers', 'peers', '--admin-port', '0']), '--peers: port 0 is not a port from 1 to 65535');
   assert.is(message(['--store', 'nope']), '--store "nope" is not a URL: expected redis://HOST:PORT[/DB], e.g. redis://localhost:6379/0');
   assert.is(message(['--workers', '0']), '--workers: expected an integer from 1 to 127, got "0"');
   assert.is(message([], { EM_WORKERS: 'many' }), '--workers: expected an integer from 1 to 127, got "many"');

@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { startTestMock, eventually, type TestMock } from './helpers/mock.js';
 import { startRedis, type TestRedis } from './helpers/redis.js';
 import { closeAfter } from './helpers/cleanup.js';
+import { freePortBlock } from './helpers/ports.js';
 
 const ownForFile = closeAfter(test.after);
 const yaml = { 'content-type': 'application/yaml' };
@@ -30,10 +31,16 @@ const NINE = [
 
 const request = (contentID: string, more: Record<string, unknown> = {}) => ({ messageID: randomUUID(), version: 1, contentID, ...more });
 
+let adminUrls: string[];
+
 test.before(async () => {
   redis = ownForFile(await startRedis());
+  const first = await freePortBlock(3);
+  adminUrls = [0, 1, 2].map((i) => `http://127.0.0.1:${first + i}`);
+  // Every replica lists all three, itself included (as a headless Service resolves): it recognises itself.
+  const peers = adminUrls.join(',');
   replicas = [];
-  for (let i = 0; i < 3; i++) replicas.push(ownForFile(await startTestMock({ store: redis.url, logLevel: 'warn' })));
+  for (let i = 0; i < 3; i++) replicas.push(ownForFile(await startTestMock({ store: redis.url, peers, adminPort: first + i, logLevel: 'warn' })));
 });
 
 test('a scenario posted through one replica is active on all; its 9-step sequence hands out each step once, round-robin', async () => {
@@ -113,29 +120,97 @@ test('a reset through one replica clears counters, states and sessions on all', 
 
 test('Redis stopped in mid-load: stateless rules keep answering, stateful ones answer 503 naming it, and all recover when it returns', async () => {
   await replicas[0]!.admin('POST', '/admin/reset');
-  await redis.stop();
-  const during = await Promise.all(replicas.flatMap((replica) => [replica.entitle(request('plain')), replica.entitle(request('nine'))]));
-  const plain = during.filter((_, i) => i % 2 === 0);
-  const stateful = during.filter((_, i) => i % 2 === 1);
+  // Load over the three replicas for as long as the outage lasts: a stateless and a stateful request each turn.
+  const seen: { contentID: string; status: number; errorText?: string }[] = [];
+  let loading = true;
+  const load = (async () => {
+    for (let turn = 0; loading && turn < 10_000; turn++) {
+      const replica = replicas[turn % 3]!;
+      const [plain, nine] = await Promise.all([replica.entitle(request('plain')), replica.entitle(request('nine'))]);
+      seen.push({ contentID: 'plain', status: plain.status }, { contentID: 'nine', status: nine.status, errorText: nine.json?.errorText });
+    }
+  })();
+  try {
+    await eventually(() => seen.length >= 12, { what: 'load before the outage' });
+    await redis.stop();
+    const atStop = seen.length;
+    await eventually(() => seen.slice(atStop).filter((answer) => answer.status === 503).length >= 6, { what: 'stateful requests refused during the outage' });
+    await redis.start();
+    await eventually(() => seen.length > atStop && seen.at(-1)!.status !== 503 && seen.at(-3)!.status !== 503 && seen.at(-5)!.status !== 503, {
+      what: 'every replica answers stateful rules again',
+    });
+  } finally {
+    loading = false;
+    await load;
+  }
+  const plain = seen.filter((answer) => answer.contentID === 'plain');
   assert.ok(
-    plain.every((answer) => answer.status === 200 && answer.json.isAllowed === true),
+    plain.every((answer) => answer.status === 200),
     'stateless rules never fail',
   );
-  for (const answer of stateful) {
-    assert.is(answer.status, 503, answer.bodyText);
-    assert.is(answer.json.isAllowed, false);
-    assert.match(answer.json.errorText, new RegExp(`Redis at redis://127\\.0\\.0\\.1:${redis.port}/0 did not answer .*: the count of rule "nine-steps" is kept there`));
+  const refused = seen.filter((answer) => answer.status === 503);
+  assert.ok(refused.length >= 6);
+  for (const answer of refused) {
+    assert.is(answer.contentID, 'nine');
+    assert.match(answer.errorText ?? '', new RegExp(`^Redis at redis://127\\.0\\.0\\.1:${redis.port}/0 did not answer .*: the count of rule "nine-steps" is kept there$`));
   }
-  const journal = (await replicas[0]!.admin('GET', '/admin/requests?contentID=nine')).json.requests;
-  assert.match(journal.at(-1).problems[0], /^shared state unavailable: Redis at /);
-  await redis.start();
-  await eventually(async () => (await replicas[0]!.entitle(request('nine'))).status === 200, { what: 'replica 0 answers stateful rules again' });
-  for (const replica of replicas) {
-    await eventually(async () => (await replica.entitle(request('nine'))).status === 200, { what: 'each replica answers stateful rules again' });
-    assert.is((await replica.admin('GET', '/health')).json.scenario, 'nine', 'the active scenario is stored again');
+  const journal = (await replicas[0]!.admin('GET', '/admin/requests?contentID=nine')).json.requests as { problems: string[]; response: { status: number } }[];
+  const problems = journal.filter((entry) => entry.response.status === 503).map((entry) => entry.problems[0]);
+  assert.ok(problems.length > 0 && problems.every((problem) => /^shared state unavailable: Redis at /.test(problem ?? '')), 'the journal says why');
+  for (const replica of replicas) assert.is((await replica.admin('GET', '/health')).json.scenario, 'nine', 'the active scenario is stored again');
+  const counted = await replicas[1]!.admin('GET', '/admin/requests/count?contentID=plain');
+  assert.is(counted.json.count, plain.length, 'nothing journaled was lost');
+});
+
+test("--peers: a journal query through any replica returns every replica's entries in time order, saying which replica", async () => {
+  await replicas[0]!.admin('POST', '/admin/reset');
+  for (let i = 0; i < 6; i++) await replicas[i % 3]!.entitle(request(`peer-${i}`));
+  for (const [at, replica] of replicas.entries()) {
+    const answer = await replica.admin('GET', '/admin/requests');
+    assert.is(answer.status, 200, answer.text);
+    const entries = answer.json.requests as { request: { contentID: string }; replica?: string; time: string }[];
+    assert.equal(
+      entries.map((entry) => entry.request.contentID),
+      Array.from({ length: 6 }, (_, i) => `peer-${i}`),
+      'all six, in the order they arrived',
+    );
+    assert.equal(
+      entries.map((entry) => entry.replica ?? null),
+      Array.from({ length: 6 }, (_, i) => (i % 3 === at ? null : adminUrls[i % 3])),
+      "others' entries name their replica",
+    );
+    assert.is(answer.json.total, 6);
+    assert.is((await replica.admin('GET', '/admin/requests/count?contentID=peer-4')).json.count, 1);
   }
-  const journals = await Promise.all(replicas.map((replica) => replica.admin('GET', '/admin/requests?contentID=plain')));
-  assert.ok(journals.every((reply) => reply.json.requests.length >= 1), 'nothing journaled was lost');
+  const report = await replicas[2]!.admin('GET', '/admin/report');
+  assert.is(report.status, 200, report.text);
+});
+
+test('--peers: a wait through one replica is satisfied by a request another replica answers', async () => {
+  const waiting = replicas[0]!.admin('GET', '/admin/requests/count?contentID=waited-for&wait=10s');
+  await replicas[2]!.entitle(request('waited-for'));
+  const answer = await waiting;
+  assert.is(answer.status, 200, answer.text);
+  assert.is(answer.json.count, 1);
+  assert.is(answer.json.waited.satisfied, true);
+});
+
+test('--peers: a stopped replica makes the query 503 naming it; partial=true answers with the others and names it missing', async () => {
+  await replicas[1]!.entitle(request('before-stop'));
+  await replicas[2]!.entitle(request('before-stop'));
+  await replicas[1]!.close(0);
+  const refused = await replicas[0]!.admin('GET', '/admin/requests?contentID=before-stop');
+  assert.is(refused.status, 503, refused.text);
+  assert.match(refused.json.message, adminUrls[1]!);
+  assert.equal(refused.json.missing, [adminUrls[1]]);
+  const partial = await replicas[2]!.admin('GET', '/admin/requests?contentID=before-stop&partial=true');
+  assert.is(partial.status, 200, partial.text);
+  assert.equal(partial.json.missing, [adminUrls[1]]);
+  assert.equal(
+    partial.json.requests.map((entry: { replica?: string }) => entry.replica ?? null),
+    [null],
+    "only replica 2's own entry",
+  );
 });
 
 test.run();

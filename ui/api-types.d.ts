@@ -192,6 +192,8 @@ export interface JournalEntry {
   upstream?: JournaledUpstream;
   /** Filled in when the exchange ends (for a hang: when the socket closes); null until then */
   durationMs: number | null;
+  /** With --peers: the admin URL of the replica that answered the request, on entries from other replicas (this replica's own have none) */
+  replica?: string;
 }
 
 export interface JournaledResponse {

@@ -13,6 +13,7 @@ import type { Recording } from '../record/recording.js';
 import type { ConformanceRuns } from '../conformance/runs.js';
 import type { JournalFederation } from '../federation/federation.js';
 import type { SharedStore } from './shared-store.js';
+import type { AdminPeers } from './peer-requests.js';
 
 /** The scenario operations of the admin API (implemented by the scenario registry). */
 export interface ScenarioCatalog {
@@ -46,6 +47,10 @@ export interface AdminContext {
   liveEvents: LiveEvents;
   /** Record mode only (else null). */
   recording: Pick<Recording, 'status' | 'snapshot' | 'clear' | 'text'> | null;
+  /** This process's id among replicas (each admin answer carries it, so a replica recognises itself among its peers). */
+  replica: string;
+  /** With --peers: the other replicas, looked up again before each question over the journals (else null). */
+  peers: AdminPeers | null;
   /** With --store: what replicas share, and where (else null). */
   shared: SharedStore | null;
   /** When set, every route but /health needs `Authorization: Bearer <token>`. */

@@ -1,5 +1,5 @@
 import type Koa from 'koa';
-import { SourcesUnavailable } from '../federation/federation.js';
+import { isSourcesUnavailable } from '../federation/federation.js';
 
 /** Every admin error is JSON: `{error, message, ...details}`. */
 export function badRequest(ctx: Koa.Context, message: string, details: Record<string, unknown> = {}): void {
@@ -9,7 +9,7 @@ export function badRequest(ctx: Koa.Context, message: string, details: Record<st
 
 /** The 503 of a question some journal source (a worker, a peer) did not answer; any other error is rethrown. */
 export function sourcesUnavailable(error: unknown) {
-  if (!(error instanceof SourcesUnavailable)) throw error;
+  if (!isSourcesUnavailable(error)) throw error;
   return {
     status: 503,
     body: { error: 'service unavailable', message: `${error.message}; ask with partial=true for what the others hold`, missing: [...error.missing] },

@@ -10,6 +10,7 @@ import { LOG_LEVELS, type LogLevel } from '../server/logger.js';
 import { parseSan, splitSanList } from '../pki/san.js';
 import { tlsOffer, TlsOptionError, TLS_VERSIONS } from '../server/tls-offer.js';
 import { parseStoreUrl, StoreUrlError } from '../store/url.js';
+import { parsePeers, PeersOptionError } from '../federation/peers-option.js';
 
 export { UsageError };
 
@@ -49,6 +50,7 @@ export const SERVE_OPTIONS = {
   ciphers: { env: 'EM_CIPHERS', type: 'string', help: "TLS 1.2 cipher suites offered, an OpenSSL cipher list (Node's default)" },
   'tls13-ciphers': { env: 'EM_TLS13_CIPHERS', type: 'string', help: "TLS 1.3 cipher suites offered, colon-separated (Node's default)" },
   'ready-file': { env: 'EM_READY_FILE', type: 'string', help: 'write {entitlementUrl, adminUrl, pid} as JSON here once both listeners accept' },
+  peers: { env: 'EM_PEERS', type: 'string', help: 'admin URLs of the other replicas (a,b,c) or one host name resolving to all: journal questions answer for all' },
   store: { env: 'EM_STORE', type: 'string', help: 'redis://HOST:PORT[/DB]: replicas share scenarios, sessions, counters and states there' },
   workers: { env: 'EM_WORKERS', type: 'string', help: 'processes answering entitlement requests: N, or auto (one per available core) (1)' },
 } as const satisfies Record<string, OptionSpec>;
@@ -105,7 +107,9 @@ export function parseServeOptions(args: string[], env: NodeJS.ProcessEnv): MockO
     readyFile: raw('ready-file') ?? null,
     store: storeOption(raw('store')),
     workers: workersOption(raw('workers')),
+    peers: null,
   };
+  options.peers = peersOption(raw('peers'), options.adminPort);
   tlsOption(options);
   return options;
 }
@@ -129,6 +133,18 @@ function storeOption(value: string | undefined): string | null {
     parseStoreUrl(value);
   } catch (error) {
     if (error instanceof StoreUrlError) throw new UsageError(error.message);
+    throw error;
+  }
+  return value;
+}
+
+/** --peers: checked here (the admin port is the default port of a host name). */
+function peersOption(value: string | undefined, adminPort: number): string | null {
+  if (value === undefined) return null;
+  try {
+    parsePeers(value, adminPort);
+  } catch (error) {
+    if (error instanceof PeersOptionError) throw new UsageError(error.message);
     throw error;
   }
   return value;

@@ -14,16 +14,26 @@ import type { JournalFilter } from '../journal/journal.js';
 import type { TlsFailure, TlsFailureListing } from '../server/tls-failures.js';
 import { entryKey } from '../journal/waits.js';
 import type { ReportScope } from './report-input.js';
-import { SourceDidNotAnswer, type JournalCounts, type JournalSource, type ReportInput, type SourceListener } from './source.js';
+import { askedByPeer } from './asked-by-peer.js';
+import { SourceDidNotAnswer, isSourceDidNotAnswer, type JournalCounts, type JournalSource, type ReportInput, type SourceListener } from './source.js';
 
 /** A source that has not answered after this long counts as not answering. */
 export const SOURCE_TIMEOUT_MS = 5000;
 
 /** Some sources did not answer a question that needed all of them. */
 export class SourcesUnavailable extends Error {
+  override readonly name = 'SourcesUnavailable';
   constructor(readonly missing: readonly string[]) {
     super(`${missing.length === 1 ? 'a journal source' : 'journal sources'} did not answer: ${missing.join(', ')}`);
   }
+}
+
+/**
+ * SourcesUnavailable from any copy of this module: under the tests' loader (tsx) a module that is
+ * also reached through a dynamic import (the admin app is) is loaded twice, and instanceof fails.
+ */
+export function isSourcesUnavailable(error: unknown): error is SourcesUnavailable {
+  return error instanceof Error && error.name === 'SourcesUnavailable' && Array.isArray((error as Partial<SourcesUnavailable>).missing);
 }
 
 /** Told of what happens in any source; `source` names it (ids are unique within one source). */
@@ -178,7 +188,8 @@ export class JournalFederation {
 
   /** Ask every source at once; the answers (in source order) of those that answered, and the names of the others. */
   private async askNamed<T>(question: (source: JournalSource) => Promise<T>, partial: boolean): Promise<{ answers: T[]; answered: string[] } & Missing> {
-    const sources = this.sources;
+    // A question from another replica is about this replica's own journals only.
+    const sources = askedByPeer.getStore() === undefined ? this.sources : this.sources.filter((source) => source.peer !== true);
     const settled = await Promise.allSettled(sources.map((source) => withTimeout(question(source), this.timeoutMs)));
     const answers: T[] = [];
     const answered: string[] = [];
@@ -188,7 +199,7 @@ export class JournalFederation {
       if (outcome.status === 'fulfilled') {
         answers.push(outcome.value);
         answered.push(name);
-      } else if (outcome.reason instanceof SourceDidNotAnswer) missing.push(name);
+      } else if (isSourceDidNotAnswer(outcome.reason)) missing.push(name);
       // A source that answered with an error of ours: the admin route's 500, not a missing source.
       else throw outcome.reason;
     });

@@ -37,6 +37,8 @@ export interface SourceListener {
 export interface JournalSource {
   /** Names the source in a 503 and in `missing`: `local`, `worker 2`, a peer's URL. */
   readonly name: string;
+  /** Another replica (--peers): left out of questions that a peer asks (asked-by-peer.ts). */
+  readonly peer?: boolean;
   /** Matching entries in this source's order (its ids grow with time). `limit` keeps the newest. */
   query(filter: JournalFilter): Promise<JournalEntry[]>;
   count(filter: JournalFilter): Promise<number>;
@@ -55,4 +57,11 @@ export interface JournalSource {
  * How a remote source says it did not answer (gone, disconnected, timed out): the federation
  * then leaves it out (partial) or fails closed. Any other error is a bug and propagates.
  */
-export class SourceDidNotAnswer extends Error {}
+export class SourceDidNotAnswer extends Error {
+  override readonly name = 'SourceDidNotAnswer';
+}
+
+/** SourceDidNotAnswer from any copy of this module (see isSourcesUnavailable in federation.ts). */
+export function isSourceDidNotAnswer(error: unknown): error is SourceDidNotAnswer {
+  return error instanceof Error && error.name === 'SourceDidNotAnswer';
+}

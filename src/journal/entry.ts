@@ -69,6 +69,9 @@ export const JournalEntry = Type.Object(
     response: JournaledResponse,
     upstream: Type.Optional(JournaledUpstream),
     durationMs: nullable(Type.Number(), 'Filled in when the exchange ends (for a hang: when the socket closes); null until then'),
+    replica: Type.Optional(
+      Type.String({ description: "With --peers: the admin URL of the replica that answered the request, on entries from other replicas (this replica's own have none)" }),
+    ),
   },
   { $id: 'JournalEntry', additionalProperties: false, description: 'One request as the journal keeps it' },
 );

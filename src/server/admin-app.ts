@@ -15,6 +15,7 @@ import { dashboardFiles } from '../admin/dashboard-files.js';
 import { recordingRoutes } from '../admin/recording-routes.js';
 import { conformanceRoutes } from '../admin/conformance-routes.js';
 import { isUntypedBody, refuseMalformedJson } from '../admin/json-body.js';
+import { peerRequests } from '../admin/peer-requests.js';
 
 /**
  * Admin bodies are small JSON objects, or a scenario document (YAML or JSON). YAML
@@ -30,6 +31,7 @@ export function createAdminApp(context: AdminContext): Koa {
   app.use(closeWhenBodyUnread);
   app.use(jsonErrors);
   app.use(dashboardFiles());
+  app.use(peerRequests(context.replica, context.peers));
   if (context.adminToken !== null) app.use(requireBearerToken(context.adminToken, new Set(['/health'])));
   app.use(
     bodyParser({

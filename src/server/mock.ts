@@ -35,6 +35,10 @@ import { listenOn } from './listen.js';
 import { resetLocally } from './reset.js';
 import { parseStoreUrl } from '../store/url.js';
 import type { OpenedStore } from '../store/open.js';
+// Static, not a dynamic import: the peer sources must share the federation's copy of its modules.
+import { Peers } from '../federation/peers.js';
+import { parsePeers } from '../federation/peers-option.js';
+import { randomUUID } from 'node:crypto';
 import type { SharedRuleState } from '../scenario/runtime/state/shared.js';
 
 export interface RunningMock {
@@ -116,6 +120,10 @@ interface MockCore {
   recording: Recording | null;
   /** With --store: the shared store and the changes this replica shares (else null). */
   store: OpenedStore | null;
+  /** This process's id among replicas. */
+  replica: string;
+  /** With --peers: the other replicas as journal sources (else null). */
+  peers: Peers | null;
   /** What each entitlement handler works with. */
   exchange: ExchangeState;
   onTlsFailure: (failure: TlsFailure) => void;
@@ -173,6 +181,8 @@ async function mockCore(options: MockOptions, logger: MockLogger, recording: Rec
   const local = new LocalSource(journal, tlsFailures);
   // A cluster primary takes no requests: its workers are the journal's sources.
   const federation = new JournalFederation(role?.kind === 'primary' ? [] : [local]);
+  const replica = randomUUID();
+  const peers = options.peers === null ? null : peerSources(options, federation, replica);
   const waits = new JournalWaits(federation);
   const metrics = new MockMetrics(journal);
   const liveEvents = new LiveEvents(federation);
@@ -213,8 +223,16 @@ async function mockCore(options: MockOptions, logger: MockLogger, recording: Rec
     const seenMessageIds = exchange.seenMessageIds;
     await store.start({ scenarios, sessions, reset: () => resetLocally({ waits, local, sessions, seenMessageIds, scenarios }) }, log);
   }
-  return { seed, journal, local, federation, waits, tlsFailures, metrics, scenarios, scenariosRemaining, liveEvents, sessions, recording, store, exchange, onTlsFailure, onInternalError };
+  return { seed, journal, local, federation, waits, tlsFailures, metrics, scenarios, scenariosRemaining, liveEvents, sessions, recording, store, replica, peers, exchange, onTlsFailure, onInternalError };
 }
+
+/** --peers: the other replicas' journals, asked with this replica's admin token, each question within PEER_TIMEOUT_MS. */
+function peerSources(options: MockOptions, federation: JournalFederation, replica: string): Peers {
+  return new Peers(parsePeers(options.peers!, options.adminPort), federation, { replica, adminToken: options.adminToken, timeoutMs: PEER_TIMEOUT_MS });
+}
+
+/** A peer that has not answered one question within this long counts as not answering. */
+const PEER_TIMEOUT_MS = 2000;
 
 /** The scenario files, watched (reloads are logged, counted and told to the dashboard), not read yet. */
 function scenarioRegistry(
@@ -312,6 +330,8 @@ async function openAdminApi(options: MockOptions, core: MockCore, opened: Opened
       metrics: role?.metrics ?? core.metrics,
       liveEvents: core.liveEvents,
       recording: core.recording,
+      replica: core.replica,
+      peers: core.peers,
       shared: core.store === null || core.store.changes === null ? null : { announce: (change) => core.store!.changes!.announce(change), rules: core.store.rules },
       adminToken: options.adminToken,
       settle: role?.settle ?? null,

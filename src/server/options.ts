@@ -49,6 +49,8 @@ export interface MockOptions {
   tls13Ciphers: string | null;
   /** `redis://HOST:PORT[/DB]`: replicas share scenarios, sessions, counters and states there (docs/scaling.md); null: this process alone. */
   store: string | null;
+  /** Admin URLs of the other replicas (comma list), or one host name resolving to all of them: the journal questions answer for all (docs/scaling.md); null: none. */
+  peers: string | null;
   /** `serve` writes {entitlementUrl, adminUrl, pid} here (atomically) once both listeners accept; null for none. */
   readyFile: string | null;
   /** Processes answering entitlement requests (`--workers`): 1 is this process; more run as a cluster (src/cluster/). */
@@ -98,4 +100,5 @@ export const DEFAULT_OPTIONS: MockOptions = {
   readyFile: null,
   store: null,
   workers: 1,
+  peers: null,
 };

@@ -84,9 +84,10 @@ export class SharedChanges {
     private readonly log: ChangeLog,
   ) {
     subscriber.on('message', (channel: string, message: string) => this.received(channel, message));
-    // Every (re)connection of either connection: subscribe (again) and catch up with what was
-    // stored meanwhile. A catch-up that fails is retried when the other connection is ready.
+    // Every (re)connection: once both connections are ready, subscribe (again) and catch up with
+    // what was stored meanwhile (the second one to be ready starts it).
     const catchUp = () => {
+      if (this.redis.status !== 'ready' || this.subscriber.status !== 'ready') return;
       this.enqueue(async () => {
         await this.subscriber.subscribe(CHANGES, ACKS);
         await this.resync();
