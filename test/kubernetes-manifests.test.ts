@@ -14,6 +14,7 @@ import { parse as parseYaml, parseAllDocuments } from 'yaml';
 import { kubernetesSchemaProblems } from './helpers/kubernetes-schema.js';
 import { SERVE_OPTIONS } from '../src/cli/serve-options.js';
 import { DEFAULT_OPTIONS } from '../src/server/options.js';
+import { parsePeers } from '../src/federation/peers-option.js';
 import { parseStoreUrl } from '../src/store/url.js';
 import { testPki } from './helpers/pki.js';
 import { startRedis } from './helpers/redis.js';
@@ -221,12 +222,6 @@ test('a replica as the Deployment sets it up (with a store) serves and stops wit
   assert.equal(folderState(certs), before, 'nothing written, changed or added in the certs folder');
 });
 
-/**
- * The option of issue 17 still being built (--peers), allowed here until serve has it; every
- * other EM_ variable must be an option already. Remove it once it is one.
- */
-const ISSUE_17_OPTIONS = new Set(['EM_PEERS']);
-
 test('every EM_ variable the manifests and docker-compose.scale.yml set is an option of serve', () => {
   const known = new Set<string>(Object.values(SERVE_OPTIONS).map((option) => option.env));
   const compose = parseYaml(readFileSync(join(ROOT, 'docker-compose.scale.yml'), 'utf8'), { merge: true });
@@ -234,8 +229,12 @@ test('every EM_ variable the manifests and docker-compose.scale.yml set is an op
     ...envOf(mockContainer()).keys(),
     ...Object.keys(compose.services['entitlement-mock'].environment),
   ].filter((name) => name.startsWith('EM_'));
-  const unknown = names.filter((name) => !known.has(name) && !ISSUE_17_OPTIONS.has(name));
+  const unknown = names.filter((name) => !known.has(name));
   assert.equal(unknown, [], 'not options of serve');
+  // EM_PEERS as serve reads it: one host name, asked on the admin port.
+  for (const peers of [envOf(mockContainer()).get('EM_PEERS'), compose.services['entitlement-mock'].environment.EM_PEERS]) {
+    assert.equal(parsePeers(String(peers), 8080), { kind: 'dns', host: String(peers), port: 8080 });
+  }
 });
 
 test('docker-compose.scale.yml: three replicas sharing Redis and the PKI made by the one-shot certs service', () => {
