@@ -4,8 +4,15 @@ import { readFileSync } from 'node:fs';
 /** Linux's USER_HZ: 100 on every mainstream kernel (the unit of utime/stime). */
 const CLOCK_TICKS = 100;
 
-/** utime + stime of the whole process (all its threads: GC, libuv pool), in seconds; null when it is gone. */
+/**
+ * utime + stime of the whole process (all its threads: GC, libuv pool), in seconds; null when it
+ * is gone. A list of pids (a --workers group): their sum, null when one is gone.
+ */
 export function readCpu(pid) {
+  if (Array.isArray(pid)) {
+    const each = pid.map(readCpu);
+    return each.includes(null) ? null : each.reduce((sum, seconds) => sum + seconds, 0);
+  }
   if (!pid) return null;
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');

@@ -34,7 +34,7 @@ const root = join(here, '..');
 const tmp = join(here, 'tmp');
 const cli = join(root, 'bin', 'entitlement-mock.js');
 
-const PARTS = ['keepalive', 'autocannon', 'handshake', 'rsa', 'resume', 'rules', 'delay', 'memory', 'startup'];
+const PARTS = ['keepalive', 'autocannon', 'handshake', 'rsa', 'resume', 'rules', 'delay', 'memory', 'startup', 'workers'];
 const { quick, parts, pairsOption, threadsOption, baselineRoot } = parseArgs(process.argv.slice(2));
 const wants = (part) => parts === null || parts.has(part);
 
@@ -73,6 +73,7 @@ const TARGETS = {
   rssGrowthMiddleToEnd: 0.1,
   startupSeconds: 0.5,
   firstAnswerRatio: 1.3,
+  workersCpuRatio: 1.1,
 };
 
 function parseArgs(argv) {
@@ -143,6 +144,8 @@ function scenarioDirOf(buildRoot, name) {
   const dir = join(tmp, name);
   mkdirSync(dir);
   for (const file of readdirSync(join(buildRoot, 'scenarios'))) copyFileSync(join(buildRoot, 'scenarios', file), join(dir, file));
+  // Every request counted (times:): with --workers each one asks the primary for its count.
+  writeFileSync(join(dir, 'bench-counted.yaml'), `description: every answer counted\nrules:\n  - name: counted\n    times: 1000000000\n    respond: { isAllowed: true }\n`);
   writeFileSync(join(dir, 'bench-delay.yaml'), `description: every answer ${DELAY_MS} ms late\nrules:\n  - name: late\n    respond: { isAllowed: true, delay: ${DELAY_MS}ms }\n`);
   return dir;
 }
@@ -211,7 +214,18 @@ async function startMock({ certs, buildRoot = root, scenarios, scenario = 'defau
     await sleep(5);
   }
   const readyMs = performance.now() - spawnedAt;
-  return { child, pid: child.pid, url, adminUrl, logFile, readyMs, firstAnswerMs, stop: () => stop(child) };
+  // --workers: CPU is summed over the primary and its workers (their pids are on the start line).
+  const pid = extra.includes('--workers') ? [child.pid, ...(await workerPidsOf(logFile, child))] : child.pid;
+  return { child, pid, url, adminUrl, logFile, readyMs, firstAnswerMs, stop: () => stop(child) };
+}
+
+async function workerPidsOf(logFile, child) {
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`mock exited ${child.exitCode}`);
+    const line = readFileSync(logFile, 'utf8').split('\n').find((text) => text.includes('"workerPids"'));
+    if (line) return JSON.parse(line).workerPids;
+    await sleep(10);
+  }
 }
 
 async function startBare({ certs, firstAnswer = false }) {
@@ -528,6 +542,36 @@ if (wants('rules')) {
   };
 }
 
+if (wants('workers')) {
+  // 2 workers against 1 process, both the mock; CPU summed over every process of the group.
+  const one = await startMock({ certs: pki.ec, name: 'workers-1' });
+  const two = await startMock({ certs: pki.ec, name: 'workers-2', extra: ['--workers', '2'] });
+  const keepaliveJob = { mode: 'keepalive', connections: KEEPALIVE_CONNECTIONS };
+  const handshakeJob = { mode: 'handshake', connections: HANDSHAKE_CONCURRENCY };
+  const keepalive = await paired(`--workers 2 / 1 process, keep-alive`, ['1 process', '2 workers'], () => load(one, pki.ec, keepaliveJob), () => load(two, pki.ec, keepaliveJob), { cpu, throughput: rate });
+  const handshake = await paired(`--workers 2 / 1 process, full handshakes`, ['1 process', '2 workers'], () => load(one, pki.ec, handshakeJob), () => load(two, pki.ec, handshakeJob), { cpu, throughput: rate });
+  const activate = async (name) => {
+    const switched = await fetch(`${two.adminUrl}/admin/scenarios/active`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name }) });
+    if (!switched.ok) throw new Error(`cannot switch to ${name}: ${switched.status}`);
+  };
+  // The same group, alternately a stateless rule and a counted one (each request asks the primary).
+  const counted = await paired(
+    '--workers 2, counted rule / stateless rule, keep-alive',
+    ['stateless', 'counted'],
+    async () => (await activate('default'), load(two, pki.ec, keepaliveJob)),
+    async () => (await activate('bench-counted'), load(two, pki.ec, keepaliveJob)),
+    { cpu },
+  );
+  const addedMicros = spreadOf(counted.b.map((report, i) => cpu(report) - cpu(counted.a[i])));
+  log(`  counted rule through the primary adds ${addedMicros.median} µs of CPU per request (spread ${addedMicros.min}–${addedMicros.max})`);
+  results.workers = {
+    keepalive: { 'one process': medianBrief(keepalive.a), 'two workers': medianBrief(keepalive.b), ratios: keepalive.ratios },
+    handshake: { 'one process': medianBrief(handshake.a), 'two workers': medianBrief(handshake.b), ratios: handshake.ratios },
+    counted: { stateless: medianBrief(counted.a), counted: medianBrief(counted.b), addedMicrosPerRequest: addedMicros },
+  };
+  await Promise.all([one.stop(), two.stop()]);
+}
+
 if (wants('memory')) {
   const shape = `${MIXED_KEEPALIVE_CONNECTIONS} keep-alive clients and ${MIXED_HANDSHAKE_CONNECTIONS} with a new TLS connection per request`;
   const memoryJob = {
@@ -678,6 +722,11 @@ function verdicts(r) {
     add(`start to first answered request mock/${A}`, r.startup.ratios.firstAnswer, `<= ${TARGETS.firstAnswerRatio}`, atMost(TARGETS.firstAnswerRatio), 'x');
     add('start-up to /health ok (median)', single(r.startup.healthMedian), `<= ${TARGETS.startupSeconds} s`, atMost(TARGETS.startupSeconds), ' s');
   }
+  if (r.workers) {
+    add('server CPU per keep-alive request, 2 workers / 1 process', r.workers.keepalive.ratios.cpu, `<= ${TARGETS.workersCpuRatio}`, atMost(TARGETS.workersCpuRatio), 'x');
+    add('server CPU per full handshake, 2 workers / 1 process', r.workers.handshake.ratios.cpu, `<= ${TARGETS.workersCpuRatio}`, atMost(TARGETS.workersCpuRatio), 'x');
+    add('CPU a counted rule adds per request through the primary (2 workers)', r.workers.counted.addedMicrosPerRequest, '(reported)', () => true, ' µs');
+  }
   const runsOf = (figure) => (figure ? Object.values(figure.runs).flat() : []);
   const bad = [...runsOf(r.keepalive), ...runsOf(r.keepaliveAutocannon), ...runsOf(r.resume), ...Object.values(r.handshake ?? {}).flatMap(runsOf)]
     .concat(r.rules ? Object.values(r.rules.runs).flat() : [], r.delay ? [r.delay] : [], r.memory ? [A, ...LAUNCHES].map((who) => r.memory[who]) : []);
@@ -737,6 +786,14 @@ function renderTable(r) {
   if (r.startup) {
     pair(`start-up: process start to the first answered request (median of ${r.startup.firstAnswer.mock.length})`, r.startup.firstAnswerMedian.mock, r.startup.firstAnswerMedian[A], ' s', r.startup.ratios.firstAnswer, `≤ ${TARGETS.firstAnswerRatio}×`);
     rows.push(['start-up: process start to /health ok (median)', fmt(r.startup.healthMedian, ' s'), '', '', '', `≤ ${TARGETS.startupSeconds} s`]);
+  }
+  if (r.workers) {
+    const { keepalive, handshake, counted } = r.workers;
+    rows.push(['--workers 2 (mock column) / 1 process (other column), keep-alive: server CPU per request, all processes', fmt(keepalive['two workers'].serverCpuMicrosPerRequest, ' µs'), fmt(keepalive['one process'].serverCpuMicrosPerRequest, ' µs'), ...spread(keepalive.ratios.cpu), `≤ ${TARGETS.workersCpuRatio}×`]);
+    rows.push(['  req/s', fmt(keepalive['two workers'].requestsPerSecond), fmt(keepalive['one process'].requestsPerSecond), ...spread(keepalive.ratios.throughput), '']);
+    rows.push(['--workers 2 / 1 process, full handshake: server CPU per connection, all processes', fmt(handshake['two workers'].serverCpuMicrosPerRequest, ' µs'), fmt(handshake['one process'].serverCpuMicrosPerRequest, ' µs'), ...spread(handshake.ratios.cpu), `≤ ${TARGETS.workersCpuRatio}×`]);
+    rows.push(['  handshakes/s', fmt(handshake['two workers'].requestsPerSecond), fmt(handshake['one process'].requestsPerSecond), ...spread(handshake.ratios.throughput), '']);
+    rows.push(['--workers 2: a counted rule (asks the primary) / a stateless rule, CPU per request', `${fmt(counted.counted.serverCpuMicrosPerRequest)} / ${fmt(counted.stateless.serverCpuMicrosPerRequest)} µs`, '', `+${counted.addedMicrosPerRequest.median} µs`, `${counted.addedMicrosPerRequest.min}–${counted.addedMicrosPerRequest.max} µs`, '(reported)']);
   }
   const otherName = A === 'bare' ? 'bare Node' : 'baseline';
   const header = ['measure', 'mock (median)', `${otherName} (median)`, `mock/${A}: median of paired ratios`, 'spread (lowest–highest ratio)', 'target'];

@@ -34,8 +34,6 @@ interface Member {
   worker: Worker;
   asker: Asker;
   source: WorkerSource;
-  /** Entries its journal held when it last said. */
-  held: number;
   listening: boolean;
 }
 
@@ -60,6 +58,8 @@ export async function startGroup(options: MockOptions, logger: MockLogger): Prom
   const mock = await startMock(options, logger, {
     kind: 'primary',
     shared,
+    // Admin changes reach the workers through broadcastChanges (below), conformance-run sessions included.
+    store: { rules: shared, announce: async () => {} },
     settle: async () => {
       while (pending.length > 0) {
         const waiting = pending;
@@ -100,7 +100,7 @@ export async function startGroup(options: MockOptions, logger: MockLogger): Prom
     const worker = cluster.fork({ [WORKER_ENV.index]: String(index), [WORKER_ENV.startedAt]: String(startedAt), [WORKER_ENV.ticketKeys]: ticketKeys });
     const channel = worker as unknown as Channel;
     const asker = new Asker(channel, `worker ${index}`);
-    const member: Member = { index, worker, asker, source: new WorkerSource(`worker ${index}`, asker), held: 0, listening: false };
+    const member: Member = { index, worker, asker, source: new WorkerSource(`worker ${index}`, asker), listening: false };
     worker.on('message', (message: unknown) => {
       if (!isMessage(message) || asker.received(message)) return;
       if (message.em === 'ask') return answerQuestions(channel, message, stateQuestions);
@@ -111,7 +111,7 @@ export async function startGroup(options: MockOptions, logger: MockLogger): Prom
         member.listening = true;
         federation.add(member.source);
         onListening((message.data as { port: number }).port);
-      } else if (message.kind === 'size') member.held = message.data as number;
+      } else if (message.kind === 'size') member.source.held = message.data as number;
       else member.source.told(message);
     });
     worker.on('exit', (code, signal) => {
@@ -120,8 +120,9 @@ export async function startGroup(options: MockOptions, logger: MockLogger): Prom
       if (members.get(index) !== member) return;
       if (!member.listening) return onFailedStart(`worker ${index} exited before listening (${signal ?? `code ${code}`})`);
       if (stopping) return;
-      lost.add(member.held);
-      log.error({ worker: index, pid: worker.process.pid, code, signal, lostEntries: member.held }, `worker ${index} died; forked again; ${member.held} journal entries lost`);
+      const held = member.source.held;
+      lost.add(held);
+      log.error({ worker: index, pid: worker.process.pid, code, signal, lostEntries: held }, `worker ${index} died; forked again; ${held} journal entries lost`);
       members.set(index, fork(index, [...changes]));
     });
     members.set(index, member);

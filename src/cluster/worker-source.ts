@@ -8,6 +8,8 @@ import type { Asker, Tell } from './ipc.js';
 
 export class WorkerSource implements JournalSource {
   private readonly listeners = new Set<SourceListener>();
+  /** Entries the worker's journal held when it last said (its size once a second, or any counts it answered): what its death loses. */
+  held = 0;
 
   constructor(
     readonly name: string,
@@ -23,8 +25,10 @@ export class WorkerSource implements JournalSource {
   matchingIds(filter: JournalFilter): Promise<number[]> {
     return this.worker.ask('matchingIds', filter);
   }
-  counts(): Promise<JournalCounts> {
-    return this.worker.ask('counts');
+  async counts(): Promise<JournalCounts> {
+    const counts = await this.worker.ask<JournalCounts>('counts');
+    this.held = counts.length;
+    return counts;
   }
   async clear(): Promise<void> {
     await this.worker.ask('clear');

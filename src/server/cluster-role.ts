@@ -6,6 +6,7 @@ import type { SharedRuleState } from '../scenario/runtime/state/shared.js';
 import type { MockCore } from './mock.js';
 import type { RunningListener } from './entitlement-listener.js';
 import type { MockMetrics } from './metrics.js';
+import type { SharedStore } from '../admin/shared-store.js';
 
 export interface ClusterRole {
   kind: 'primary' | 'worker';
@@ -15,6 +16,8 @@ export interface ClusterRole {
   entryIds?: () => number;
   /** Primary: awaited before each admin answer, so a change has reached every worker first. */
   settle?: () => Promise<void>;
+  /** Primary: the shared state as the admin API sees it (GET and DELETE /admin/state read and clear it there). */
+  store?: SharedStore;
   /** Primary: /metrics over every worker. */
   metrics?: Pick<MockMetrics, 'render' | 'contentType'>;
   /** Told of the core once made (and the listeners, in a worker). */

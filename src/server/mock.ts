@@ -332,7 +332,7 @@ async function openAdminApi(options: MockOptions, core: MockCore, opened: Opened
       recording: core.recording,
       replica: core.replica,
       peers: core.peers,
-      shared: core.store === null || core.store.changes === null ? null : { announce: (change) => core.store!.changes!.announce(change), rules: core.store.rules },
+      shared: role?.store ?? (core.store === null || core.store.changes === null ? null : { announce: (change) => core.store!.changes!.announce(change), rules: core.store.rules }),
       adminToken: options.adminToken,
       settle: role?.settle ?? null,
       onInternalError: (error) => log.error({ err: error }, 'internal error in an admin route'),
