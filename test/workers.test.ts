@@ -140,6 +140,42 @@ function requestsCounted(metrics: string): number {
     .reduce((sum, line) => sum + Number(line.split(' ').at(-1)), 0);
 }
 
+test('a conformance run sees the requests every worker took', async () => {
+  const started = await admin('POST', '/admin/conformance/runs', { cases: ['granted-with-token-url', 'refused-with-error-and-text', 'refused-without-error'] });
+  assert.is(started.status, 201, JSON.stringify(started.json));
+  const run = started.json;
+  for (const testCase of run.cases) {
+    const reply = await entitle({ contentID: testCase.contentID });
+    const answer = reply.json as { isAllowed: boolean; error?: number; errorText?: string };
+    const outcome = answer.isAllowed ? { license: 'granted' } : { license: 'refused', ...(answer.error === undefined ? {} : { code: answer.error }), ...(answer.errorText === undefined ? {} : { text: answer.errorText }) };
+    const judged = await admin('POST', `/admin/conformance/runs/${run.id}/cases/${testCase.id}`, outcome);
+    assert.is(judged.json.verdict, 'pass', JSON.stringify(judged.json));
+  }
+  const report = await admin('GET', `/admin/conformance/runs/${run.id}`);
+  assert.is(report.json.verdict, 'pass', JSON.stringify(report.json));
+  assert.is((await admin('DELETE', `/admin/conformance/runs/${run.id}`)).status, 200);
+});
+
+test('a worker that does not answer fails a journal query closed, naming it; partial=true answers with the rest', async () => {
+  await admin('POST', '/admin/reset');
+  for (let i = 0; i < 4; i++) await entitle();
+  const stopped = workerPids[1]!;
+  process.kill(stopped, 'SIGSTOP');
+  try {
+    const failed = await admin('GET', '/admin/requests');
+    assert.is(failed.status, 503);
+    assert.equal(failed.json.missing, ['worker 2']);
+    assert.match(failed.json.message, 'worker 2');
+    const partial = await admin('GET', '/admin/requests?partial=true');
+    assert.is(partial.status, 200);
+    assert.equal(partial.json.missing, ['worker 2']);
+    assert.ok(partial.json.requests.every((entry: { id: number }) => workerOf(entry) === 1));
+  } finally {
+    process.kill(stopped, 'SIGCONT');
+  }
+  assert.is((await admin('GET', '/admin/requests')).json.requests.length, 4);
+});
+
 test('a killed worker is forked again, the journal counts what it lost, serving goes on', async () => {
   await admin('POST', '/admin/reset');
   for (let i = 0; i < 6; i++) await entitle();

@@ -21,6 +21,7 @@ import { answerQuestions, Asker, isMessage, type Channel } from './ipc.js';
 import { WorkerSource } from './worker-source.js';
 import { WORKER_ENV } from './worker.js';
 import { broadcastChanges, type Change } from './changes.js';
+import { JournalMirror } from './journal-mirror.js';
 
 export interface RunningGroup {
   readonly mock: RunningMock;
@@ -50,10 +51,21 @@ export async function startGroup(options: MockOptions, logger: MockLogger): Prom
   let core: MockCore | null = null;
   let stopping = false;
   const lost = new LostEntries();
+  const mirror = new JournalMirror(options.journalSize);
+  let conformance: { readonly size: number } | null = null;
+  /** Conformance runs read the workers' entries from the mirror: it listens while a run exists. */
+  const mirrorWhileRuns = () => {
+    const was = mirror.listening;
+    mirror.mirror((conformance?.size ?? 0) > 0);
+    // The admin answer that started the run waits until every worker sends its entries.
+    if (!was && mirror.listening) for (const member of members.values()) pending.push(member.source.subscribed);
+  };
 
   const broadcast = (change: Change) => {
     changes.push(change);
     for (const member of members.values()) pending.push(member.asker.ask('change', change).catch(() => {}));
+    // A run registers itself after creating its session: look once it has.
+    if (change.kind.startsWith('session')) queueMicrotask(mirrorWhileRuns);
   };
   const mock = await startMock(options, logger, {
     kind: 'primary',
@@ -75,8 +87,12 @@ export async function startGroup(options: MockOptions, logger: MockLogger): Prom
         return AggregatorRegistry.aggregate(each as Parameters<typeof AggregatorRegistry.aggregate>[0]).metrics();
       },
     },
+    conformanceJournal: mirror.journal,
     attach: (made) => {
       core = made;
+      conformance = made.conformance;
+      mirror.bind(made.federation);
+      made.sessions.on('ended', () => queueMicrotask(mirrorWhileRuns));
       broadcastChanges(made, broadcast);
     },
   });

@@ -10,6 +10,8 @@ export class WorkerSource implements JournalSource {
   private readonly listeners = new Set<SourceListener>();
   /** Entries the worker's journal held when it last said (its size once a second, or any counts it answered): what its death loses. */
   held = 0;
+  /** Resolves once the worker sends its entries (after the last subscribe). */
+  subscribed: Promise<unknown> = Promise.resolve();
 
   constructor(
     readonly name: string,
@@ -46,7 +48,7 @@ export class WorkerSource implements JournalSource {
   /** The worker sends its entries only while someone here listens. */
   subscribe(listener: SourceListener): () => void {
     this.listeners.add(listener);
-    if (this.listeners.size === 1) this.worker.ask('subscribe').catch(() => {});
+    if (this.listeners.size === 1) this.subscribed = this.worker.ask('subscribe').catch(() => {});
     return () => {
       if (this.listeners.delete(listener) && this.listeners.size === 0) this.worker.ask('unsubscribe').catch(() => {});
     };

@@ -34,8 +34,12 @@ export async function startWorker(options: MockOptions, logger: MockLogger): Pro
     if (core === null) early.push(message);
     else handle(message);
   };
+  // One set of handlers for the worker's life: it holds whether the primary listens.
+  let handlers: ReturnType<typeof questions> | null = null;
   const handle = (message: Message) => {
-    if (message.em === 'ask' && core !== null) answerQuestions(channel, message, questions(core, channel));
+    if (message.em !== 'ask' || core === null) return;
+    handlers ??= questions(core, channel);
+    answerQuestions(channel, message, handlers);
   };
   channel.on('message', onMessage);
   process.once('disconnect', () => primary.close('disconnected'));

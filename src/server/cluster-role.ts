@@ -6,6 +6,7 @@ import type { SharedRuleState } from '../scenario/runtime/state/shared.js';
 import type { MockCore } from './mock.js';
 import type { RunningListener } from './entitlement-listener.js';
 import type { MockMetrics } from './metrics.js';
+import type { Journal } from '../journal/journal.js';
 import type { SharedStore } from '../admin/shared-store.js';
 
 export interface ClusterRole {
@@ -20,6 +21,8 @@ export interface ClusterRole {
   store?: SharedStore;
   /** Primary: /metrics over every worker. */
   metrics?: Pick<MockMetrics, 'render' | 'contentType'>;
-  /** Told of the core once made (and the listeners, in a worker). */
-  attach(core: MockCore & { listeners: RunningListener[] }): void;
+  /** Primary: the journal conformance runs read (the workers' entries mirrored while a run exists). */
+  conformanceJournal?: Journal;
+  /** Told of the core once made (and the listeners, in a worker; the conformance runs, in the primary). */
+  attach(core: MockCore & { listeners: RunningListener[]; conformance: { readonly size: number } | null }): void;
 }

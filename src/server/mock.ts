@@ -91,7 +91,7 @@ export async function startMock(options: MockOptions, logger: MockLogger = creat
     await close(0);
     throw error;
   }
-  role?.attach({ ...core, listeners: opened.listeners });
+  role?.attach({ ...core, listeners: opened.listeners, conformance: opened.conformance });
   if (role !== null) {
     opened.serving = true;
     return runningOf(options, core, opened, close);
@@ -140,7 +140,7 @@ interface Opened {
   /** Where the CRL listener publishes the CRL (with --trouble-port). */
   crlUrl: string | null;
   admin: AdminServer;
-  conformance: { close(): void } | null;
+  conformance: { close(): void; readonly size: number } | null;
   /** Set once every listener is up: a mock that failed to start writes no recording. */
   serving: boolean;
 }
@@ -309,7 +309,7 @@ async function openAdminApi(options: MockOptions, core: MockCore, opened: Opened
   for (const error of remaining?.errors ?? []) log.warn({ error: formatError(error) }, 'scenario file skipped');
   const conformance = new ConformanceRuns({
     sessions: core.sessions,
-    journal: core.journal,
+    journal: role?.conformanceJournal ?? core.journal,
     path: options.path,
     host: urlHost(options.host),
     troublePorts: troublePortsOf(opened.listeners),
