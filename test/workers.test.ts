@@ -12,6 +12,7 @@ import { entitlementRequest, eventually, scenarioFolder, sendEntitlementRequest 
 import { tempDir } from './helpers/temp.js';
 import { openEventStream } from './helpers/event-stream.js';
 import https from 'node:https';
+import tls from 'node:tls';
 
 const NINE_STEPS = `name: default
 rules:
@@ -27,13 +28,16 @@ let child: ReturnType<typeof spawnCli>;
 const logs: Record<string, any>[] = [];
 let adminUrl = '';
 let workerPids: number[] = [];
+let troublePorts: Record<string, number> = {};
+const readyFile = join(certs, 'ready.json');
 const target = { port: 0, path: '/entitlement', ca: '', defaultClient: { certPem: '', keyPem: '' } };
 
 test.before(async () => {
   const scenarios = await scenarioFolder({ 'default.yaml': NINE_STEPS });
   await copyFile('scenarios/device-binding.yaml', join(scenarios, 'device-binding.yaml'));
-  child = spawnCli(['--workers', '2', '--port', '0', '--admin-port', '0', '--certs', certs, '--scenarios', scenarios, '--log-level', 'info']);
+  child = spawnCli(['--workers', '2', '--port', '0', '--admin-port', '0', '--trouble-port', '0', '--certs', certs, '--scenarios', scenarios, '--log-level', 'info', '--ready-file', readyFile]);
   const { startLine, lines } = await startLineOf(child);
+  troublePorts = startLine.troublePorts;
   lines.on('line', (line) => logs.push(JSON.parse(line)));
   target.port = Number(new URL(startLine.entitlementUrl).port);
   adminUrl = startLine.adminUrl;
@@ -53,6 +57,33 @@ const workerOf = (entry: { id: number }) => entry.id % 128;
 
 test.after(() => {
   if (child.exitCode === null) child.kill('SIGKILL');
+});
+
+test('the ready file names the group once every worker listens', async () => {
+  const ready = await eventually(async () => JSON.parse(await readFile(readyFile, 'utf8').catch(() => 'null')), { what: 'the ready file' });
+  assert.is(new URL(ready.entitlementUrl).port, String(target.port));
+  assert.is(ready.adminUrl, adminUrl);
+  assert.is(ready.pid, child.pid);
+  assert.is((await entitle()).status, 200);
+});
+
+test('the trouble listeners run in every worker; the TLS refusals of both are listed', async () => {
+  await admin('POST', '/admin/reset');
+  assert.type(troublePorts.expired, 'number');
+  const refusals = 4;
+  for (let i = 0; i < refusals; i++) {
+    const refused = await new Promise<string>((resolve) => {
+      const socket = tls.connect({ host: '127.0.0.1', servername: 'localhost', port: troublePorts.expired!, ca: target.ca, cert: target.defaultClient.certPem, key: target.defaultClient.keyPem });
+      socket.once('secureConnect', () => (socket.destroy(), resolve('accepted')));
+      socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
+    });
+    assert.is(refused, 'CERT_HAS_EXPIRED');
+  }
+  const listing = await eventually(async () => {
+    const { json } = await admin('GET', '/admin/tls-failures');
+    return json.total === refusals ? json : null;
+  }, { what: `${refusals} refusals over both workers` });
+  assert.ok(listing.failures.every((failure: { listener: string }) => failure.listener === 'expired'));
 });
 
 test('a 9-step sequence hands out each step exactly once across both workers, under 30 concurrent clients', async () => {

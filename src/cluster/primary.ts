@@ -52,6 +52,9 @@ export async function startGroup(options: MockOptions, logger: MockLogger): Prom
   let stopping = false;
   const lost = new LostEntries();
   const mirror = new JournalMirror(options.journalSize);
+  /** Every worker listens on the same ports; the first to listen says which. */
+  const troublePorts: Record<string, number> = {};
+  let crlUrl: string | null = null;
   let conformance: { readonly size: number } | null = null;
   /** Conformance runs read the workers' entries from the mirror: it listens while a run exists. */
   const mirrorWhileRuns = () => {
@@ -88,6 +91,7 @@ export async function startGroup(options: MockOptions, logger: MockLogger): Prom
       },
     },
     conformanceJournal: mirror.journal,
+    troublePorts,
     attach: (made) => {
       core = made;
       conformance = made.conformance;
@@ -126,7 +130,10 @@ export async function startGroup(options: MockOptions, logger: MockLogger): Prom
         for (const change of replay) pending.push(asker.ask('change', change).catch(() => {}));
         member.listening = true;
         federation.add(member.source);
-        onListening((message.data as { port: number }).port);
+        const listening = message.data as { port: number; troublePorts: Record<string, number>; crlUrl: string | null };
+        Object.assign(troublePorts, listening.troublePorts);
+        crlUrl = listening.crlUrl;
+        onListening(listening.port);
       } else if (message.kind === 'size') member.source.held = message.data as number;
       else member.source.told(message);
     });
@@ -179,7 +186,8 @@ export async function startGroup(options: MockOptions, logger: MockLogger): Prom
   onFailedStart = () => {};
   const entitlementUrl = mock.entitlementUrl.replace(/:\d+(\/|$)/, `:${port}$1`);
   const workerPids = () => [...members.values()].map((member) => member.worker.process.pid as number);
-  log.info({ entitlementUrl, adminUrl: mock.adminUrl, workers: count, workerPids: workerPids() }, `entitlement-mock listening on ${entitlementUrl} with ${count} workers (admin ${mock.adminUrl})`);
+  const trouble = Object.keys(troublePorts).length > 0 ? { troublePorts, crlUrl } : {};
+  log.info({ entitlementUrl, adminUrl: mock.adminUrl, ...trouble, workers: count, workerPids: workerPids() }, `entitlement-mock listening on ${entitlementUrl} with ${count} workers (admin ${mock.adminUrl})`);
   return { mock, entitlementUrl, close, workerPids };
 }
 

@@ -21,6 +21,8 @@ export interface ClusterRole {
   store?: SharedStore;
   /** Primary: /metrics over every worker. */
   metrics?: Pick<MockMetrics, 'render' | 'contentType'>;
+  /** Primary: the trouble listeners' ports, filled in when the first worker listens (conformance runs read them). */
+  troublePorts?: Record<string, number>;
   /** Primary: the journal conformance runs read (the workers' entries mirrored while a run exists). */
   conformanceJournal?: Journal;
   /** Told of the core once made (and the listeners, in a worker; the conformance runs, in the primary). */

@@ -312,7 +312,7 @@ async function openAdminApi(options: MockOptions, core: MockCore, opened: Opened
     journal: role?.conformanceJournal ?? core.journal,
     path: options.path,
     host: urlHost(options.host),
-    troublePorts: troublePortsOf(opened.listeners),
+    troublePorts: role?.troublePorts ?? troublePortsOf(opened.listeners),
   });
   opened.conformance = conformance;
   const { admin } = opened;
