@@ -9,7 +9,7 @@
  *   node bench/run.mjs [PART…] [--quick] [--pairs N] [--threads N] [--baseline DIR]
  *   npm run bench -- keepalive handshake      # only some figures (a quick A/B)
  *
- * PARTS: keepalive autocannon handshake rsa resume rules delay memory startup (default: all;
+ * PARTS: keepalive autocannon handshake rsa resume rules store delay memory startup (default: all;
  * `--only a,b` is the same as `a b`). `--baseline DIR`: side A is the mock built in DIR (another
  * worktree, e.g. the round before) instead of bare Node, so the ratios say this build / that one.
  *
@@ -26,7 +26,7 @@ import { randomUUID } from 'node:crypto';
 import https from 'node:https';
 import tls from 'node:tls';
 import os from 'node:os';
-import { readRss } from './proc.mjs';
+import { readCpu, readRss } from './proc.mjs';
 import { renderChart } from './chart.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -34,7 +34,7 @@ const root = join(here, '..');
 const tmp = join(here, 'tmp');
 const cli = join(root, 'bin', 'entitlement-mock.js');
 
-const PARTS = ['keepalive', 'autocannon', 'handshake', 'rsa', 'resume', 'rules', 'delay', 'memory', 'startup', 'workers'];
+const PARTS = ['keepalive', 'autocannon', 'handshake', 'rsa', 'resume', 'rules', 'store', 'delay', 'memory', 'startup', 'workers'];
 const { quick, parts, pairsOption, threadsOption, baselineRoot } = parseArgs(process.argv.slice(2));
 const wants = (part) => parts === null || parts.has(part);
 
@@ -68,6 +68,7 @@ const TARGETS = {
   resumeCpuRatio: 1.15,
   rulesThroughputRatio: 0.9,
   rulesLoadSeconds: 3,
+  storeStatelessCpuRatio: 1.1,
   delayP99ErrorMs: 10,
   peakRssMiB: 150,
   rssGrowthMiddleToEnd: 0.1,
@@ -572,6 +573,59 @@ if (wants('workers')) {
   await Promise.all([one.stop(), two.stop()]);
 }
 
+if (wants('store')) {
+  // --store (issue 17), both sides this build's mock: a stateless rule without and with a store
+  // (it must never touch Redis: the same CPU), then a counted rule (times:) whose every answer
+  // is one atomic count in Redis, against the stateless rule with the same store.
+  log('--store: stateless rule without / with a store; counted rule through Redis');
+  const redis = await startRedisServer();
+  const dir = join(tmp, 'scenarios-store');
+  mkdirSync(dir);
+  writeFileSync(join(dir, 'stateless.yaml'), 'rules:\n  - name: allow-all\n    respond: { isAllowed: true }\n');
+  writeFileSync(join(dir, 'counted.yaml'), 'rules:\n  - name: counted\n    times: 1000000000\n    respond: { isAllowed: true }\n');
+  const job = { mode: 'keepalive', connections: KEEPALIVE_CONNECTIONS };
+  const plain = await startMock({ certs: pki.ec, scenarios: dir, scenario: 'stateless', name: 'mock-no-store', extra: ['--no-watch'] });
+  // Two Redis databases: each mock keeps its own active scenario.
+  const stateless = await startMock({ certs: pki.ec, scenarios: dir, scenario: 'stateless', name: 'mock-store-stateless', extra: ['--no-watch', '--store', `${redis.url}/0`] });
+  const counted = await startMock({ certs: pki.ec, scenarios: dir, scenario: 'counted', name: 'mock-store-counted', extra: ['--no-watch', '--store', `${redis.url}/1`] });
+  const withoutStore = await paired('keep-alive, stateless rule', ['no store', '--store'], () => load(plain, pki.ec, job), () => load(stateless, pki.ec, job), { cpu, throughput: rate });
+  /** The counted load, with Redis's own CPU per request over the same load (warm-up included, so per request sent). */
+  const countedLoad = async () => {
+    const before = readCpu(redis.pid);
+    const report = await load(counted, pki.ec, job);
+    const redisSeconds = readCpu(redis.pid) - before;
+    report.redisCpuMicrosPerRequest = (redisSeconds * 1e6) / (report.requestsPerSecond * ((WARMUP_MS + WINDOW_MS) / 1000));
+    return report;
+  };
+  const throughRedis = await paired('keep-alive, stateless vs counted rule, both with --store', ['stateless', 'counted'], () => load(stateless, pki.ec, job), countedLoad, { cpu, throughput: rate, p50: (report) => report.latencyMs.p50 });
+  await Promise.all([plain.stop(), stateless.stop(), counted.stop()]);
+  await redis.stop();
+  const added = throughRedis.b.map((report, i) => report.serverCpuMicrosPerRequest - throughRedis.a[i].serverCpuMicrosPerRequest);
+  results.store = {
+    stateless: { noStore: medianBrief(withoutStore.a), store: medianBrief(withoutStore.b), runs: { noStore: withoutStore.a.map(brief), store: withoutStore.b.map(brief) }, ratios: withoutStore.ratios },
+    counted: { stateless: medianBrief(throughRedis.a), counted: medianBrief(throughRedis.b), runs: { stateless: throughRedis.a.map(brief), counted: throughRedis.b.map(brief) }, ratios: throughRedis.ratios },
+    addedMockMicrosPerRequest: round(median(added), 1),
+    redisCpuMicrosPerRequest: round(median(throughRedis.b.map((report) => report.redisCpuMicrosPerRequest)), 1),
+  };
+  log(`  counted rule through Redis: +${results.store.addedMockMicrosPerRequest} µs of the mock's CPU per request, ${results.store.redisCpuMicrosPerRequest} µs of Redis's`);
+}
+
+/** Debian's redis-server on a free port, no persistence; ready when it says so. */
+async function startRedisServer() {
+  const port = await freePort();
+  const child = spawn(process.env.BENCH_REDIS_SERVER ?? '/usr/bin/redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', tmp], { stdio: ['ignore', 'pipe', 'inherit'] });
+  children.add(child);
+  let output = '';
+  await new Promise((resolve, reject) => {
+    child.stdout.on('data', (chunk) => {
+      output += chunk;
+      if (output.includes('Ready to accept connections')) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`redis-server exited ${code}: ${output}`)));
+  });
+  return { pid: child.pid, url: `redis://127.0.0.1:${port}`, stop: () => stop(child) };
+}
+
 if (wants('memory')) {
   const shape = `${MIXED_KEEPALIVE_CONNECTIONS} keep-alive clients and ${MIXED_HANDSHAKE_CONNECTIONS} with a new TLS connection per request`;
   const memoryJob = {
@@ -710,6 +764,10 @@ function verdicts(r) {
     add('100k-rule throughput / one-rule', r.rules.ratios.throughput, `>= ${TARGETS.rulesThroughputRatio}`, atLeast(TARGETS.rulesThroughputRatio), 'x');
     add('100k-rule file start to ready', single(r.rules.loadSeconds), `<= ${TARGETS.rulesLoadSeconds} s`, atMost(TARGETS.rulesLoadSeconds), ' s');
   }
+  if (r.store) {
+    add('server CPU per request, stateless rule, --store / no store', r.store.stateless.ratios.cpu, `<= ${TARGETS.storeStatelessCpuRatio} (equal: it never touches Redis)`, atMost(TARGETS.storeStatelessCpuRatio), 'x');
+    add("counted rule through Redis: added mock CPU per request", single(r.store.addedMockMicrosPerRequest), '(reported)', () => true, ' µs');
+  }
   if (r.delay) add('delay p99 error', single(r.delay.errorP99Ms), `<= ${TARGETS.delayP99ErrorMs} ms`, (v) => v <= TARGETS.delayP99ErrorMs && r.delay.earliestMs >= 0, ' ms');
   if (r.memory) {
     for (const launch of ['bin', 'node']) {
@@ -729,7 +787,7 @@ function verdicts(r) {
   }
   const runsOf = (figure) => (figure ? Object.values(figure.runs).flat() : []);
   const bad = [...runsOf(r.keepalive), ...runsOf(r.keepaliveAutocannon), ...runsOf(r.resume), ...Object.values(r.handshake ?? {}).flatMap(runsOf)]
-    .concat(r.rules ? Object.values(r.rules.runs).flat() : [], r.delay ? [r.delay] : [], r.memory ? [A, ...LAUNCHES].map((who) => r.memory[who]) : []);
+    .concat(r.rules ? Object.values(r.rules.runs).flat() : [], r.store ? [...Object.values(r.store.stateless.runs), ...Object.values(r.store.counted.runs)].flat() : [], r.delay ? [r.delay] : [], r.memory ? [A, ...LAUNCHES].map((who) => r.memory[who]) : []);
   const mismatches = bad.reduce((n, m) => n + m.mismatches + m.errors, 0);
   list.push({ name: 'replies not echoing the messageID, or failed', value: mismatches, target: '0', unit: '', met: mismatches === 0 });
   return list;
@@ -769,6 +827,14 @@ function renderTable(r) {
     rows.push([`mock with ${many} rules / with 1 rule, keep-alive req/s`, `${fmt(r.rules.manyRules.requestsPerSecond)} / ${fmt(r.rules.oneRule.requestsPerSecond)}`, '', ...spread(r.rules.ratios.throughput), `≥ ${TARGETS.rulesThroughputRatio}×`]);
     rows.push([`  CPU per request, ${many} rules / 1 rule`, `${fmt(r.rules.manyRules.serverCpuMicrosPerRequest)} / ${fmt(r.rules.oneRule.serverCpuMicrosPerRequest)} µs`, '', ...spread(r.rules.ratios.cpu), '']);
     rows.push([`  start to ready with the ${many}-rule file (${r.rules.fileMiB} MiB) / with 1 rule`, `${fmt(r.rules.loadSeconds, ' s')} / ${fmt(r.rules.oneRuleStartSeconds, ' s')}`, '', '', '', `≤ ${TARGETS.rulesLoadSeconds} s`]);
+  }
+  if (r.store) {
+    const { stateless, counted } = r.store;
+    rows.push(['--store, stateless rule: server CPU per request, with / without a store', `${fmt(stateless.store.serverCpuMicrosPerRequest)} / ${fmt(stateless.noStore.serverCpuMicrosPerRequest)} µs`, '', ...spread(stateless.ratios.cpu), `≤ ${TARGETS.storeStatelessCpuRatio}× (equal)`]);
+    rows.push(['  req/s with / without a store', `${fmt(stateless.store.requestsPerSecond)} / ${fmt(stateless.noStore.requestsPerSecond)}`, '', ...spread(stateless.ratios.throughput), '']);
+    rows.push(['--store, counted rule (one Redis count per request) / stateless rule: server CPU per request', `${fmt(counted.counted.serverCpuMicrosPerRequest)} / ${fmt(counted.stateless.serverCpuMicrosPerRequest)} µs`, '', ...spread(counted.ratios.cpu), '']);
+    rows.push(['  added per request: the mock\'s CPU; Redis\'s CPU', `+${fmt(r.store.addedMockMicrosPerRequest)} µs; ${fmt(r.store.redisCpuMicrosPerRequest)} µs`, '', '', '', '(reported)']);
+    rows.push(['  req/s; p50 latency, counted / stateless', `${fmt(counted.counted.requestsPerSecond)} / ${fmt(counted.stateless.requestsPerSecond)}; ${fmt(counted.counted.p50Ms)} / ${fmt(counted.stateless.p50Ms)} ms`, '', ...spread(counted.ratios.throughput), '']);
   }
   if (r.delay) {
     rows.push([`delay ${DELAY_MS} ms, ${DELAY_CONNECTIONS} conns: observed − ${DELAY_MS} ms, p50 / p99 (one run)`, `${fmt(r.delay.errorP50Ms)} / ${fmt(r.delay.errorP99Ms)} ms`, '', '', '', `p99 ≤ ${TARGETS.delayP99ErrorMs} ms`]);

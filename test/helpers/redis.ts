@@ -22,32 +22,33 @@ export interface TestRedis {
   start(): Promise<void>;
 }
 
-export async function startRedis(): Promise<TestRedis> {
+/** `started: false` reserves the port and returns without starting (a Redis that comes up after the mock). */
+export async function startRedis({ started = true }: { started?: boolean } = {}): Promise<TestRedis> {
   const port = await freePortBlock(1);
   const dir = tempDir('redis');
   let child: ChildProcess | null = null;
   const start = async () => {
-    const started = spawn(REDIS_SERVER, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--loglevel', 'notice'], {
+    const server = spawn(REDIS_SERVER, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--loglevel', 'notice'], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    child = started;
-    const lines = createInterface({ input: started.stdout! });
+    child = server;
+    const lines = createInterface({ input: server.stdout! });
     const ready = new Promise<void>((resolve, reject) => {
       let output = '';
       lines.on('line', (line) => {
         output += `${line}\n`;
         if (line.includes('Ready to accept connections')) resolve();
       });
-      started.once('exit', (code) => reject(new Error(`redis-server exited (${code}) before it was ready:\n${output}`)));
-      started.once('error', reject);
+      server.once('exit', (code) => reject(new Error(`redis-server exited (${code}) before it was ready:\n${output}`)));
+      server.once('error', reject);
     });
-    const timer = setTimeout(() => started.kill('SIGKILL'), slack(5000));
+    const timer = setTimeout(() => server.kill('SIGKILL'), slack(5000));
     try {
       await ready;
     } finally {
       clearTimeout(timer);
     }
-    started.stdout!.resume();
+    server.stdout!.resume();
   };
   const stop = async () => {
     const running = child;
@@ -57,6 +58,6 @@ export async function startRedis(): Promise<TestRedis> {
     running.kill('SIGKILL');
     await exited;
   };
-  await start();
+  if (started) await start();
   return { port, url: `redis://127.0.0.1:${port}/0`, stop, start };
 }
