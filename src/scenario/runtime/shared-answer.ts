@@ -39,6 +39,10 @@ export interface SharedRuleSet {
   unmatched(facts: RequestFacts, countOf: (rule: CompiledRule) => number): RuleDecision;
 }
 
+/** A rule's answer when its conditions hold and it counts nothing; the rule itself when it counts (the shared count decides). */
+const answerOrCounted = (rule: CompiledRule, facts: RequestFacts, conditions: readonly Condition[]): RuleDecision | CompiledRule | null =>
+  !rule.holds(facts, conditions) ? null : rule.counted ? rule : rule.answerAt(facts, 0);
+
 /** The shared holder did not answer: what needed it, in words. */
 class StoreUnavailable extends Error {
   constructor(
@@ -60,15 +64,15 @@ export class SharedAnswer {
   answer(facts: RequestFacts, orUnmatched: boolean): Decision | null | Promise<Decision | null> {
     const stateKey = this.ruleSet.state?.key ?? null;
     const key = stateKey === null ? null : stateKey.of(facts);
+    if (key !== null) return this.guarded(this.answerFrom(facts, this.candidates(facts), 0, key, orUnmatched));
+    // The rules in order, as the local path walks them (nothing allocated): the first whose
+    // conditions hold answers here if it counts nothing; a counted one goes on asynchronously.
+    const found = this.ruleSet.index.walk(facts, answerOrCounted);
+    if (found === null) return orUnmatched ? this.guarded(this.unmatched(facts)) : null;
+    if ('plan' in found) return this.withoutKey(found, facts);
     const candidates = this.candidates(facts);
-    if (key !== null) return this.guarded(this.answerFrom(facts, candidates, 0, key, orUnmatched));
-    for (let at = 0; at < candidates.length; at++) {
-      const { rule, conditions } = candidates[at]!;
-      if (!rule.holds(facts, conditions)) continue;
-      if (rule.counted) return this.guarded(this.answerFrom(facts, candidates, at, null, orUnmatched));
-      return this.withoutKey(rule.answerAt(facts, 0), facts);
-    }
-    return orUnmatched ? this.guarded(this.unmatched(facts)) : null;
+    const from = candidates.findIndex((candidate) => candidate.rule === found);
+    return this.guarded(this.answerFrom(facts, candidates, from, null, orUnmatched));
   }
 
   private candidates(facts: RequestFacts): Candidate[] {
