@@ -12,8 +12,10 @@
  */
 import cluster, { type Worker } from 'node:cluster';
 import { randomBytes } from 'node:crypto';
-import { startMock, type MockCore, type RunningMock } from '../server/mock.js';
+import { startMock, type RunningMock } from '../server/mock.js';
+import type { JournalFederation } from '../federation/federation.js';
 import type { MockOptions } from '../server/options.js';
+import { PROMETHEUS_CONTENT_TYPE } from '../server/metrics.js';
 import type { MockLogger } from '../server/logger.js';
 import { MemoryRuleState } from '../scenario/runtime/state/shared.js';
 import type { JournalSource } from '../federation/source.js';
@@ -48,7 +50,7 @@ export async function startGroup(options: MockOptions, logger: MockLogger): Prom
   /** The changes made so far, replayed to a worker forked again. */
   const changes: Change[] = [];
   let pending: Promise<unknown>[] = [];
-  let core: MockCore | null = null;
+  let federation: JournalFederation | null = null;
   let stopping = false;
   const lost = new LostEntries();
   const mirror = new JournalMirror(options.journalSize);
@@ -83,7 +85,7 @@ export async function startGroup(options: MockOptions, logger: MockLogger): Prom
       }
     },
     metrics: {
-      contentType: 'text/plain; version=0.0.4; charset=utf-8',
+      contentType: PROMETHEUS_CONTENT_TYPE,
       render: async () => {
         const { AggregatorRegistry } = (await import('prom-client')).default;
         const each = await Promise.all([...members.values()].map((member) => member.asker.ask<object[]>('metrics')));
@@ -93,15 +95,15 @@ export async function startGroup(options: MockOptions, logger: MockLogger): Prom
     conformanceJournal: mirror.journal,
     troublePorts,
     attach: (made) => {
-      core = made;
+      federation = made.federation;
       conformance = made.conformance;
       mirror.bind(made.federation);
       made.sessions.on('ended', () => queueMicrotask(mirrorWhileRuns));
       broadcastChanges(made, broadcast);
     },
   });
-  const federation = (core as unknown as MockCore).federation;
-  federation.add(lost);
+  const sources = federation as unknown as JournalFederation;
+  sources.add(lost);
 
   const stateQuestions = {
     'state.take': (scope: string, counter: string, limit: number | null) => shared.takeNow(scope, counter, limit ?? Infinity),
@@ -129,7 +131,7 @@ export async function startGroup(options: MockOptions, logger: MockLogger): Prom
         // What changed before it started, in order, before it counts as a member.
         for (const change of replay) pending.push(asker.ask('change', change).catch(() => {}));
         member.listening = true;
-        federation.add(member.source);
+        sources.add(member.source);
         const listening = message.data as { port: number; troublePorts: Record<string, number>; crlUrl: string | null };
         Object.assign(troublePorts, listening.troublePorts);
         crlUrl = listening.crlUrl;
@@ -139,7 +141,7 @@ export async function startGroup(options: MockOptions, logger: MockLogger): Prom
     });
     worker.on('exit', (code, signal) => {
       asker.close(`exited (${signal ?? `code ${code}`})`);
-      federation.remove(member.source);
+      sources.remove(member.source);
       if (members.get(index) !== member) return;
       if (!member.listening) return onFailedStart(`worker ${index} exited before listening (${signal ?? `code ${code}`})`);
       if (stopping) return;

@@ -68,6 +68,9 @@ export { StartupError };
  */
 export async function startMock(options: MockOptions, logger: MockLogger = createLogger(options.logLevel), role: ClusterRole | null = null): Promise<RunningMock> {
   const startedAt = performance.now();
+  // A group of workers forks the CLI (cluster/primary.ts): startMock itself is one process.
+  if (options.workers > 1 && role === null)
+    throw new StartupError(`cannot start: startMock runs one process; run ${options.workers} workers with the CLI (serve --workers ${options.workers})`);
   const offeredTls = checkedTlsOffer(options);
   // Before anything is generated or opened: a recording that cannot begin stops the start.
   const recording = options.record ? await startRecording(options.record) : null;
