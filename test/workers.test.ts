@@ -96,6 +96,10 @@ test('a 9-step sequence hands out each step exactly once across both workers, un
   assert.equal(new Set(json.requests.map(workerOf)), new Set([1, 2]), 'both workers answered');
   const times = json.requests.map((entry: { time: string }) => entry.time);
   assert.equal(times, [...times].sort(), 'merged in time order');
+  await admin('POST', '/admin/reset');
+  await Promise.all([entitle({ contentID: 'nine' }), entitle({ contentID: 'nine' })]);
+  const again = (await admin('GET', '/admin/requests?contentID=nine')).json.requests.map((entry: { step: number }) => entry.step);
+  assert.equal(again.sort(), [0, 1], 'a reset starts the sequence again on every worker');
 });
 
 test('device binding: registered through one worker, bound on the other', async () => {

@@ -22,7 +22,7 @@ import type { JournalSource } from '../federation/source.js';
 import { answerQuestions, Asker, isMessage, type Channel } from './ipc.js';
 import { WorkerSource } from './worker-source.js';
 import { WORKER_ENV } from './worker.js';
-import { broadcastChanges, type Change } from './changes.js';
+import { broadcastChanges, resetSharedState, type Change } from './changes.js';
 import { JournalMirror } from './journal-mirror.js';
 
 export interface RunningGroup {
@@ -75,8 +75,9 @@ export async function startGroup(options: MockOptions, logger: MockLogger): Prom
   const mock = await startMock(options, logger, {
     kind: 'primary',
     shared,
-    // Admin changes reach the workers through broadcastChanges (below), conformance-run sessions included.
-    store: { rules: shared, announce: async () => {} },
+    // Admin changes reach the workers through broadcastChanges (below), conformance-run sessions included;
+    // what the routes announce starts the counters and states of the rule sets they changed afresh.
+    store: { rules: shared, announce: (change) => resetSharedState(shared, change) },
     settle: async () => {
       while (pending.length > 0) {
         const waiting = pending;

@@ -126,6 +126,12 @@ export class MemoryRuleState implements SharedRuleState {
     return [...(this.states.get(scope) ?? [])].filter(([, record]) => record.expiresAt === null || record.expiresAt > now);
   }
 
+  /** Forget every rule set's counters and states (a reset). */
+  clearAll(): void {
+    this.counters.clear();
+    this.states.clear();
+  }
+
   async clear(scope: StateScope, what: 'states' | 'counters-and-states'): Promise<number> {
     const size = (await this.listStates(scope)).length;
     this.states.delete(scope);
