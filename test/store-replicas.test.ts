@@ -11,6 +11,7 @@ import { startTestMock, eventually, type TestMock } from './helpers/mock.js';
 import { startRedis, type TestRedis } from './helpers/redis.js';
 import { closeAfter } from './helpers/cleanup.js';
 import { freePortBlock } from './helpers/ports.js';
+import { openEventStream } from './helpers/event-stream.js';
 
 const ownForFile = closeAfter(test.after);
 const yaml = { 'content-type': 'application/yaml' };
@@ -193,6 +194,26 @@ test('--peers: a wait through one replica is satisfied by a request another repl
   assert.is(answer.status, 200, answer.text);
   assert.is(answer.json.count, 1);
   assert.is(answer.json.waited.satisfied, true);
+});
+
+test("--peers: the dashboard's live feed on one replica shows every replica's requests, replayed and live, with ids that do not collide", async () => {
+  await replicas[0]!.admin('POST', '/admin/reset');
+  await replicas[1]!.entitle(request('feed-before'));
+  await replicas[0]!.entitle(request('feed-before'));
+  const stream = await openEventStream(`${adminUrls[0]}/admin/events?since=0`);
+  try {
+    const replayed = await stream.next((event) => event.event === 'entry' && event.data.replica === adminUrls[1]);
+    assert.is(replayed.data.request.contentID, 'feed-before');
+    await replicas[2]!.entitle(request('feed-live'));
+    const live = await stream.next((event) => event.event === 'entry' && event.data.request?.contentID === 'feed-live');
+    assert.is(live.data.replica, adminUrls[2]);
+    const ids = stream.events.filter((event) => event.event === 'entry').map((event) => event.data.id as number);
+    assert.is(ids.length, 3);
+    assert.is(new Set(ids).size, 3, 'ids are unique across replicas');
+    assert.equal([...ids].sort((a, b) => a - b), ids, 'and grow with time across them');
+  } finally {
+    stream.close();
+  }
 });
 
 test('--peers: a stopped replica makes the query 503 naming it; partial=true answers with the others and names it missing', async () => {

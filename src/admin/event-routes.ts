@@ -19,6 +19,7 @@ export function eventRoutes(router: Router, { liveEvents, scenarios }: AdminCont
 /** null when absent, undefined when malformed. */
 function parseCount(raw: string | string[] | undefined): number | null | undefined {
   if (raw === undefined) return null;
-  if (typeof raw !== 'string' || !/^\d{1,15}$/.test(raw)) return undefined;
+  // Ids with workers or peers are large (time-ordered): any safe integer.
+  if (typeof raw !== 'string' || !/^\d{1,16}$/.test(raw) || !Number.isSafeInteger(Number(raw))) return undefined;
   return Number(raw);
 }

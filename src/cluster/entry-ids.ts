@@ -8,10 +8,19 @@
 export const MAX_WORKERS = 128;
 
 export function workerEntryIds(groupStartedAtMs: number, index: number): () => number {
+  return timeOrderedIds(groupStartedAtMs, index, MAX_WORKERS);
+}
+
+/**
+ * Ids that grow with time across processes: microseconds since `epochMs` (strictly increasing
+ * within the process) times `slots`, plus this process's `slot`. Below 2^53 for
+ * 2^53 / slots microseconds after the epoch.
+ */
+export function timeOrderedIds(epochMs: number, slot: number, slots: number): () => number {
   let last = 0;
   return () => {
-    const micros = Math.floor((performance.timeOrigin + performance.now() - groupStartedAtMs) * 1000);
+    const micros = Math.floor((performance.timeOrigin + performance.now() - epochMs) * 1000);
     last = micros > last ? micros : last + 1;
-    return last * MAX_WORKERS + index;
+    return last * slots + slot;
   };
 }

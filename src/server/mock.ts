@@ -38,6 +38,7 @@ import type { OpenedStore } from '../store/open.js';
 // Static, not a dynamic import: the peer sources must share the federation's copy of its modules.
 import { Peers } from '../federation/peers.js';
 import { parsePeers } from '../federation/peers-option.js';
+import { replicaEntryIds } from '../federation/replica-entry-ids.js';
 import { randomUUID } from 'node:crypto';
 import type { SharedRuleState } from '../scenario/runtime/state/shared.js';
 
@@ -179,7 +180,8 @@ async function serverTls(options: MockOptions, log: MockLogger['pino']): Promise
 async function mockCore(options: MockOptions, logger: MockLogger, recording: Recording | null, role: ClusterRole | null): Promise<MockCore> {
   const log = logger.pino;
   const seed = options.seed ?? defaultSeed();
-  const journal = new Journal(options.journalSize, undefined, role?.entryIds ?? null);
+  // Journals that are merged need ids that never collide and grow with time across processes.
+  const journal = new Journal(options.journalSize, undefined, role?.entryIds ?? (options.peers === null ? null : replicaEntryIds()));
   const tlsFailures = new TlsFailureLog(Math.min(options.journalSize, 10_000));
   const local = new LocalSource(journal, tlsFailures);
   // A cluster primary takes no requests: its workers are the journal's sources.

@@ -1,0 +1,19 @@
+/**
+ * Journal entry ids with --peers: the journals of replicas are merged (queries, waits, the
+ * dashboard's live feed), so ids must not collide across replicas and should grow with time
+ * across them, as with workers (cluster/entry-ids.ts): `since=<id>` then means "after this
+ * one" whichever replica answered it, and the dashboard can key entries by id. An id is the
+ * microseconds since EPOCH_MS times REPLICA_SLOTS plus a slot drawn at random per process:
+ * two replicas' ids could only meet if they drew the same slot AND took a request in the same
+ * microsecond. Good for ~17 years after the epoch (2^53 / 16 µs). Clocks of replicas on
+ * different machines are as synchronised as their hosts are (NTP: well within a millisecond).
+ */
+import { randomInt } from 'node:crypto';
+import { timeOrderedIds } from '../cluster/entry-ids.js';
+
+const EPOCH_MS = Date.UTC(2026, 0, 1);
+const REPLICA_SLOTS = 16;
+
+export function replicaEntryIds(): () => number {
+  return timeOrderedIds(EPOCH_MS, randomInt(REPLICA_SLOTS), REPLICA_SLOTS);
+}
