@@ -12,6 +12,7 @@ import { startRedis, type TestRedis } from './helpers/redis.js';
 import { closeAfter } from './helpers/cleanup.js';
 import { freePortBlock } from './helpers/ports.js';
 import { openEventStream } from './helpers/event-stream.js';
+import { Redis } from 'ioredis';
 
 const ownForFile = closeAfter(test.after);
 const yaml = { 'content-type': 'application/yaml' };
@@ -101,6 +102,15 @@ test('a session created through one replica answers on the others, and its ttl e
   });
   const afterwards = await replicas[2]!.entitle(request('sess-1'));
   assert.not.match(afterwards.bodyText, /s-\d/, 'the scenario answers again');
+  // What Redis held for it goes too: the session's entry and its counts.
+  const client = new Redis(redis.url);
+  try {
+    await eventually(async () => (await client.hexists('em:sessions', id)) === 0 && (await client.exists(`em:scope:session:${id}:counts`)) === 0, {
+      what: "Redis forgets the expired session's entry and counts",
+    });
+  } finally {
+    client.disconnect();
+  }
 });
 
 test('a reset through one replica clears counters, states and sessions on all', async () => {

@@ -226,7 +226,7 @@ async function mockCore(options: MockOptions, logger: MockLogger, recording: Rec
     if (scenariosRemaining) for (const error of (await scenarios.loadRemaining()).errors) log.warn({ error: formatError(error) }, 'scenario file skipped');
     scenariosRemaining = false;
     const seenMessageIds = exchange.seenMessageIds;
-    await store.start({ scenarios, sessions, reset: () => resetLocally({ waits, local, sessions, seenMessageIds, scenarios }) }, log);
+    await store.start(replica, { scenarios, sessions, reset: () => resetLocally({ waits, local, sessions, seenMessageIds, scenarios }) }, log);
   }
   return { seed, journal, local, federation, waits, tlsFailures, metrics, scenarios, scenariosRemaining, liveEvents, sessions, recording, store, replica, peers, exchange, onTlsFailure, onInternalError };
 }

@@ -10,7 +10,7 @@ export interface OpenedStore {
   /** Set once the replica's scenarios and sessions exist (start()). */
   changes: SharedChanges | null;
   /** Subscribe, catch up with what is stored, and keep in line from then on. */
-  start(local: LocalReplica, log: ChangeLog): Promise<SharedChanges>;
+  start(replica: string, local: LocalReplica, log: ChangeLog): Promise<SharedChanges>;
   close(): void;
 }
 
@@ -23,8 +23,8 @@ export function openStore(url: StoreUrl): OpenedStore {
   const opened: OpenedStore = {
     rules,
     changes: null,
-    async start(local, log) {
-      const changes = new SharedChanges(redis, subscriber, rules, local, log);
+    async start(replica, local, log) {
+      const changes = new SharedChanges(replica, redis, subscriber, rules, local, log);
       opened.changes = changes;
       await changes.start();
       return changes;

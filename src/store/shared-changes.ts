@@ -43,7 +43,7 @@ const SESSIONS = 'em:sessions';
 /** What a replica does to apply a change locally (the same steps its own admin API takes). */
 export interface LocalReplica {
   readonly scenarios: Pick<ScenarioRegistry, 'activeName' | 'setActive' | 'post' | 'remove'>;
-  readonly sessions: Pick<SessionStore, 'create' | 'delete' | 'get'>;
+  readonly sessions: Pick<SessionStore, 'create' | 'delete' | 'get' | 'on'>;
   /** POST /admin/reset's local part: journal, sessions, counters, files. */
   reset(): Promise<void>;
 }
@@ -67,8 +67,6 @@ interface PendingAcks {
 }
 
 export class SharedChanges {
-  /** This replica, in the envelopes it publishes. */
-  readonly replica = randomUUID();
   /** Posted scenarios applied from the store (or posted here), by name: their text. */
   private readonly posted = new Map<string, string>();
   /** Sessions created through the store (conformance runs' sessions are not): id -> the stored value. */
@@ -77,6 +75,8 @@ export class SharedChanges {
   private applying: Promise<unknown> = Promise.resolve();
 
   constructor(
+    /** This replica's id, in the envelopes it publishes (the id its admin answers carry). */
+    readonly replica: string,
     private readonly redis: Redis,
     private readonly subscriber: Redis,
     private readonly rules: SharedRuleState,
@@ -95,6 +95,14 @@ export class SharedChanges {
     };
     subscriber.on('ready', catchUp);
     redis.on('ready', catchUp);
+    // A shared session's ttl ends it on every replica at once; each forgets what Redis held for it
+    // (the same deletes from every replica: harmless).
+    local.sessions.on('ended', ({ id, reason }) => {
+      if (reason !== 'expired' || !this.sessionIds.delete(id)) return;
+      Promise.all([this.redis.hdel(SESSIONS, id), this.rules.clear(sessionScope(id), 'counters-and-states')]).catch(() => {
+        // Redis away: the entry is skipped as expired when read, and a reset drops it.
+      });
+    });
   }
 
   /** Connect and catch up; when Redis does not answer, a warning (the clients keep trying: rules that need it answer 503 meanwhile). */
