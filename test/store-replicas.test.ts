@@ -146,6 +146,9 @@ test('Redis stopped in mid-load: stateless rules keep answering, stateful ones a
     await redis.stop();
     const atStop = seen.length;
     await eventually(() => seen.slice(atStop).filter((answer) => answer.status === 503).length >= 6, { what: 'stateful requests refused during the outage' });
+    const change = await replicas[1]!.admin('PUT', '/admin/scenarios/active', { name: 'nine' });
+    assert.is(change.status, 503, 'an admin change that cannot be shared says so');
+    assert.match(change.json.message, /^Redis at .* did not answer .*: the change holds on this replica only; retry it once the store answers$/);
     await redis.start();
     await eventually(() => seen.length > atStop && seen.at(-1)!.status !== 503 && seen.at(-3)!.status !== 503 && seen.at(-5)!.status !== 503, {
       what: 'every replica answers stateful rules again',
