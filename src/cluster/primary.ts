@@ -119,7 +119,7 @@ export async function startGroup(options: MockOptions, logger: MockLogger): Prom
   let onListening: (port: number) => void = () => {};
   let onFailedStart: (why: string) => void = () => {};
 
-  const fork = (index: number, replay: readonly Change[]): Member => {
+  const fork = (index: number, replay: readonly Change[], again = false): Member => {
     const worker = cluster.fork({ [WORKER_ENV.index]: String(index), [WORKER_ENV.startedAt]: String(startedAt), [WORKER_ENV.ticketKeys]: ticketKeys });
     const channel = worker as unknown as Channel;
     const asker = new Asker(channel, `worker ${index}`);
@@ -136,6 +136,7 @@ export async function startGroup(options: MockOptions, logger: MockLogger): Prom
         const listening = message.data as { port: number; troublePorts: Record<string, number>; crlUrl: string | null };
         Object.assign(troublePorts, listening.troublePorts);
         crlUrl = listening.crlUrl;
+        if (again) log.info({ worker: index, pid: worker.process.pid }, `worker ${index} forked again and listening`);
         onListening(listening.port);
       } else if (message.kind === 'size') member.source.held = message.data as number;
       else member.source.told(message);
@@ -149,7 +150,7 @@ export async function startGroup(options: MockOptions, logger: MockLogger): Prom
       const held = member.source.held;
       lost.add(held);
       log.error({ worker: index, pid: worker.process.pid, code, signal, lostEntries: held }, `worker ${index} died; forked again; ${held} journal entries lost`);
-      members.set(index, fork(index, [...changes]));
+      members.set(index, fork(index, [...changes], true));
     });
     members.set(index, member);
     return member;

@@ -45,16 +45,16 @@ export function spawnCli(args: string[], env: Record<string, string> = {}): Chil
 }
 
 /**
- * Wait (at most 15 s) for a started mock's log line with its URLs; `lines` goes on with the rest of its log.
+ * Wait (at most 15 s, or `timeoutMs`) for a started mock's log line with its URLs; `lines` goes on with the rest of its log.
  * A child that never gets there is killed, so a failed wait cannot leave the test file hanging on it.
  */
-export async function startLineOf(child: ChildProcessByStdio<null, Readable, Readable>): Promise<{ startLine: Record<string, any>; lines: Interface }> {
+export async function startLineOf(child: ChildProcessByStdio<null, Readable, Readable>, timeoutMs = 15_000): Promise<{ startLine: Record<string, any>; lines: Interface }> {
   const lines = createInterface({ input: child.stdout });
   const startLine = await new Promise<Record<string, any>>((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error('no start line within 15 s'));
-    }, 15_000);
+      reject(new Error(`no start line within ${timeoutMs / 1000} s`));
+    }, timeoutMs);
     lines.on('line', (line) => {
       const parsed = JSON.parse(line);
       if (parsed.entitlementUrl) {
