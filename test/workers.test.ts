@@ -14,6 +14,7 @@ import { slack } from './helpers/slack.js';
 import { openEventStream } from './helpers/event-stream.js';
 import https from 'node:https';
 import tls from 'node:tls';
+import net from 'node:net';
 
 const NINE_STEPS = `name: default
 rules:
@@ -38,7 +39,13 @@ test.before(async () => {
   await copyFile('scenarios/device-binding.yaml', join(scenarios, 'device-binding.yaml'));
   child = spawnCli(['--workers', '2', '--port', '0', '--admin-port', '0', '--trouble-port', '0', '--certs', certs, '--scenarios', scenarios, '--log-level', 'info', '--ready-file', readyFile]);
   // Three processes, each loading the sources through tsx: slower to start than one.
-  const { startLine, lines } = await startLineOf(child, slack(8_000));
+  const stderr: string[] = [];
+  child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
+  const { startLine, lines } = await startLineOf(child, slack(8_000)).catch((error: Error) => {
+    // uvu does not show what failed in a before hook.
+    console.error(`${error.message}; stderr: ${stderr.join('')}`);
+    throw error;
+  });
   troublePorts = startLine.troublePorts;
   lines.on('line', (line) => logs.push(JSON.parse(line)));
   target.port = Number(new URL(startLine.entitlementUrl).port);
@@ -234,6 +241,26 @@ test('a killed worker is forked again, the journal counts what it lost, serving 
   assert.ok(replies.every((reply) => reply.status === 200));
   const served = (await admin('GET', '/admin/requests')).json.requests.slice(-6);
   assert.equal(new Set(served.map(workerOf)), new Set([1, 2]), 'the new worker 1 serves beside worker 2');
+});
+
+test('a worker that cannot start stops the group, saying why', async () => {
+  const taken = net.createServer();
+  await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+  try {
+    const port = (taken.address() as net.AddressInfo).port;
+    const failing = spawnCli(['--workers', '2', '--host', '127.0.0.1', '--port', String(port), '--admin-port', '0', '--certs', certs, '--log-level', 'warn']);
+    let stderr = '';
+    failing.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => {
+      const timer = setTimeout(() => failing.kill('SIGKILL'), slack(8_000));
+      failing.once('exit', (exitCode) => (clearTimeout(timer), resolve(exitCode)));
+    });
+    assert.is(code, 1, stderr);
+    assert.match(stderr, 'the port is in use');
+    assert.match(stderr, /worker \d exited before listening/);
+  } finally {
+    await new Promise((resolve) => taken.close(resolve));
+  }
 });
 
 test('SIGTERM stops the group within the grace period', async () => {

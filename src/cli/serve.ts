@@ -61,6 +61,8 @@ export async function runUntilSignal(options: MockOptions): Promise<number> {
     logger.pino.fatal(message);
     logger.flush();
     process.stderr.write(`entitlement-mock: ${message}\n`);
+    // A worker's IPC channel would keep it running: it ends, and its primary stops the group.
+    if (cluster.isWorker) process.exit(1);
     return 1;
   }
 

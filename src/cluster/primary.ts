@@ -24,6 +24,7 @@ import { WorkerSource } from './worker-source.js';
 import { WORKER_ENV } from './worker.js';
 import { broadcastChanges, resetSharedState, type Change } from './changes.js';
 import { JournalMirror } from './journal-mirror.js';
+import { writingCerts } from '../server/startup-errors.js';
 
 export interface RunningGroup {
   readonly mock: RunningMock;
@@ -72,6 +73,12 @@ export async function startGroup(options: MockOptions, logger: MockLogger): Prom
     // A run registers itself after creating its session: look once it has.
     if (change.kind.startsWith('session')) queueMicrotask(mirrorWhileRuns);
   };
+  // The trouble certificates are written here, once, not by every worker at the same time.
+  if (options.troublePort !== null) {
+    const { ensureTroublePki } = await import('../pki/trouble.js');
+    const pki = { outDir: options.certs, sans: options.sans, keyType: options.keyType };
+    await writingCerts(options.certs, () => ensureTroublePki(pki));
+  }
   const mock = await startMock(options, logger, {
     kind: 'primary',
     shared,
