@@ -146,6 +146,24 @@ test('a session created through the admin API answers on every worker; a wait is
   assert.is(((await admin('GET', '/admin/requests?contentID=session-9')).json.requests[0]).session, null, 'no worker kept the session');
 });
 
+test('a stateless rule is answered inside the worker: it answers while the primary is stopped', async () => {
+  const agent = new https.Agent({ keepAlive: true, maxSockets: 1 });
+  try {
+    assert.is((await sendEntitlementRequest(target, entitlementRequest(), { agent })).status, 200);
+    process.kill(child.pid!, 'SIGSTOP');
+    try {
+      // The same kept-alive connection: the primary (which hands out new connections) is not needed.
+      const reply = await sendEntitlementRequest(target, entitlementRequest(), { agent, timeoutMs: slack(2000) });
+      assert.is(reply.status, 200);
+      assert.is((reply.json as { epTokenURL: string }).epTokenURL, 'https://t.example/any');
+    } finally {
+      process.kill(child.pid!, 'SIGCONT');
+    }
+  } finally {
+    agent.destroy();
+  }
+});
+
 test('TLS sessions resume on either worker (the group shares its ticket keys)', async () => {
   await admin('POST', '/admin/reset');
   const agent = new https.Agent({ keepAlive: false, maxCachedSessions: 10 });
