@@ -179,7 +179,7 @@ function freePort() {
 const LAUNCHES = ['bin', 'node', 'in-process'];
 
 /** Starts the mock as `entitlement-mock serve` with stdout in a file (as in a container), at the default log level. */
-async function startMock({ certs, buildRoot = root, scenarios, scenario = 'default', extra = [], name = 'mock', firstAnswer = false, launch = 'bin' }) {
+async function startMock({ certs, buildRoot = root, scenarios, scenario = 'default', extra = [], name = 'mock', firstAnswer = false, launch = 'bin', nodeFlagsText = process.env.BENCH_NODE_FLAGS }) {
   scenarios ??= buildRoot === root ? scenarioDir : baselineScenarioDir;
   const [port, adminPort] = [await freePort(), await freePort()];
   const logFile = join(tmp, `${name}.log`);
@@ -187,8 +187,8 @@ async function startMock({ certs, buildRoot = root, scenarios, scenario = 'defau
   const bin = join(buildRoot, 'bin', 'entitlement-mock.js');
   const serveArgs = ['serve', '--scenarios', scenarios, '--scenario', scenario, '--certs', certs, '--host', '127.0.0.1', '--port', String(port),
     '--admin-host', '127.0.0.1', '--admin-port', String(adminPort), ...extra];
-  // BENCH_NODE_FLAGS: node with these flags runs the bin (to A/B a V8 flag).
-  const nodeFlags = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+  // BENCH_NODE_FLAGS: node with these flags runs the bin (to A/B a V8 flag; BENCH_BASELINE_NODE_FLAGS for side A of --baseline).
+  const nodeFlags = (nodeFlagsText ?? '').split(' ').filter(Boolean);
   const [program, programArgs] =
     launch === 'in-process'
       ? [process.execPath, [...nodeFlags, join(here, 'in-process.mjs'), JSON.stringify({ buildRoot, certs, scenarios, scenario, port, adminPort })]]
@@ -247,7 +247,13 @@ const sideA = baselineRoot
       name: 'baseline',
       // BENCH_BASELINE_ARGS: serve options for side A only (with --baseline . : one build, two settings).
       start: (options) =>
-        startMock({ ...options, buildRoot: baselineRoot, name: `baseline-${options.name ?? 'mock'}`, extra: [...(options.extra ?? []), ...(process.env.BENCH_BASELINE_ARGS ?? '').split(' ').filter(Boolean)] }),
+        startMock({
+          ...options,
+          buildRoot: baselineRoot,
+          name: `baseline-${options.name ?? 'mock'}`,
+          extra: [...(options.extra ?? []), ...(process.env.BENCH_BASELINE_ARGS ?? '').split(' ').filter(Boolean)],
+          nodeFlagsText: process.env.BENCH_BASELINE_NODE_FLAGS ?? process.env.BENCH_NODE_FLAGS,
+        }),
     }
   : { name: 'bare', start: (options) => startBare(options) };
 const sideB = { name: 'mock', start: (options) => startMock(options) };
