@@ -35,14 +35,25 @@ const request = (contentID: string, more: Record<string, unknown> = {}) => ({ me
 
 let adminUrls: string[];
 
+let setupFailure: unknown = null;
+
 test.before(async () => {
-  redis = ownForFile(await startRedis());
-  const first = await freePortBlock(3);
-  adminUrls = [0, 1, 2].map((i) => `http://127.0.0.1:${first + i}`);
-  // Every replica lists all three, itself included (as a headless Service resolves): it recognises itself.
-  const peers = adminUrls.join(',');
-  replicas = [];
-  for (let i = 0; i < 3; i++) replicas.push(ownForFile(await startTestMock({ store: redis.url, peers, adminPort: first + i, logLevel: 'warn' })));
+  try {
+    redis = ownForFile(await startRedis());
+    const first = await freePortBlock(3);
+    adminUrls = [0, 1, 2].map((i) => `http://127.0.0.1:${first + i}`);
+    // Every replica lists all three, itself included (as a headless Service resolves): it recognises itself.
+    const peers = adminUrls.join(',');
+    replicas = [];
+    for (let i = 0; i < 3; i++) replicas.push(ownForFile(await startTestMock({ store: redis.url, peers, adminPort: first + i, logLevel: 'warn' })));
+  } catch (error) {
+    setupFailure = error;
+  }
+});
+
+// uvu passes a suite silently when its before hook throws (its runner returns from a finally): fail every test instead.
+test.before.each(() => {
+  if (setupFailure !== null) throw setupFailure;
 });
 
 test('a scenario posted through one replica is active on all; its 9-step sequence hands out each step once, round-robin', async () => {
