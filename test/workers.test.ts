@@ -146,6 +146,17 @@ test('a session created through the admin API answers on every worker; a wait is
   assert.is(((await admin('GET', '/admin/requests?contentID=session-9')).json.requests[0]).session, null, 'no worker kept the session');
 });
 
+test('the report card covers the requests of both workers', async () => {
+  await admin('POST', '/admin/reset');
+  await Promise.all(Array.from({ length: 7 }, () => entitle()));
+  const { json: journal } = await admin('GET', '/admin/requests');
+  assert.equal(new Set(journal.requests.map(workerOf)), new Set([1, 2]));
+  const { status, json: report } = await admin('GET', '/admin/report');
+  assert.is(status, 200);
+  assert.is(report.requests, 7);
+  assert.is(report.missing, undefined);
+});
+
 test('a stateless rule is answered inside the worker: it answers while the primary is stopped', async () => {
   const agent = new https.Agent({ keepAlive: true, maxSockets: 1 });
   try {
