@@ -271,6 +271,17 @@ test('the profile counts connections by TLS version, resumed sessions and the pe
   assert.is(profile.peakConcurrency, 3);
 });
 
+test('connections numbered alike by different workers or replicas are counted apart', () => {
+  const tls = { connection: 1, version: 'TLSv1.3', resumed: false };
+  const entries = [
+    request(0, {}, { tls, remote: '127.0.0.1:50001' }),
+    request(10, {}, { tls, remote: '127.0.0.1:50002' }),
+    request(20, {}, { tls, remote: '127.0.0.1:50001', replica: 'http://10.0.0.2:8080' }),
+    request(30, {}, { tls, remote: '127.0.0.1:50001' }),
+  ];
+  assert.is(report(entries).profile.connections, 3);
+});
+
 test('errors come before warnings, then by count', () => {
   const entries = [request(0, { contentID: 'a' }), request(1, { contentID: 'b' }), request(2, {}, { listener: 'expired' })];
   assert.equal(report(entries).findings.map((found) => found.severity), ['error', 'warn']);

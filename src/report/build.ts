@@ -372,12 +372,21 @@ function faultReactions(entries: readonly JournalEntry[], now: number, windowMs:
   return { reactions: [...reactions.values()].sort((a, b) => b.count - a.count), stormEntries, longWaitEntries };
 }
 
+/**
+ * A connection's number is counted per process, so workers and replicas (--workers, --peers) each
+ * have a connection 1: with the replica and the client's address:port beside it, two of them are
+ * told apart.
+ */
+function connectionKey(entry: JournalEntry, connection: number): string {
+  return `${entry.replica ?? ''} ${entry.remote} ${connection}`;
+}
+
 function profileOf(entries: readonly JournalEntry[], now: number, faultReactions: FaultReaction[]): TrafficProfile {
-  const connections = new Map<number, { version: string | null; resumed: boolean }>();
+  const connections = new Map<string, { version: string | null; resumed: boolean }>();
   // Arrivals as +1 and ends as -1; an end sorts before an arrival at the same time.
   const events: [time: number, change: 1 | -1][] = [];
   for (const entry of entries) {
-    if (entry.tls !== null) connections.set(entry.tls.connection, entry.tls);
+    if (entry.tls !== null) connections.set(connectionKey(entry, entry.tls.connection), entry.tls);
     const start = Date.parse(entry.time);
     events.push([start, 1], [endOf(entry, now), -1]);
   }
