@@ -20,7 +20,7 @@ import { JournaledResponse } from '../src/respond/journaled-response.js';
 import { StateTransition } from '../src/scenario/runtime/outcome.js';
 import { FaultReaction, Report, TrafficProfile } from '../src/report/types.js';
 import { ScenarioListing } from '../src/scenario/registry/listing.js';
-import { TlsFailureListing } from '../src/server/tls-failures.js';
+import { TlsFailureListing } from '../src/journal/tls-failures.js';
 import { RunReport, RunSummary } from '../src/conformance/types.js';
 import { LiveEvent } from '../src/admin/live-events.js';
 

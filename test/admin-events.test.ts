@@ -7,7 +7,7 @@ import { LiveEvent, LiveEvents } from '../src/admin/live-events.js';
 import { Journal } from '../src/journal/journal.js';
 import { JournalFederation } from '../src/federation/federation.js';
 import { LocalSource } from '../src/federation/local-source.js';
-import { TlsFailureLog } from '../src/server/tls-failures.js';
+import { TlsFailureLog } from '../src/journal/tls-failures.js';
 import { startTestMock, entitlementRequest, type TestMock } from './helpers/mock.js';
 import { openEventStream, type OpenEventStream, type ServerSentEvent } from './helpers/event-stream.js';
 import { eventually } from './helpers/eventually.js';

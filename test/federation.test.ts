@@ -7,7 +7,7 @@ import { JournalWaits } from '../src/journal/waits.js';
 import { JournalFederation, SourcesUnavailable, mergeInTimeOrder } from '../src/federation/federation.js';
 import { LocalSource } from '../src/federation/local-source.js';
 import type { JournalSource } from '../src/federation/source.js';
-import { TlsFailureLog } from '../src/server/tls-failures.js';
+import { TlsFailureLog } from '../src/journal/tls-failures.js';
 
 function entry(time: string, contentID: string): NewJournalEntry {
   return {

@@ -24,7 +24,7 @@ import { JournalEntry } from '../journal/entry.js';
 import type { JournalFilter } from '../journal/journal.js';
 import type { FederationListener } from '../federation/federation.js';
 import type { JournalCounts as Counts } from '../federation/source.js';
-import { TlsFailure } from '../server/tls-failures.js';
+import { TlsFailure } from '../journal/tls-failures.js';
 
 /** Entries wait this long before they are written, so the exchange has usually ended and its duration is known. */
 export const FLUSH_DELAY_MS = 25;

@@ -22,6 +22,6 @@ export type { SessionDefinition, SessionKey, SessionSummary } from '../session/f
 export type { Report, Finding, FindingId } from '../report/types.js';
 export type { ScenarioListing, ScenarioSummary } from '../scenario/registry/listing.js';
 export type { PositionedError } from '../scenario/format/loaded.js';
-export type { TlsFailure, TlsFailureListing } from '../server/tls-failures.js';
+export type { TlsFailure, TlsFailureListing } from '../journal/tls-failures.js';
 export type { ErrorAnswer, SuccessOf, BodyOf, QueryOf, ParamsOf, RouteDefinition } from '../admin/api/define.js';
 export { adminRoutes } from '../admin/api/routes.js';

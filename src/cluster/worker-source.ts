@@ -1,7 +1,7 @@
 /** One worker's journal as a source of the primary's federation: each question is one IPC question. */
 import type { JournalEntry } from '../journal/entry.js';
 import type { JournalFilter } from '../journal/journal.js';
-import type { TlsFailure, TlsFailureListing } from '../server/tls-failures.js';
+import type { TlsFailure, TlsFailureListing } from '../journal/tls-failures.js';
 import type { JournalCounts, JournalSource, ReportInput, SourceListener } from '../federation/source.js';
 import type { ReportScope } from '../federation/report-input.js';
 import type { Asker, Tell } from './ipc.js';

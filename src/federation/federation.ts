@@ -11,7 +11,7 @@
  */
 import type { JournalEntry } from '../journal/entry.js';
 import type { JournalFilter } from '../journal/journal.js';
-import type { TlsFailure, TlsFailureListing } from '../server/tls-failures.js';
+import type { TlsFailure, TlsFailureListing } from '../journal/tls-failures.js';
 import { entryKey } from '../journal/waits.js';
 import type { ReportScope } from './report-input.js';
 import { askedByPeer } from './asked-by-peer.js';

@@ -6,7 +6,7 @@
 import type { Journal, JournalFilter } from '../journal/journal.js';
 import { entryMatches } from '../journal/journal.js';
 import type { JournalEntry } from '../journal/entry.js';
-import type { TlsFailure, TlsFailureListing, TlsFailureLog } from '../server/tls-failures.js';
+import type { TlsFailure, TlsFailureListing, TlsFailureLog } from '../journal/tls-failures.js';
 import { inScope } from '../report/scope.js';
 import type { JournalCounts, JournalSource, ReportInput, SourceListener } from './source.js';
 import type { ReportScope } from './report-input.js';

@@ -15,7 +15,7 @@
  */
 import type { JournalEntry } from '../journal/entry.js';
 import type { JournalFilter } from '../journal/journal.js';
-import { TlsFailureLog, type TlsFailureListing } from '../server/tls-failures.js';
+import { TlsFailureLog, type TlsFailureListing } from '../journal/tls-failures.js';
 import { inScope } from '../report/scope.js';
 import type { ReportScope } from './report-input.js';
 import { SourceDidNotAnswer, type JournalCounts, type JournalSource, type ReportInput, type SourceListener } from './source.js';

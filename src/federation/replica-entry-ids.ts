@@ -9,7 +9,7 @@
  * different machines are as synchronised as their hosts are (NTP: well within a millisecond).
  */
 import { randomInt } from 'node:crypto';
-import { timeOrderedIds } from '../cluster/entry-ids.js';
+import { timeOrderedIds } from '../journal/time-ordered-ids.js';
 
 const EPOCH_MS = Date.UTC(2026, 0, 1);
 const REPLICA_SLOTS = 16;

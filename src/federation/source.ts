@@ -5,7 +5,7 @@
  */
 import type { JournalEntry } from '../journal/entry.js';
 import type { JournalFilter } from '../journal/journal.js';
-import type { TlsFailure, TlsFailureListing } from '../server/tls-failures.js';
+import type { TlsFailure, TlsFailureListing } from '../journal/tls-failures.js';
 import type { ReportScope } from './report-input.js';
 
 /** The journal's size now: entries held, requests since the last clear, dropped, and how many it can hold. */

@@ -8,7 +8,7 @@
  * scrape (prometheus-registry.ts): only the admin API needs it, and it is ~10% of a start's modules.
  */
 import type { JournalEntry, ListenerName } from '../journal/entry.js';
-import type { TlsFailure } from './tls-failures.js';
+import type { TlsFailure } from '../journal/tls-failures.js';
 import type { Journal } from '../journal/journal.js';
 import type { KeyStats } from '../scenario/runtime/engine.js';
 

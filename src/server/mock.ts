@@ -17,7 +17,7 @@ import { createEntitlementHandler } from './entitlement-handler.js';
 import { startEntitlementListener, type RunningListener } from './entitlement-listener.js';
 import { LiveEvents } from '../admin/live-events.js';
 import { createAdminServer } from './admin-listener.js';
-import { TlsFailureLog, type TlsFailure } from './tls-failures.js';
+import { TlsFailureLog, type TlsFailure } from '../journal/tls-failures.js';
 import { MockMetrics } from './metrics.js';
 import { createLogger, type MockLogger } from './logger.js';
 import type { MockOptions } from './options.js';

@@ -1,6 +1,6 @@
 /** Definitions of GET /health, POST /admin/reset, GET /admin/tls-failures, GET /metrics, GET /admin/openapi.json. */
 import { Type } from '@sinclair/typebox';
-import { TlsFailureListing } from '../../server/tls-failures.js';
+import { TlsFailureListing } from '../../journal/tls-failures.js';
 import { defineRoute, errorAnswer, jsonAnswer, textAnswer } from './define.js';
 import { partialQuery, sourcesUnavailableAnswer } from './federated.js';
 import { PositionedError } from '../../scenario/format/loaded.js';
