@@ -5,8 +5,8 @@
  * before its admin answer (ClusterRole.settle).
  */
 import type { MockCore } from '../server/mock.js';
-import type { SharedChange } from '../store/shared-changes.js';
-import { scenarioScope, sessionScope, type MemoryRuleState, type StateScope } from '../scenario/runtime/state/shared.js';
+import { scopesResetBy, type SharedChange } from '../store/shared-changes.js';
+import type { MemoryRuleState } from '../scenario/runtime/state/shared.js';
 
 export type Change =
   | { kind: 'activate'; name: string }
@@ -107,27 +107,6 @@ export function broadcastChanges({ scenarios, sessions, exchange }: MockCore, br
     clearSeen();
     broadcast({ kind: 'seen-clear' });
   };
-}
-
-/**
- * The rule sets whose counters and states an admin change starts afresh (as a single mock
- * does): the scenario switched to, posted or removed (and the one fallen back to), a session
- * created or deleted; a reset starts every one afresh.
- */
-export function scopesResetBy(change: SharedChange): StateScope[] | 'all' {
-  switch (change.kind) {
-    case 'switch':
-      return [scenarioScope(change.active)];
-    case 'post':
-      return [scenarioScope(change.name)];
-    case 'remove':
-      return change.fellBack ? [scenarioScope(change.name), scenarioScope(change.active)] : [scenarioScope(change.name)];
-    case 'reset':
-      return 'all';
-    case 'session-created':
-    case 'session-deleted':
-      return [sessionScope(change.id)];
-  }
 }
 
 /** In the primary: what the admin routes announce resets the counters and states it holds for the workers. */

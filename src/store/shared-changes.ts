@@ -18,7 +18,7 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { ScenarioRegistry } from '../scenario/registry/registry.js';
 import type { SessionStore } from '../session/store.js';
-import { scenarioScope, sessionScope, type SharedRuleState } from '../scenario/runtime/state/shared.js';
+import { scenarioScope, sessionScope, type SharedRuleState, type StateScope } from '../scenario/runtime/state/shared.js';
 import { SCOPE_PREFIX, prefixPattern, scanKeys } from './redis-rule-state.js';
 
 export type SharedChange =
@@ -157,43 +157,39 @@ export class SharedChanges {
   }
 
   private async store(change: SharedChange): Promise<void> {
-    const clearScope = (scope: string) => this.rules.clear(scope, 'counters-and-states');
     switch (change.kind) {
       case 'switch':
         await this.redis.set(ACTIVE, change.active);
-        await clearScope(scenarioScope(change.active));
-        return;
+        break;
       case 'post': {
         const seq = await this.redis.incr(POSTED_SEQ);
         await this.redis.multi().hset(POSTED, change.name, JSON.stringify({ text: change.text, seq })).set(ACTIVE, change.active).exec();
         this.posted.set(change.name, change.text);
-        await clearScope(scenarioScope(change.name));
-        return;
+        break;
       }
       case 'remove':
         await this.redis.multi().hdel(POSTED, change.name).set(ACTIVE, change.active).exec();
         this.posted.delete(change.name);
-        await clearScope(scenarioScope(change.name));
-        if (change.fellBack) await clearScope(scenarioScope(change.active));
-        return;
+        break;
       case 'reset': {
         const keys = await scanKeys(this.redis, prefixPattern(SCOPE_PREFIX));
         await this.redis.del(SESSIONS, ...keys);
         this.sessionIds.clear();
         return;
       }
-      case 'session-created':
+      case 'session-created': {
         const stored = storedSession(change);
         await this.redis.hset(SESSIONS, change.id, stored);
         this.sessionIds.set(change.id, stored);
-        await clearScope(sessionScope(change.id));
-        return;
+        break;
+      }
       case 'session-deleted':
         await this.redis.hdel(SESSIONS, change.id);
         this.sessionIds.delete(change.id);
-        await clearScope(sessionScope(change.id));
-        return;
+        break;
     }
+    const scopes = scopesResetBy(change);
+    if (scopes !== 'all') for (const scope of scopes) await this.rules.clear(scope, 'counters-and-states');
   }
 
   private received(channel: string, message: string): void {
@@ -326,4 +322,25 @@ interface StoredSession {
 
 function storedSession({ text, createdAt, expiresAt }: StoredSession): string {
   return JSON.stringify({ text, createdAt, expiresAt } satisfies StoredSession);
+}
+
+/**
+ * The rule sets whose counters and states an admin change starts afresh (as a single mock
+ * does): the scenario switched to, posted or removed (and the one fallen back to), a session
+ * created or deleted; a reset starts every one afresh.
+ */
+export function scopesResetBy(change: SharedChange): StateScope[] | 'all' {
+  switch (change.kind) {
+    case 'switch':
+      return [scenarioScope(change.active)];
+    case 'post':
+      return [scenarioScope(change.name)];
+    case 'remove':
+      return change.fellBack ? [scenarioScope(change.name), scenarioScope(change.active)] : [scenarioScope(change.name)];
+    case 'reset':
+      return 'all';
+    case 'session-created':
+    case 'session-deleted':
+      return [sessionScope(change.id)];
+  }
 }
