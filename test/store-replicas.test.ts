@@ -1,23 +1,70 @@
 /**
- * Three replicas sharing one Redis (--store), over real mutual TLS: a sequence hands out each
- * step once across them (also under concurrent load), per-key state set on one is seen on
- * another, sessions, switches and resets made through one hold on all, and a Redis outage makes
- * only the rules that need it answer 503 until Redis returns.
+ * Three replica processes sharing one Redis (--store), over real mutual TLS: each replica is the
+ * bin as a child process (the bundle in dist/: `npm run build` after changing src/), all three
+ * listing each other as --peers. A sequence hands out each step once across them (also under
+ * concurrent load), per-key state set on one is seen on another, sessions, switches and resets
+ * made through one hold on all, and a Redis outage makes only the rules that need it answer 503
+ * until Redis returns.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { randomUUID } from 'node:crypto';
-import { startTestMock, eventually, type TestMock } from './helpers/mock.js';
+import { once } from 'node:events';
+import { adminCaller, eventually, sendEntitlementRequest, type EntitlementReply, type TestMock } from './helpers/mock.js';
+import { spawnBin, startLineOf } from './helpers/cli.js';
+import { testPki, type TestPki } from './helpers/pki.js';
 import { startRedis, type TestRedis } from './helpers/redis.js';
 import { closeAfter } from './helpers/cleanup.js';
 import { freePortBlock } from './helpers/ports.js';
+import { slack } from './helpers/slack.js';
 import { openEventStream } from './helpers/event-stream.js';
 import { Redis } from 'ioredis';
 
 const ownForFile = closeAfter(test.after);
 const yaml = { 'content-type': 'application/yaml' };
 let redis: TestRedis;
-let replicas: TestMock[];
+let replicas: Replica[];
+
+/** One replica: a `serve` process of its own. */
+interface Replica {
+  readonly process: ReturnType<typeof spawnBin>;
+  admin: TestMock['admin'];
+  /** An Entitlement Request with the license server's client certificate. */
+  entitle(body: unknown): Promise<EntitlementReply>;
+  /** SIGTERM, as an orchestrator stops a replica; resolves with its exit code once it has exited. */
+  stop(): Promise<number | null>;
+}
+
+async function startReplica(pki: TestPki, adminPort: number, peers: string): Promise<Replica> {
+  const child = ownForFile(
+    spawnBin([
+      'serve',
+      ...['--store', redis.url, '--peers', peers],
+      ...['--host', '127.0.0.1', '--port', '0', '--admin-host', '127.0.0.1', '--admin-port', String(adminPort)],
+      ...['--certs', pki.dir, '--scenarios', 'scenarios', '--no-watch', '--seed', '42', '--log-level', 'info'],
+    ]),
+  );
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  // Three processes start one after the other on a busy machine: more than one mock's start.
+  const { startLine } = await startLineOf(child, slack(5000)).catch((error: Error) => {
+    throw new Error(`the replica with admin port ${adminPort}: ${error.message}; stderr: ${stderr}`);
+  });
+  const target = { port: Number(new URL(startLine.entitlementUrl).port), ca: pki.caPem, defaultClient: pki.client, path: '/entitlement' };
+  return {
+    process: child,
+    admin: adminCaller(startLine.adminUrl),
+    entitle: (body) => sendEntitlementRequest(target, body),
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = once(child, 'exit');
+        child.kill('SIGTERM');
+        await exited;
+      }
+      return child.exitCode;
+    },
+  };
+}
 
 const NINE = [
   'name: nine',
@@ -40,12 +87,14 @@ let setupFailure: unknown = null;
 test.before(async () => {
   try {
     redis = ownForFile(await startRedis());
+    const pki = await testPki();
+    // --peers names the admin URLs up front: three free ports, found first.
     const first = await freePortBlock(3);
     adminUrls = [0, 1, 2].map((i) => `http://127.0.0.1:${first + i}`);
     // Every replica lists all three, itself included (as a headless Service resolves): it recognises itself.
     const peers = adminUrls.join(',');
     replicas = [];
-    for (let i = 0; i < 3; i++) replicas.push(ownForFile(await startTestMock({ store: redis.url, peers, adminPort: first + i, logLevel: 'warn' })));
+    for (let i = 0; i < 3; i++) replicas.push(await startReplica(pki, first + i, peers));
   } catch (error) {
     setupFailure = error;
   }
@@ -182,6 +231,7 @@ test('Redis stopped in mid-load: stateless rules keep answering, stateful ones a
   const journal = (await replicas[0]!.admin('GET', '/admin/requests?contentID=nine')).json.requests as { problems: string[]; response: { status: number } }[];
   const problems = journal.filter((entry) => entry.response.status === 503).map((entry) => entry.problems[0]);
   assert.ok(problems.length > 0 && problems.every((problem) => /^shared state unavailable: Redis at /.test(problem ?? '')), 'the journal says why');
+  for (const replica of replicas) assert.is(replica.process.exitCode, null, 'no replica crashed');
   for (const replica of replicas) assert.is((await replica.admin('GET', '/health')).json.scenario, 'nine', 'the active scenario is stored again');
   const counted = await replicas[1]!.admin('GET', '/admin/requests/count?contentID=plain');
   assert.is(counted.json.count, plain.length, 'nothing journaled was lost');
@@ -243,7 +293,7 @@ test("--peers: the dashboard's live feed on one replica shows every replica's re
 test('--peers: a stopped replica makes the query 503 naming it; partial=true answers with the others and names it missing', async () => {
   await replicas[1]!.entitle(request('before-stop'));
   await replicas[2]!.entitle(request('before-stop'));
-  await replicas[1]!.close(0);
+  assert.is(await replicas[1]!.stop(), 0, 'SIGTERM stops the replica');
   const refused = await replicas[0]!.admin('GET', '/admin/requests?contentID=before-stop');
   assert.is(refused.status, 503, refused.text);
   assert.match(refused.json.message, adminUrls[1]!);

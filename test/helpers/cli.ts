@@ -41,7 +41,16 @@ export async function runCaptured(
 
 /** The CLI as a child process (through tsx), stdout and stderr piped. */
 export function spawnCli(args: string[], env: Record<string, string> = {}): ChildProcessByStdio<null, Readable, Readable> {
-  return spawn(process.execPath, ['--import', 'tsx', 'src/cli/entry.ts', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  return spawnNode(['--import', 'tsx', 'src/cli/entry.ts', ...args], env);
+}
+
+/** The installed bin as a child process (the bundle in dist/: run `npm run build` after changing src/), stdout and stderr piped. */
+export function spawnBin(args: string[], env: Record<string, string> = {}): ChildProcessByStdio<null, Readable, Readable> {
+  return spawnNode(['bin/entitlement-mock.js', ...args], env);
+}
+
+function spawnNode(args: string[], env: Record<string, string>): ChildProcessByStdio<null, Readable, Readable> {
+  return spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
 /**

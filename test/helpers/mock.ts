@@ -86,7 +86,6 @@ export function stuckSlowOkScenarios(slowDelay: string): Promise<string> {
 }
 
 export async function startTestMock(overrides: Partial<MockOptions> = {}): Promise<TestMock> {
-  prepareOpenApiChecks();
   const pki = await testPki();
   const logs: Record<string, unknown>[] = [];
   const sink = new Writable({
@@ -111,7 +110,23 @@ export async function startTestMock(overrides: Partial<MockOptions> = {}): Promi
   const mock = await startMock(options, createLogger(options.logLevel, sink));
   const adminBase = `http://127.0.0.1:${mock.adminPort}`;
 
-  const admin: TestMock['admin'] = async (method, path, body, headers = {}) => {
+  const admin = adminCaller(adminBase);
+
+  const entitle: TestMock['entitle'] = (body, entitleOptions = {}) =>
+    sendEntitlementRequest({ port: mock.port, ca: pki.caPem, defaultClient: pki.client, path: options.path }, body, entitleOptions);
+
+  // Closing twice (a test closes its mock, then closeAfter does) closes once: a second close would write a recording again.
+  const closeOnce = mock.close;
+  let closing: Promise<void> | null = null;
+  const close: TestMock['close'] = (graceMs) => (closing ??= closeOnce(graceMs));
+
+  return Object.assign(mock, { pki, logs, admin, entitle, close });
+}
+
+/** Admin API calls to the mock whose admin API is at `adminBase` (http://HOST:PORT): JSON in and out, every answer checked against the OpenAPI document. */
+export function adminCaller(adminBase: string): TestMock['admin'] {
+  prepareOpenApiChecks();
+  return async (method, path, body, headers = {}) => {
     const init: RequestInit = { method, headers: { ...headers } };
     if (body !== undefined) {
       init.body = typeof body === 'string' ? body : JSON.stringify(body);
@@ -128,16 +143,6 @@ export async function startTestMock(overrides: Partial<MockOptions> = {}): Promi
     }
     return { status: response.status, headers: response.headers, json, text };
   };
-
-  const entitle: TestMock['entitle'] = (body, entitleOptions = {}) =>
-    sendEntitlementRequest({ port: mock.port, ca: pki.caPem, defaultClient: pki.client, path: options.path }, body, entitleOptions);
-
-  // Closing twice (a test closes its mock, then closeAfter does) closes once: a second close would write a recording again.
-  const closeOnce = mock.close;
-  let closing: Promise<void> | null = null;
-  const close: TestMock['close'] = (graceMs) => (closing ??= closeOnce(graceMs));
-
-  return Object.assign(mock, { pki, logs, admin, entitle, close });
 }
 
 /** node:https options for one Entitlement Request to a test mock, as a license server sends it (mTLS, JSON, no agent). */
