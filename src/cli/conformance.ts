@@ -9,11 +9,10 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { parseFlags, UsageError } from './args.js';
-import { defaultAdminUrl } from './health.js';
-import { AdminApiError, AdminClient, type ConformanceRunOptions } from '../client/admin-client.js';
+import { adminClientFrom, adminUnreachable } from './admin-connection.js';
+import { AdminApiError, type ConformanceRunOptions } from '../client/admin-client.js';
 import { POSTED_PLAN, type RunReport } from '../conformance/types.js';
 
-const TIMEOUT_MS = 10_000;
 
 export const CONFORMANCE_HELP = `Usage: entitlement-mock conformance start [--plan P] [--cases a,b] [--timeout T] [--host H]
        entitlement-mock conformance report ID [--junit FILE] [--json] [--fail-on fail|inconclusive]
@@ -67,13 +66,13 @@ export async function run(args: string[]): Promise<number> {
       process.stderr.write(`entitlement-mock conformance: ${error.message}\n`);
       return 2;
     }
-    return unreachable(error);
+    return adminUnreachable('conformance', error);
   }
 }
 
 async function start(args: string[]): Promise<Outcome> {
   const values = parseFlags(args, { ...COMMON, plan: { type: 'string' }, cases: { type: 'string' }, timeout: { type: 'string' }, host: { type: 'string' } });
-  const client = clientFrom(values);
+  const client = adminClientFrom(values);
   const options: ConformanceRunOptions = {};
   const plan = values.plan === undefined ? null : planOption(values.plan);
   if (plan !== null) options.plan = plan.plan;
@@ -105,7 +104,7 @@ async function report(args: string[]): Promise<Outcome> {
   const values = parseFlags(rest, { ...COMMON, junit: { type: 'string' }, json: { type: 'boolean' }, 'fail-on': { type: 'string' } });
   const failOn = values['fail-on'] ?? 'fail';
   if (failOn !== 'fail' && failOn !== 'inconclusive') throw new UsageError(`--fail-on: expected fail or inconclusive, got "${failOn}"`);
-  const client = clientFrom(values);
+  const client = adminClientFrom(values);
   const answer = await client.getConformanceRun(id);
   if (values.junit !== undefined) await writeFile(values.junit, await client.getConformanceRunJunit(id));
   process.stdout.write(values.json ? `${JSON.stringify(answer, null, 2)}\n` : reportAsText(answer));
@@ -116,7 +115,7 @@ async function report(args: string[]): Promise<Outcome> {
 async function end(args: string[]): Promise<Outcome> {
   const [id, ...rest] = args;
   if (id === undefined || id.startsWith('-')) throw new UsageError('end: give the run ID');
-  const client = clientFrom(parseFlags(rest, COMMON));
+  const client = adminClientFrom(parseFlags(rest, COMMON));
   await client.deleteConformanceRun(id);
   process.stdout.write(`ended run ${id}\n`);
   return { code: 0 };
@@ -145,27 +144,3 @@ function planOption(plan: string): { plan: string; file?: string } {
   return { plan };
 }
 
-function clientFrom(values: { 'admin-url'?: string; token?: string }): AdminClient {
-  const base = values['admin-url'] ?? defaultAdminUrl(process.env);
-  try {
-    new URL(base);
-  } catch {
-    throw new UsageError(`--admin-url: not a URL: "${base}"`);
-  }
-  const token = values.token ?? (process.env.EM_ADMIN_TOKEN || undefined);
-  return new AdminClient(base, {
-    ...(token !== undefined ? { token } : {}),
-    fetch: (input, init) => fetch(input, { ...init, signal: AbortSignal.timeout(TIMEOUT_MS) }),
-  });
-}
-
-function unreachable(error: unknown): number {
-  if (error instanceof AdminApiError) {
-    process.stderr.write(`entitlement-mock conformance: ${error.message}\n`);
-    return 3;
-  }
-  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-  const reason = cause?.code === 'ECONNREFUSED' ? 'connection refused (is the mock running, on this port?)' : [(error as Error).message, cause?.code ?? cause?.message].filter(Boolean).join(': ');
-  process.stderr.write(`entitlement-mock conformance: cannot reach the admin API: ${reason}\n`);
-  return 3;
-}

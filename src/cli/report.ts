@@ -4,13 +4,12 @@
  * finding at least that severe that is not accepted, 2 on bad usage, 3 when the report could not be fetched.
  */
 import { parseFlags, UsageError } from './args.js';
-import { defaultAdminUrl } from './health.js';
+import { adminClientFrom, adminUnreachable } from './admin-connection.js';
+import type { AdminClient } from '../client/admin-client.js';
 import { failsAt, reportAsText } from '../report/text.js';
 import { readAcceptFile } from '../report/accept-file.js';
 import { parseAccepted, unknownFindingMessage } from '../report/scope.js';
 import type { FindingId, Report, Severity } from '../report/types.js';
-
-const TIMEOUT_MS = 10_000;
 
 export const REPORT_HELP = `Usage: entitlement-mock report [--admin-url URL] [--fail-on warn|error] [--accept ID]... [--accept-file FILE] [--json] [--token T]
 
@@ -36,10 +35,9 @@ export async function run(args: string[]): Promise<number> {
     process.stdout.write(`${REPORT_HELP}\n`);
     return 0;
   }
-  let url: URL;
+  let client: AdminClient;
   let failOn: Severity | null;
   let json: boolean;
-  let token: string | undefined;
   let accept: FindingId[];
   try {
     const values = parseFlags(args, {
@@ -50,38 +48,22 @@ export async function run(args: string[]): Promise<number> {
       json: { type: 'boolean' },
       token: { type: 'string' },
     });
-    const base = values['admin-url'] ?? defaultAdminUrl(process.env);
-    try {
-      url = new URL('/admin/report', base);
-    } catch {
-      throw new UsageError(`--admin-url: not a URL: "${base}"`);
-    }
+    client = adminClientFrom(values);
     const level = values['fail-on'];
     if (level !== undefined && level !== 'warn' && level !== 'error') throw new UsageError(`--fail-on: expected warn or error, got "${level}"`);
     failOn = level ?? null;
     json = values.json ?? false;
-    token = values.token ?? (process.env.EM_ADMIN_TOKEN || undefined);
     accept = await acceptedIds(values.accept ?? (process.env.EM_REPORT_ACCEPT ? [process.env.EM_REPORT_ACCEPT] : []), values['accept-file'] ?? (process.env.EM_REPORT_ACCEPT_FILE || undefined));
   } catch (error) {
     process.stderr.write(`entitlement-mock report: ${(error as Error).message}\n`);
     return 2;
   }
 
-  if (accept.length > 0) url.searchParams.set('accept', accept.join(','));
   let report: Report;
   try {
-    const response = await fetch(url, {
-      headers: { Accept: 'application/json', ...(token ? { Authorization: `Bearer ${token}` } : {}) },
-      signal: AbortSignal.timeout(TIMEOUT_MS),
-    });
-    const text = await response.text();
-    if (!response.ok) throw new Error(`HTTP ${response.status}: ${text.slice(0, 300)}`);
-    report = JSON.parse(text) as Report;
+    report = await client.report({ accept });
   } catch (error) {
-    const cause = (error as { cause?: { code?: string } }).cause;
-    const reason = cause?.code === 'ECONNREFUSED' ? 'connection refused (is the mock running, on this port?)' : (error as Error).message;
-    process.stderr.write(`entitlement-mock report: cannot get ${url.href}: ${reason}\n`);
-    return 3;
+    return adminUnreachable('report', error);
   }
   process.stdout.write(json ? `${JSON.stringify(report, null, 2)}\n` : reportAsText(report));
   return failOn !== null && failsAt(report, failOn) ? 1 : 0;
