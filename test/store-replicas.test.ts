@@ -9,14 +9,12 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { randomUUID } from 'node:crypto';
-import { once } from 'node:events';
-import { adminCaller, eventually, sendEntitlementRequest, type EntitlementReply, type TestMock } from './helpers/mock.js';
-import { spawnBin, startLineOf } from './helpers/cli.js';
-import { testPki, type TestPki } from './helpers/pki.js';
+import { eventually } from './helpers/mock.js';
+import { testPki } from './helpers/pki.js';
 import { startRedis, type TestRedis } from './helpers/redis.js';
+import { startReplica, type Replica } from './helpers/replicas.js';
 import { closeAfter } from './helpers/cleanup.js';
 import { freePortBlock } from './helpers/ports.js';
-import { slack } from './helpers/slack.js';
 import { openEventStream } from './helpers/event-stream.js';
 import { Redis } from 'ioredis';
 
@@ -24,47 +22,6 @@ const ownForFile = closeAfter(test.after);
 const yaml = { 'content-type': 'application/yaml' };
 let redis: TestRedis;
 let replicas: Replica[];
-
-/** One replica: a `serve` process of its own. */
-interface Replica {
-  readonly process: ReturnType<typeof spawnBin>;
-  admin: TestMock['admin'];
-  /** An Entitlement Request with the license server's client certificate. */
-  entitle(body: unknown): Promise<EntitlementReply>;
-  /** SIGTERM, as an orchestrator stops a replica; resolves with its exit code once it has exited. */
-  stop(): Promise<number | null>;
-}
-
-async function startReplica(pki: TestPki, adminPort: number, peers: string): Promise<Replica> {
-  const child = ownForFile(
-    spawnBin([
-      'serve',
-      ...['--store', redis.url, '--peers', peers],
-      ...['--host', '127.0.0.1', '--port', '0', '--admin-host', '127.0.0.1', '--admin-port', String(adminPort)],
-      ...['--certs', pki.dir, '--scenarios', 'scenarios', '--no-watch', '--seed', '42', '--log-level', 'info'],
-    ]),
-  );
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  // Three processes start one after the other on a busy machine: more than one mock's start.
-  const { startLine } = await startLineOf(child, slack(5000)).catch((error: Error) => {
-    throw new Error(`the replica with admin port ${adminPort}: ${error.message}; stderr: ${stderr}`);
-  });
-  const target = { port: Number(new URL(startLine.entitlementUrl).port), ca: pki.caPem, defaultClient: pki.client, path: '/entitlement' };
-  return {
-    process: child,
-    admin: adminCaller(startLine.adminUrl),
-    entitle: (body) => sendEntitlementRequest(target, body),
-    stop: async () => {
-      if (child.exitCode === null && child.signalCode === null) {
-        const exited = once(child, 'exit');
-        child.kill('SIGTERM');
-        await exited;
-      }
-      return child.exitCode;
-    },
-  };
-}
 
 const NINE = [
   'name: nine',
@@ -94,7 +51,7 @@ test.before(async () => {
     // Every replica lists all three, itself included (as a headless Service resolves): it recognises itself.
     const peers = adminUrls.join(',');
     replicas = [];
-    for (let i = 0; i < 3; i++) replicas.push(await startReplica(pki, first + i, peers));
+    for (let i = 0; i < 3; i++) replicas.push(await startReplica({ pki, redisUrl: redis.url, adminPort: first + i, peers, own: ownForFile }));
   } catch (error) {
     setupFailure = error;
   }

@@ -46,10 +46,6 @@ export async function runUntilSignal(options: MockOptions): Promise<number> {
     process.stderr.write('entitlement-mock: --workers works with serve only, not with record (one process records)\n');
     return 2;
   }
-  if (options.workers > 1 && options.store !== null) {
-    process.stderr.write('entitlement-mock: --workers and --store together are not supported yet; run one replica per core with --store instead\n');
-    return 2;
-  }
   let mock;
   let group: RunningGroup | null = null;
   try {

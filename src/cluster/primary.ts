@@ -6,12 +6,16 @@
  * the workers, admin changes sent to every worker before the admin answer, /metrics
  * aggregated with prom-client's AggregatorRegistry.
  *
+ * With --store the group is one replica: the workers ask Redis for counts and states
+ * themselves, and the primary alone follows the other replicas' changes (store/), passing them
+ * on to its workers as it does its own admin changes (see docs/scaling.md, "Both").
+ *
  * A worker that dies is forked again under the same number (and gets the changes made so far);
  * its journal is lost, counted in the group's `dropped` and logged. close() stops the workers
  * (each with the grace period) and then the admin API.
  */
 import cluster, { type Worker } from 'node:cluster';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import { startMock, type RunningMock } from '../server/mock.js';
 import type { JournalFederation } from '../federation/federation.js';
 import type { MockOptions } from '../server/options.js';
@@ -25,6 +29,7 @@ import { WORKER_ENV } from './worker.js';
 import { broadcastChanges, resetSharedState, type Change } from './changes.js';
 import { JournalMirror } from './journal-mirror.js';
 import { writingCerts } from '../server/startup-errors.js';
+import { REPLICA_SLOTS } from '../federation/replica-entry-ids.js';
 
 export interface RunningGroup {
   readonly mock: RunningMock;
@@ -44,11 +49,14 @@ interface Member {
 export async function startGroup(options: MockOptions, logger: MockLogger): Promise<RunningGroup> {
   const log = logger.pino;
   const startedAt = Date.now();
+  // With --peers, journals merge across replicas: each worker takes a slot of its own among the replicas' (see worker.ts).
+  const firstIdSlot = randomInt(REPLICA_SLOTS);
   // Fixed for the run: a ticket any worker issued resumes on any other (Node keeps its own fixed per process too).
   const ticketKeys = randomBytes(48).toString('hex');
-  const shared = new MemoryRuleState();
+  // Without --store the primary holds the counters and states its workers ask for; with it, Redis does and each worker asks it.
+  const memoryRules = options.store === null ? new MemoryRuleState() : null;
   const members = new Map<number, Member>();
-  /** The changes made so far, replayed to a worker forked again. */
+  /** The changes made so far (through the admin API or the store), replayed to a worker once it listens. */
   const changes: Change[] = [];
   let pending: Promise<unknown>[] = [];
   let federation: JournalFederation | null = null;
@@ -69,7 +77,8 @@ export async function startGroup(options: MockOptions, logger: MockLogger): Prom
 
   const broadcast = (change: Change) => {
     changes.push(change);
-    for (const member of members.values()) pending.push(member.asker.ask('change', change).catch(() => {}));
+    // A worker still starting gets it with the rest, in order, once it listens.
+    for (const member of members.values()) if (member.listening) pending.push(member.asker.ask('change', change).catch(() => {}));
     // A run registers itself after creating its session: look once it has.
     if (change.kind.startsWith('session')) queueMicrotask(mirrorWhileRuns);
   };
@@ -81,10 +90,12 @@ export async function startGroup(options: MockOptions, logger: MockLogger): Prom
   }
   const mock = await startMock(options, logger, {
     kind: 'primary',
-    shared,
-    // Admin changes reach the workers through broadcastChanges (below), conformance-run sessions included;
-    // what the routes announce starts the counters and states of the rule sets they changed afresh.
-    store: { rules: shared, announce: (change) => resetSharedState(shared, change) },
+    shared: memoryRules,
+    // Admin changes reach the workers through broadcastChanges, conformance-run sessions included, and so do
+    // the changes of other replicas the store brings; what the routes announce starts the counters and states
+    // of the rule sets they changed afresh (with --store, the store does: in Redis, for every replica).
+    ...(memoryRules === null ? {} : { store: { rules: memoryRules, announce: (change) => resetSharedState(memoryRules, change) } }),
+    watch: (core) => broadcastChanges(core, broadcast),
     settle: async () => {
       while (pending.length > 0) {
         const waiting = pending;
@@ -107,27 +118,23 @@ export async function startGroup(options: MockOptions, logger: MockLogger): Prom
       conformance = made.conformance;
       mirror.bind(made.federation);
       made.sessions.on('ended', () => queueMicrotask(mirrorWhileRuns));
-      broadcastChanges(made, broadcast);
     },
   });
   const sources = federation as unknown as JournalFederation;
   sources.add(lost);
 
-  const stateQuestions = {
-    'state.take': (scope: string, counter: string, limit: number | null) => shared.takeNow(scope, counter, limit ?? Infinity),
-    'state.counts': (scope: string, counters: string[]) => shared.counts(scope, counters),
-    'state.get': (scope: string, key: string) => shared.getStateNow(scope, key),
-    'state.set': (scope: string, key: string, state: string, ttlMs: number | null) => shared.setState(scope, key, state, ttlMs),
-    'state.delete': (scope: string, key: string) => shared.deleteState(scope, key),
-    'state.list': (scope: string) => shared.listStates(scope),
-    'state.clear': (scope: string, what: 'states' | 'counters-and-states') => shared.clear(scope, what),
-  };
+  const stateQuestions = memoryRules === null ? {} : stateQuestionsOf(memoryRules);
 
   let onListening: (port: number) => void = () => {};
   let onFailedStart: (why: string) => void = () => {};
 
-  const fork = (index: number, replay: readonly Change[], again = false): Member => {
-    const worker = cluster.fork({ [WORKER_ENV.index]: String(index), [WORKER_ENV.startedAt]: String(startedAt), [WORKER_ENV.ticketKeys]: ticketKeys });
+  const fork = (index: number, again = false): Member => {
+    const worker = cluster.fork({
+      [WORKER_ENV.index]: String(index),
+      [WORKER_ENV.startedAt]: String(startedAt),
+      [WORKER_ENV.ticketKeys]: ticketKeys,
+      [WORKER_ENV.firstIdSlot]: String(firstIdSlot),
+    });
     const channel = worker as unknown as Channel;
     const asker = new Asker(channel, `worker ${index}`);
     const member: Member = { index, worker, asker, source: new WorkerSource(`worker ${index}`, asker), listening: false };
@@ -136,15 +143,17 @@ export async function startGroup(options: MockOptions, logger: MockLogger): Prom
       if (message.em === 'ask') return answerQuestions(channel, message, stateQuestions);
       if (message.em !== 'tell') return;
       if (message.kind === 'listening') {
-        // What changed before it started, in order, before it counts as a member.
-        for (const change of replay) pending.push(asker.ask('change', change).catch(() => {}));
+        // Everything changed so far (the store's catching up at start included), in order, before it
+        // counts as a member and before the group says it listens; later changes follow in order.
+        const replayed = Promise.all(changes.map((change) => asker.ask('change', change).catch(() => {})));
+        pending.push(replayed);
         member.listening = true;
         sources.add(member.source);
         const listening = message.data as { port: number; troublePorts: Record<string, number>; crlUrl: string | null };
         Object.assign(troublePorts, listening.troublePorts);
         crlUrl = listening.crlUrl;
         if (again) log.info({ worker: index, pid: worker.process.pid }, `worker ${index} forked again and listening`);
-        onListening(listening.port);
+        void replayed.then(() => onListening(listening.port));
       } else if (message.kind === 'size') member.source.held = message.data as number;
       else member.source.told(message);
     });
@@ -157,7 +166,7 @@ export async function startGroup(options: MockOptions, logger: MockLogger): Prom
       const held = member.source.held;
       lost.add(held);
       log.error({ worker: index, pid: worker.process.pid, code, signal, lostEntries: held }, `worker ${index} died; forked again; ${held} journal entries lost`);
-      members.set(index, fork(index, [...changes], true));
+      members.set(index, fork(index, true));
     });
     members.set(index, member);
     return member;
@@ -171,7 +180,7 @@ export async function startGroup(options: MockOptions, logger: MockLogger): Prom
     };
     onFailedStart = (why) => reject(new Error(why));
   });
-  for (let index = 1; index <= count; index++) fork(index, []);
+  for (let index = 1; index <= count; index++) fork(index);
 
   const close = async (graceMs: number) => {
     stopping = true;
@@ -200,6 +209,19 @@ export async function startGroup(options: MockOptions, logger: MockLogger): Prom
   const trouble = Object.keys(troublePorts).length > 0 ? { troublePorts, crlUrl } : {};
   log.info({ entitlementUrl, adminUrl: mock.adminUrl, ...trouble, workers: count, workerPids: workerPids() }, `entitlement-mock listening on ${entitlementUrl} with ${count} workers (admin ${mock.adminUrl})`);
   return { mock, entitlementUrl, close, workerPids };
+}
+
+/** What workers ask of the shared rule state the primary holds (without --store). */
+function stateQuestionsOf(held: MemoryRuleState) {
+  return {
+    'state.take': (scope: string, counter: string, limit: number | null) => held.takeNow(scope, counter, limit ?? Infinity),
+    'state.counts': (scope: string, counters: string[]) => held.counts(scope, counters),
+    'state.get': (scope: string, key: string) => held.getStateNow(scope, key),
+    'state.set': (scope: string, key: string, state: string, ttlMs: number | null) => held.setState(scope, key, state, ttlMs),
+    'state.delete': (scope: string, key: string) => held.deleteState(scope, key),
+    'state.list': (scope: string) => held.listStates(scope),
+    'state.clear': (scope: string, what: 'states' | 'counters-and-states') => held.clear(scope, what),
+  };
 }
 
 /** The entries of workers that died, as a source that holds none and counts them as dropped. */

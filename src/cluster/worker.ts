@@ -16,9 +16,18 @@ import { answerQuestions, Asker, isMessage, type Channel, type Message } from '.
 import { PrimaryRuleState } from './rule-state-client.js';
 import { workerEntryIds } from './entry-ids.js';
 import { applyChange, type Change } from './changes.js';
+import { openRuleState } from '../store/open.js';
+import { parseStoreUrl } from '../store/url.js';
+import { REPLICA_SLOTS, replicaEntryIds } from '../federation/replica-entry-ids.js';
 
 /** What the primary passes each worker in its environment. */
-export const WORKER_ENV = { index: 'EM_CLUSTER_WORKER', startedAt: 'EM_CLUSTER_STARTED_AT', ticketKeys: 'EM_CLUSTER_TICKET_KEYS' } as const;
+export const WORKER_ENV = {
+  index: 'EM_CLUSTER_WORKER',
+  startedAt: 'EM_CLUSTER_STARTED_AT',
+  ticketKeys: 'EM_CLUSTER_TICKET_KEYS',
+  /** With --peers: worker i's journal ids take slot (this + i) % REPLICA_SLOTS. */
+  firstIdSlot: 'EM_CLUSTER_FIRST_ID_SLOT',
+} as const;
 
 /** How often a worker tells the primary how many entries it holds (what is lost if it dies). */
 const SIZE_EVERY_MS = 1000;
@@ -44,10 +53,14 @@ export async function startWorker(options: MockOptions, logger: MockLogger): Pro
   channel.on('message', onMessage);
   process.once('disconnect', () => primary.close('disconnected'));
 
-  const mock = await startMock(options, logger, {
+  // With --store the worker asks Redis itself, as a replica does (one atomic operation each); the
+  // primary alone follows the other replicas' changes and passes them on, as it does admin changes.
+  // (--peers too is the primary's: it answers the admin API.)
+  const store = options.store === null ? null : await openRuleState(parseStoreUrl(options.store), `entitlement-mock-worker-${index}`);
+  const mock = await startMock({ ...options, store: null, peers: null }, logger, {
     kind: 'worker',
-    shared: new PrimaryRuleState(primary),
-    entryIds: workerEntryIds(Number(process.env[WORKER_ENV.startedAt]), index),
+    shared: store?.rules ?? new PrimaryRuleState(primary),
+    entryIds: entryIds(options, index),
     attach: (made) => {
       core = made;
     },
@@ -63,7 +76,24 @@ export async function startWorker(options: MockOptions, logger: MockLogger): Pro
     if (size !== lastSize) channel.send({ em: 'tell', kind: 'size', data: (lastSize = size) });
   }, SIZE_EVERY_MS).unref();
   channel.send({ em: 'tell', kind: 'listening', data: { port: mock.port, troublePorts: mock.troublePorts, crlUrl: mock.crlUrl } });
-  return mock;
+  if (store === null) return mock;
+  return {
+    ...mock,
+    close: async (graceMs) => {
+      // After the in-flight exchanges: they may still need the store.
+      await mock.close(graceMs);
+      store.close();
+    },
+  };
+}
+
+/**
+ * Ids unique and growing with time across the group; with --peers across replicas too, as a
+ * replica's own (federation/replica-entry-ids.ts), the group's workers taking neighbouring slots.
+ */
+function entryIds(options: MockOptions, index: number): () => number {
+  if (options.peers === null) return workerEntryIds(Number(process.env[WORKER_ENV.startedAt]), index);
+  return replicaEntryIds((Number(process.env[WORKER_ENV.firstIdSlot]) + index) % REPLICA_SLOTS);
 }
 
 function questions(core: MockCore, channel: Channel): Record<string, (...args: never[]) => unknown> {

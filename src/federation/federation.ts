@@ -146,6 +146,17 @@ export class JournalFederation {
     await this.ask((source) => source.clearTlsFailures(), false);
   }
 
+  /**
+   * This replica's own journals and refusals (this process's, or its workers'), its peers left
+   * out: what a replica clears when another replica's reset reaches it through the store.
+   */
+  get ownJournals(): Pick<JournalSource, 'clear' | 'clearTlsFailures'> {
+    return {
+      clear: () => askedByPeer.run(true, () => this.clear()),
+      clearTlsFailures: () => askedByPeer.run(true, () => this.clearTlsFailures()),
+    };
+  }
+
   /** Listen to every source (and those added later); returns the function that stops. Sources are subscribed only while someone listens. */
   subscribe(listener: FederationListener): () => void {
     this.listeners.add(listener);

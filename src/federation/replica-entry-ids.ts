@@ -12,8 +12,9 @@ import { randomInt } from 'node:crypto';
 import { timeOrderedIds } from '../journal/time-ordered-ids.js';
 
 const EPOCH_MS = Date.UTC(2026, 0, 1);
-const REPLICA_SLOTS = 16;
+export const REPLICA_SLOTS = 16;
 
-export function replicaEntryIds(): () => number {
-  return timeOrderedIds(EPOCH_MS, randomInt(REPLICA_SLOTS), REPLICA_SLOTS);
+/** `slot`: drawn at random for a replica; the workers of a replica with --workers take neighbouring ones (cluster/worker.ts). */
+export function replicaEntryIds(slot: number = randomInt(REPLICA_SLOTS)): () => number {
+  return timeOrderedIds(EPOCH_MS, slot, REPLICA_SLOTS);
 }

@@ -11,8 +11,11 @@ import type { SharedStore } from '../admin/shared-store.js';
 
 export interface ClusterRole {
   kind: 'primary' | 'worker';
-  /** Where the group's counters and per-key states live (the primary's memory; workers ask it). */
-  shared: SharedRuleState;
+  /**
+   * Where the group's counters and per-key states live: the primary's memory (workers ask it),
+   * or with --store Redis (every worker asks it directly; null in the primary: its store's).
+   */
+  shared: SharedRuleState | null;
   /** A worker's journal ids, unique and growing with time across the group (cluster/entry-ids.ts). */
   entryIds?: () => number;
   /** Primary: awaited before each admin answer, so a change has reached every worker first. */
@@ -25,6 +28,8 @@ export interface ClusterRole {
   troublePorts?: Record<string, number>;
   /** Primary: the journal conformance runs read (the workers' entries mirrored while a run exists). */
   conformanceJournal?: Journal;
+  /** Primary: told of the core as soon as it exists, before the store (if any) brings what other replicas changed. */
+  watch?(core: MockCore): void;
   /** Told of the core once made (and the listeners, in a worker; the conformance runs, in the primary). */
   attach(core: MockCore & { listeners: RunningListener[]; conformance: { readonly size: number } | null }): void;
 }

@@ -193,7 +193,7 @@ async function mockCore(options: MockOptions, logger: MockLogger, recording: Rec
   const liveEvents = new LiveEvents(federation);
   const store = options.store === null ? null : (await import('../store/open.js')).openStore(parseStoreUrl(options.store));
   const scenarios = scenarioRegistry(options, seed, metrics, liveEvents, log, role?.shared ?? store?.rules ?? null);
-  let scenariosRemaining = await loadStartScenario(scenarios, log);
+  const scenariosRemaining = await loadStartScenario(scenarios, log);
   const sessions = new SessionStore(seed, Date.now, role?.shared ?? store?.rules ?? null);
   // A wait on the journal of a session that ended would never be satisfied: it ends too.
   sessions.on('ended', ({ id }) => waits.endSession(id));
@@ -221,14 +221,19 @@ async function mockCore(options: MockOptions, logger: MockLogger, recording: Rec
     log.info({ listener: failure.listener, remote: failure.remote, reason: failure.reason }, 'TLS handshake refused');
   };
   const onInternalError = (error: unknown) => log.error({ err: error }, 'internal error while answering an entitlement request');
+  const core: MockCore = { seed, journal, local, federation, waits, tlsFailures, metrics, scenarios, scenariosRemaining, liveEvents, sessions, recording, store, replica, peers, exchange, onTlsFailure, onInternalError };
+  // A --workers primary passes on every change from here on, what the store brings included.
+  role?.watch?.(core);
   if (store !== null) {
     // The scenario another replica made active may be any of the files: all are read before catching up.
     if (scenariosRemaining) for (const error of (await scenarios.loadRemaining()).errors) log.warn({ error: formatError(error) }, 'scenario file skipped');
-    scenariosRemaining = false;
+    core.scenariosRemaining = false;
     const seenMessageIds = exchange.seenMessageIds;
-    await store.start(replica, { scenarios, sessions, reset: () => resetLocally({ waits, local, sessions, seenMessageIds, scenarios }) }, log);
+    // Another replica's reset clears this replica's own journals: this process's, or its workers'.
+    const reset = () => resetLocally({ waits, local: federation.ownJournals, sessions, seenMessageIds, scenarios });
+    await store.start(replica, { scenarios, sessions, reset, ...(role?.settle ? { settle: role.settle } : {}) }, log);
   }
-  return { seed, journal, local, federation, waits, tlsFailures, metrics, scenarios, scenariosRemaining, liveEvents, sessions, recording, store, replica, peers, exchange, onTlsFailure, onInternalError };
+  return core;
 }
 
 /** --peers: the other replicas' journals, asked with this replica's admin token, each question within PEER_TIMEOUT_MS. */

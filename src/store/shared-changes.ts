@@ -46,6 +46,12 @@ export interface LocalReplica {
   readonly sessions: Pick<SessionStore, 'create' | 'delete' | 'get' | 'on'>;
   /** POST /admin/reset's local part: journal, sessions, counters, files. */
   reset(): Promise<void>;
+  /**
+   * Resolves once what was just applied holds in every process of this replica (a --workers
+   * primary: every worker acknowledged it), so the acknowledgement the replica that took the
+   * change waits for means "answers the new way". Absent: one process, it holds at once.
+   */
+  settle?(): Promise<void>;
 }
 
 export interface ChangeLog {
@@ -210,6 +216,7 @@ export class SharedChanges {
     if (envelope.origin === this.replica) return;
     this.enqueue(async () => {
       await this.apply(envelope.change);
+      await this.local.settle?.();
       await this.redis.publish(ACKS, JSON.stringify({ origin: this.replica, id: envelope.id }));
     }).catch((error: unknown) => this.log.warn({ err: error, change: envelope.change.kind }, 'applying a change from another replica failed'));
   }
