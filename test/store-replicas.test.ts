@@ -12,7 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { eventually } from './helpers/mock.js';
 import { testPki } from './helpers/pki.js';
 import { startRedis, type TestRedis } from './helpers/redis.js';
-import { startReplica, type Replica } from './helpers/replicas.js';
+import { assertFailedClosed, assertRoundRobinJournals, assertStepsOnceUnder30Clients, NINE_STEPS, redisOutageUnderLoad, request, startReplica, type Replica } from './helpers/replicas.js';
 import { closeAfter } from './helpers/cleanup.js';
 import { freePortBlock } from './helpers/ports.js';
 import { openEventStream } from './helpers/event-stream.js';
@@ -22,20 +22,6 @@ const ownForFile = closeAfter(test.after);
 const yaml = { 'content-type': 'application/yaml' };
 let redis: TestRedis;
 let replicas: Replica[];
-
-const NINE = [
-  'name: nine',
-  'rules:',
-  '  - name: nine-steps',
-  '    match: { contentID: nine }',
-  '    times: 9',
-  `    sequence: [${Array.from({ length: 9 }, (_, i) => `{ isAllowed: false, errorText: step-${i + 1} }`).join(', ')}]`,
-  '  - name: plain',
-  '    match: { contentID: plain }',
-  '    respond: { isAllowed: true }',
-].join('\n');
-
-const request = (contentID: string, more: Record<string, unknown> = {}) => ({ messageID: randomUUID(), version: 1, contentID, ...more });
 
 let adminUrls: string[];
 
@@ -63,7 +49,7 @@ test.before.each(() => {
 });
 
 test('a scenario posted through one replica is active on all; its 9-step sequence hands out each step once, round-robin', async () => {
-  const posted = await replicas[0]!.admin('POST', '/admin/scenarios', NINE, yaml);
+  const posted = await replicas[0]!.admin('POST', '/admin/scenarios', NINE_STEPS, yaml);
   assert.is(posted.status, 201, posted.text);
   for (const replica of replicas) assert.is((await replica.admin('GET', '/health')).json.scenario, 'nine');
   const said: string[] = [];
@@ -75,12 +61,7 @@ test('a scenario posted through one replica is active on all; its 9-step sequenc
 });
 
 test('switching scenario through one replica starts its counters again on all; 30 concurrent clients get each step once', async () => {
-  const switched = await replicas[2]!.admin('PUT', '/admin/scenarios/active', { name: 'nine' });
-  assert.is(switched.status, 200, switched.text);
-  const answers = await Promise.all(Array.from({ length: 30 }, (_, i) => replicas[i % 3]!.entitle(request('nine'))));
-  const steps = answers.filter((answer) => answer.status === 200).map((answer) => answer.json.errorText as string);
-  assert.equal(steps.sort(), Array.from({ length: 9 }, (_, i) => `step-${i + 1}`).sort(), 'each of the 9 steps exactly once');
-  assert.is(answers.filter((answer) => answer.status === 404).length, 21);
+  await assertStepsOnceUnder30Clients(replicas, replicas[2]!);
 });
 
 test('stateless rules are answered by every replica', async () => {
@@ -148,43 +129,9 @@ test('a reset through one replica clears counters, states and sessions on all', 
 
 test('Redis stopped in mid-load: stateless rules keep answering, stateful ones answer 503 naming it, and all recover when it returns', async () => {
   await replicas[0]!.admin('POST', '/admin/reset');
-  // Load over the three replicas for as long as the outage lasts: a stateless and a stateful request each turn.
-  const seen: { contentID: string; status: number; errorText?: string }[] = [];
-  let loading = true;
-  const load = (async () => {
-    for (let turn = 0; loading && turn < 10_000; turn++) {
-      const replica = replicas[turn % 3]!;
-      const [plain, nine] = await Promise.all([replica.entitle(request('plain')), replica.entitle(request('nine'))]);
-      seen.push({ contentID: 'plain', status: plain.status }, { contentID: 'nine', status: nine.status, errorText: nine.json?.errorText });
-    }
-  })();
-  try {
-    await eventually(() => seen.length >= 12, { what: 'load before the outage' });
-    await redis.stop();
-    const atStop = seen.length;
-    await eventually(() => seen.slice(atStop).filter((answer) => answer.status === 503).length >= 6, { what: 'stateful requests refused during the outage' });
-    const change = await replicas[1]!.admin('PUT', '/admin/scenarios/active', { name: 'nine' });
-    assert.is(change.status, 503, 'an admin change that cannot be shared says so');
-    assert.match(change.json.message, /^Redis at .* did not answer .*: the change holds on this replica only; retry it once the store answers$/);
-    await redis.start();
-    await eventually(() => seen.length > atStop && seen.at(-1)!.status !== 503 && seen.at(-3)!.status !== 503 && seen.at(-5)!.status !== 503, {
-      what: 'every replica answers stateful rules again',
-    });
-  } finally {
-    loading = false;
-    await load;
-  }
+  const seen = await redisOutageUnderLoad(replicas, redis, { refusals: 6, recovered: 3 });
+  assertFailedClosed(seen, redis);
   const plain = seen.filter((answer) => answer.contentID === 'plain');
-  assert.ok(
-    plain.every((answer) => answer.status === 200),
-    'stateless rules never fail',
-  );
-  const refused = seen.filter((answer) => answer.status === 503);
-  assert.ok(refused.length >= 6);
-  for (const answer of refused) {
-    assert.is(answer.contentID, 'nine');
-    assert.match(answer.errorText ?? '', new RegExp(`^Redis at redis://127\\.0\\.0\\.1:${redis.port}/0 did not answer .*: the count of rule "nine-steps" is kept there$`));
-  }
   const journal = (await replicas[0]!.admin('GET', '/admin/requests?contentID=nine')).json.requests as { problems: string[]; response: { status: number } }[];
   const problems = journal.filter((entry) => entry.response.status === 503).map((entry) => entry.problems[0]);
   assert.ok(problems.length > 0 && problems.every((problem) => /^shared state unavailable: Redis at /.test(problem ?? '')), 'the journal says why');
@@ -195,25 +142,7 @@ test('Redis stopped in mid-load: stateless rules keep answering, stateful ones a
 });
 
 test("--peers: a journal query through any replica returns every replica's entries in time order, saying which replica", async () => {
-  await replicas[0]!.admin('POST', '/admin/reset');
-  for (let i = 0; i < 6; i++) await replicas[i % 3]!.entitle(request(`peer-${i}`));
-  for (const [at, replica] of replicas.entries()) {
-    const answer = await replica.admin('GET', '/admin/requests');
-    assert.is(answer.status, 200, answer.text);
-    const entries = answer.json.requests as { request: { contentID: string }; replica?: string; time: string }[];
-    assert.equal(
-      entries.map((entry) => entry.request.contentID),
-      Array.from({ length: 6 }, (_, i) => `peer-${i}`),
-      'all six, in the order they arrived',
-    );
-    assert.equal(
-      entries.map((entry) => entry.replica ?? null),
-      Array.from({ length: 6 }, (_, i) => (i % 3 === at ? null : adminUrls[i % 3])),
-      "others' entries name their replica",
-    );
-    assert.is(answer.json.total, 6);
-    assert.is((await replica.admin('GET', '/admin/requests/count?contentID=peer-4')).json.count, 1);
-  }
+  await assertRoundRobinJournals(replicas, 'peer', 6);
   const report = await replicas[2]!.admin('GET', '/admin/report');
   assert.is(report.status, 200, report.text);
 });

@@ -16,7 +16,7 @@ import { randomUUID } from 'node:crypto';
 import { eventually } from './helpers/mock.js';
 import { testPki, type TestPki } from './helpers/pki.js';
 import { startRedis, type TestRedis } from './helpers/redis.js';
-import { startReplica, type Replica } from './helpers/replicas.js';
+import { assertFailedClosed, assertRoundRobinJournals, assertStepsOnceUnder30Clients, NINE_STEPS, redisOutageUnderLoad, request, startReplica, type ListedEntry, type Replica } from './helpers/replicas.js';
 import { closeAfter } from './helpers/cleanup.js';
 import { freePortBlock } from './helpers/ports.js';
 import { slack } from './helpers/slack.js';
@@ -26,29 +26,7 @@ const yaml = { 'content-type': 'application/yaml' };
 let redis: TestRedis;
 let replicas: Replica[];
 
-const NINE = [
-  'name: nine',
-  'rules:',
-  '  - name: nine-steps',
-  '    match: { contentID: nine }',
-  '    times: 9',
-  `    sequence: [${Array.from({ length: 9 }, (_, i) => `{ isAllowed: false, errorText: step-${i + 1} }`).join(', ')}]`,
-  '  - name: plain',
-  '    match: { contentID: plain }',
-  '    respond: { isAllowed: true }',
-].join('\n');
-
-const request = (contentID: string, more: Record<string, unknown> = {}) => ({ messageID: randomUUID(), version: 1, contentID, ...more });
-
-interface Entry {
-  id: number;
-  time: string;
-  replica?: string;
-  step: number | null;
-  request: { contentID: string };
-  response: { status: number; body?: { errorText?: string } };
-  problems: string[];
-}
+type Entry = ListedEntry;
 
 /** Which process took an entry listed by the replica at `via`: its replica's admin URL and its slot. */
 const processOf = (entry: Entry, via: Replica) => `${entry.replica ?? via.adminUrl}#${entry.id % 16}`;
@@ -78,7 +56,7 @@ test.before(async () => {
     const start = (adminPort: number) => startReplica({ pki, redisUrl: redis.url, adminPort, peers, more: ['--workers', '2'], own: ownForFile });
     const a = await start(adminPorts[0]!);
     // Posted before the second replica starts: its primary reads it from Redis and its workers must get it too.
-    const posted = await a.admin('POST', '/admin/scenarios', NINE, yaml);
+    const posted = await a.admin('POST', '/admin/scenarios', NINE_STEPS, yaml);
     if (posted.status !== 201) throw new Error(`posting the scenario: ${posted.text}`);
     replicas = [a, await start(adminPorts[1]!)];
   } catch (error) {
@@ -106,12 +84,7 @@ test('a scenario posted before a replica started is active on its workers; its 9
 });
 
 test('30 concurrent clients over both replicas get each of the 9 steps exactly once', async () => {
-  const switched = await replicas[1]!.admin('PUT', '/admin/scenarios/active', { name: 'nine' });
-  assert.is(switched.status, 200, switched.text);
-  const answers = await Promise.all(Array.from({ length: 30 }, (_, i) => replicas[i % 2]!.entitle(request('nine'))));
-  const steps = answers.filter((answer) => answer.status === 200).map((answer) => answer.json.errorText as string);
-  assert.equal(steps.sort(), Array.from({ length: 9 }, (_, i) => `step-${i + 1}`).sort(), 'each of the 9 steps exactly once');
-  assert.is(answers.filter((answer) => answer.status === 404).length, 21);
+  await assertStepsOnceUnder30Clients(replicas, replicas[1]!);
 });
 
 test('per-key state set on a worker of one replica is seen on both workers of the other, and cleared through it everywhere', async () => {
@@ -154,28 +127,12 @@ test('a session created through one replica answers on every worker of both; del
 });
 
 test("a journal query through either replica returns every worker's entries of both, in time order, naming the other replica", async () => {
-  assert.is((await replicas[0]!.admin('POST', '/admin/reset')).status, 200);
-  await roundRobin(8, (i) => request(`j-${i}`));
-  for (const [at, via] of replicas.entries()) {
-    const answer = await via.admin('GET', '/admin/requests');
-    assert.is(answer.status, 200, answer.text);
-    assert.is(answer.json.total, 8);
-    const entries = answer.json.requests as Entry[];
-    assert.equal(
-      entries.map((entry) => entry.request.contentID),
-      Array.from({ length: 8 }, (_, i) => `j-${i}`),
-      'all eight, in the order they arrived',
-    );
-    assert.equal(
-      entries.map((entry) => entry.replica ?? null),
-      Array.from({ length: 8 }, (_, i) => (i % 2 === at ? null : replicas[i % 2]!.adminUrl)),
-      "the other replica's entries name it",
-    );
-    assert.is(new Set(entries.map((entry) => processOf(entry, via))).size, 4, 'from all four workers');
+  const listed = await assertRoundRobinJournals(replicas, 'j', 8);
+  for (const [at, entries] of listed.entries()) {
+    assert.is(new Set(entries.map((entry) => processOf(entry, replicas[at]!))).size, 4, 'from all four workers');
     const ids = entries.map((entry) => entry.id);
     assert.is(new Set(ids).size, 8, 'ids are unique across workers and replicas');
     assert.equal([...ids].sort((x, y) => x - y), ids, 'and grow with time across them');
-    assert.is((await via.admin('GET', '/admin/requests/count?contentID=j-5')).json.count, 1);
   }
 });
 
@@ -235,45 +192,9 @@ test('Redis stopped in mid-load: stateless rules keep answering on every worker,
   await replicas[0]!.admin('POST', '/admin/reset');
   const deaths = () => replicas.map((replica) => replica.logs.filter((line) => /died/.test(line.msg ?? '')).length);
   const deathsBefore = deaths();
-  const seen: { contentID: string; status: number; errorText?: string }[] = [];
-  let loading = true;
-  const load = (async () => {
-    for (let turn = 0; loading && turn < 10_000; turn++) {
-      const replica = replicas[turn % 2]!;
-      const [plain, nine] = await Promise.all([replica.entitle(request('plain')), replica.entitle(request('nine'))]);
-      seen.push({ contentID: 'plain', status: plain.status }, { contentID: 'nine', status: nine.status, errorText: nine.json?.errorText });
-    }
-  })();
-  try {
-    await eventually(() => seen.length >= 16, { what: 'load before the outage' });
-    await redis.stop();
-    const atStop = seen.length;
-    await eventually(() => seen.slice(atStop).filter((answer) => answer.status === 503).length >= 8, { what: 'stateful requests refused during the outage' });
-    const change = await replicas[1]!.admin('PUT', '/admin/scenarios/active', { name: 'nine' });
-    assert.is(change.status, 503, 'an admin change that cannot be shared says so');
-    await redis.start();
-    // The last 8 stateful answers came from both workers of both replicas.
-    await eventually(
-      () => {
-        const stateful = seen.slice(atStop).filter((answer) => answer.contentID === 'nine');
-        return stateful.length >= 8 && stateful.slice(-8).every((answer) => answer.status !== 503);
-      },
-      { what: 'every worker answers stateful rules again', timeoutMs: slack(5000) },
-    );
-  } finally {
-    loading = false;
-    await load;
-  }
-  const plain = seen.filter((answer) => answer.contentID === 'plain');
-  assert.ok(
-    plain.every((answer) => answer.status === 200),
-    'stateless rules never fail',
-  );
-  const refused = seen.filter((answer) => answer.status === 503);
-  for (const answer of refused) {
-    assert.is(answer.contentID, 'nine');
-    assert.match(answer.errorText ?? '', new RegExp(`^Redis at redis://127\\.0\\.0\\.1:${redis.port}/0 did not answer .*: the count of rule "nine-steps" is kept there$`));
-  }
+  // Three requests a turn: the stateful one goes to each worker of each replica in turn.
+  const seen = await redisOutageUnderLoad(replicas, redis, { refusals: 8, recovered: 8 });
+  assertFailedClosed(seen, redis);
   const entries = await journal(replicas[1]!, '?contentID=nine');
   const problems = entries.filter((entry) => entry.response.status === 503);
   assert.ok(problems.length > 0 && problems.every((entry) => /^shared state unavailable: Redis at /.test(entry.problems[0] ?? '')), 'the journal says why');
@@ -284,7 +205,7 @@ test('Redis stopped in mid-load: stateless rules keep answering on every worker,
     assert.is((await replica.admin('GET', '/health')).json.scenario, 'nine', 'the active scenario is stored again');
   }
   const counted = await replicas[0]!.admin('GET', '/admin/requests/count?contentID=plain');
-  assert.is(counted.json.count, plain.length, 'nothing journaled was lost');
+  assert.is(counted.json.count, seen.filter((answer) => answer.contentID === 'plain').length, 'nothing journaled was lost');
 });
 
 test('SIGTERM stops a replica and all its workers', async () => {
