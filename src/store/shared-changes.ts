@@ -216,7 +216,8 @@ export class SharedChanges {
     if (envelope.origin === this.replica) return;
     this.enqueue(async () => {
       await this.apply(envelope.change);
-      await this.local.settle?.();
+      // A hung worker must not hold up every later change: by then the replica that made it has stopped waiting anyway.
+      await withinAckTimeout(this.local.settle?.());
       await this.redis.publish(ACKS, JSON.stringify({ origin: this.replica, id: envelope.id }));
     }).catch((error: unknown) => this.log.warn({ err: error, change: envelope.change.kind }, 'applying a change from another replica failed'));
   }
@@ -319,6 +320,13 @@ export class SharedChanges {
     await multi.exec();
     this.log.info({ active: this.local.scenarios.activeName(), posted: seq, sessions: this.sessionIds.size }, `${this.rules.description} held nothing: stored this replica's scenarios and sessions`);
   }
+}
+
+function withinAckTimeout(settling: Promise<void> | undefined): Promise<void> | undefined {
+  if (settling === undefined) return undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, ACK_TIMEOUT_MS)));
+  return Promise.race([settling, late]).finally(() => clearTimeout(timer));
 }
 
 interface StoredSession {
