@@ -33,14 +33,15 @@ const binFlags = readFileSync(cli, 'utf8').split('\n')[0].split(/\s+/).filter((w
 const pin = process.env.PIN ? ['taskset', ['-c', '1', program]] : [program, []];
 // BARE=1: profile bench/bare-server.mjs under the same load instead (the yardstick's own costs, for comparison).
 const bare = Boolean(process.env.BARE);
-const mock = bare ? spawn(process.execPath, [...(process.env.NO_PROFILE ? [] : ['--cpu-prof', '--cpu-prof-dir', tmp]), join(here, 'bare-server.mjs'), certs, String(port)], { stdio: ['ignore', 'pipe', 'inherit'] }) : spawn(
+// Its stdout (the port line, then whatever NODE_FLAGS such as --trace-gc print) goes to bench/tmp/…/bare.log.
+const mock = bare ? spawn(process.execPath, [...(process.env.NO_PROFILE ? [] : ['--cpu-prof', '--cpu-prof-dir', tmp]), ...(process.env.NODE_FLAGS ?? '').split(' ').filter(Boolean), join(here, 'bare-server.mjs'), certs, String(port)], { stdio: ['ignore', openSync(join(tmp, 'bare.log'), 'w'), 'inherit'] }) : spawn(
   pin[0],
   [...pin[1], ...(process.env.NO_PROFILE ? [] : ['--cpu-prof', '--cpu-prof-dir', tmp]), ...(viaNode ? [...binFlags, ...(process.env.NODE_FLAGS ?? '').split(' ').filter(Boolean), cli] : []), 'serve', '--certs', certs, '--scenario', scenario, '--host', '127.0.0.1',
     '--port', String(port), '--admin-host', '127.0.0.1', '--admin-port', String(adminPort),
     ...(process.env.MOCK_ARGS ?? '').split(' ').filter(Boolean)],
   { cwd: root, stdio: ['ignore', openSync(join(tmp, 'mock.log'), 'w'), 'inherit'] },
 );
-if (bare) await once(mock.stdout, 'data');
+while (bare && !readFileSync(join(tmp, 'bare.log'), 'utf8').includes('"port"')) await new Promise((r) => setTimeout(r, 10));
 for (; !bare; ) {
   try {
     if ((await fetch(`http://127.0.0.1:${adminPort}/health`)).ok) break;

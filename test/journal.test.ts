@@ -4,6 +4,7 @@ import { entryWeight, Journal } from '../src/journal/journal.js';
 import { BoundedRing } from '../src/journal/ring.js';
 import { SeenMessageIds } from '../src/journal/seen-message-ids.js';
 import { journalEntry as entry } from './helpers/journal-entry.js';
+import { parseEntitlementRequest } from '../src/protocol/validate.js';
 
 test('the ring keeps the newest items and counts what it dropped', () => {
   const ring = new BoundedRing<number>(3);
@@ -159,6 +160,24 @@ test('subscribers hear appends synchronously and clears; unsubscribing inside a 
   assert.is(journal.listenerCount, 0);
   journal.append(entry());
   assert.is(heard.length, 4);
+});
+
+test('an entry kept lean reads back as appended: its request parsed again from the raw body, its response body from the text sent', () => {
+  const journal = new Journal(10);
+  const rawBody = '{"messageID":"m-1","version":"1","contentID":"c","customerCookie":"\\u00e9t\u00e9","extra":[1,{"a":null}]}';
+  const parsed = parseEntitlementRequest(rawBody);
+  const body = { messageID: 'm-1', version: 1, isAllowed: true, epTokenURL: 'https://t.example/?t=a%2Fb"q' };
+  const appended = entry({ request: parsed.request, rawBody, warnings: parsed.warnings, response: { status: 200, body, fault: null, delayMs: 0 }, durationMs: null });
+  const kept = journal.append(appended, undefined, { requestFromRawBody: true, responseBodyText: JSON.stringify(body) });
+  kept.durationMs = 2.5;
+  const [read] = journal.query({});
+  assert.equal(read, { ...appended, durationMs: 2.5 });
+  assert.is((read!.request as { version: unknown }).version, 1, 'a numeric-string version reads back as the number it was parsed to');
+  assert.is.not(read, appended, 'each read is a fresh plain object');
+  assert.equal(journal.query({ messageID: 'm-1', contentID: 'c' }).map((each) => each.id), [kept.id]);
+  assert.is(journal.count({ customerCookie: '\u00e9t\u00e9' }), 1);
+  assert.equal(journal.matchingIds({ contentID: 'other' }), []);
+  assert.equal([...journal.entries()], [read]);
 });
 
 test.run();

@@ -5,7 +5,7 @@
  * its duration is filled in when the worker says the exchange ended.
  */
 import { Journal } from '../journal/journal.js';
-import type { JournalEntry } from '../journal/entry.js';
+import type { KeptEntry } from '../journal/kept-entry.js';
 import type { JournalFederation } from '../federation/federation.js';
 import { entryKey } from '../journal/waits.js';
 
@@ -14,7 +14,7 @@ export class JournalMirror {
   /** The id the next append takes: the mirrored entry's own. */
   private appending = 0;
   /** Mirrored entries whose exchange has not ended yet, by source and id. */
-  private readonly open = new Map<string, JournalEntry>();
+  private readonly open = new Map<string, KeptEntry>();
   private stop: (() => void) | null = null;
   private federation: Pick<JournalFederation, 'subscribe'> | null = null;
 
@@ -37,8 +37,8 @@ export class JournalMirror {
       this.stop = this.federation.subscribe({
         appended: (entry, source) => {
           this.appending = entry.id;
-          this.journal.append(entry);
-          if (entry.durationMs === null) this.open.set(entryKey(source, entry.id), entry);
+          const kept = this.journal.append(entry);
+          if (entry.durationMs === null) this.open.set(entryKey(source, entry.id), kept);
         },
         ended: (entry, source) => {
           const mirrored = this.open.get(entryKey(source, entry.id));

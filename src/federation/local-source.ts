@@ -4,7 +4,6 @@
  * anything on the request path (subscribe() is the journal's own, used only while someone listens).
  */
 import type { Journal, JournalFilter } from '../journal/journal.js';
-import { entryMatches } from '../journal/journal.js';
 import type { JournalEntry } from '../journal/entry.js';
 import type { TlsFailure, TlsFailureListing, TlsFailureLog } from '../journal/tls-failures.js';
 import { inScope } from '../report/scope.js';
@@ -53,7 +52,7 @@ export class LocalSource implements JournalSource {
   }
 
   async matchingIds(filter: JournalFilter): Promise<number[]> {
-    return matchingIds(this.journal, filter);
+    return this.journal.matchingIds(filter);
   }
 
   async counts(): Promise<JournalCounts> {
@@ -87,14 +86,6 @@ export class LocalSource implements JournalSource {
       fromEvents();
     };
   }
-}
-
-/** The ids of the entries a filter matches (its limit ignored: a wait counts them all). */
-export function matchingIds(journal: Journal, filter: JournalFilter): number[] {
-  const { limit: _limit, ...matching } = filter;
-  const ids: number[] = [];
-  for (const entry of journal.entries()) if (entryMatches(entry, matching)) ids.push(entry.id);
-  return ids;
 }
 
 export function journalCounts(journal: Journal): JournalCounts {

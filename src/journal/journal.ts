@@ -1,9 +1,11 @@
 /**
  * The bounded request journal: a ring of the newest entries, with a count of
- * what it dropped. Appending is O(1) and copies nothing.
+ * what it dropped. Appending is O(1); entries are kept lean (kept-entry.ts) and
+ * read back as plain JournalEntry objects.
  */
 import { Type, type Static } from '@sinclair/typebox';
 import type { JournalEntry, NewJournalEntry } from './entry.js';
+import { KeptEntry, type Rebuildable } from './kept-entry.js';
 import { BoundedRing } from './ring.js';
 
 const exact = (description: string) => Type.Optional(Type.String({ description }));
@@ -62,7 +64,7 @@ export interface JournalListener {
 }
 
 export class Journal {
-  private readonly ring: BoundedRing<JournalEntry>;
+  private readonly ring: BoundedRing<KeptEntry>;
   private nextId = 1;
   /** Empty (and never iterated) unless someone subscribed: the request path pays one length check. */
   private listeners: JournalListener[] = [];
@@ -76,13 +78,18 @@ export class Journal {
     this.ring = new BoundedRing(capacity, byteBudget);
   }
 
-  /** Records an entry; `weight` estimates its memory in bytes (entryWeight). */
-  append(entry: NewJournalEntry, weight = ENTRY_OVERHEAD_BYTES): JournalEntry {
+  /**
+   * Records an entry; `weight` estimates its memory in bytes (entryWeight), `rebuild` says what
+   * need not be kept (the request path knows). Gives `entry` its id (listeners get it as it is)
+   * and returns what the journal keeps, whose durationMs the appender fills in when the exchange ends.
+   */
+  append(entry: NewJournalEntry, weight = ENTRY_OVERHEAD_BYTES, rebuild: Rebuildable | null = null): KeptEntry {
     const stored = entry as JournalEntry;
     stored.id = this.ids === null ? this.nextId++ : this.ids();
-    this.ring.push(stored, weight);
+    const kept = new KeptEntry(stored.id, entry, rebuild);
+    this.ring.push(kept, weight);
     if (this.listeners.length > 0) for (const listener of this.listeners) listener.appended?.(stored);
-    return stored;
+    return kept;
   }
 
   /** Listen to appends and clears; returns the function that stops listening. */
@@ -126,38 +133,57 @@ export class Journal {
     return this.ring.capacity;
   }
 
-  /** Kept entries, oldest first. */
-  entries(): IterableIterator<JournalEntry> {
-    return this.ring.values();
+  /** Kept entries, oldest first (each read builds a fresh JournalEntry). */
+  *entries(): IterableIterator<JournalEntry> {
+    for (const kept of this.ring.values()) yield kept.toEntry();
   }
 
   query(filter: JournalFilter): JournalEntry[] {
-    const matching: JournalEntry[] = [];
-    for (const entry of this.entries()) if (entryMatches(entry, filter)) matching.push(entry);
-    return filter.limit !== undefined && matching.length > filter.limit
-      ? matching.slice(matching.length - filter.limit)
-      : matching;
+    const matching: KeptEntry[] = [];
+    for (const kept of this.ring.values()) if (keptMatches(kept, filter)) matching.push(kept);
+    const newest = filter.limit !== undefined && matching.length > filter.limit ? matching.slice(matching.length - filter.limit) : matching;
+    return newest.map((kept) => kept.toEntry());
+  }
+
+  /** The ids of the entries a filter matches, oldest first (its limit ignored). */
+  matchingIds(filter: JournalFilter): number[] {
+    const { limit: _limit, ...matching } = filter;
+    const ids: number[] = [];
+    for (const kept of this.ring.values()) if (keptMatches(kept, matching)) ids.push(kept.id);
+    return ids;
   }
 
   count(filter: JournalFilter): number {
     let count = 0;
-    for (const entry of this.entries()) if (entryMatches(entry, filter)) count++;
+    for (const kept of this.ring.values()) if (keptMatches(kept, filter)) count++;
     return filter.limit !== undefined ? Math.min(count, filter.limit) : count;
   }
 }
 
-function requestField(entry: JournalEntry, field: string): unknown {
-  const request = entry.request;
+/** The fields a filter looks at, which kept entries and JournalEntry objects both have (the request aside). */
+type Filterable = Pick<JournalEntry, 'id' | 'rule' | 'clientCN' | 'listener' | 'valid' | 'upstream' | 'scenario' | 'session'>;
+
+function requestField(request: unknown, field: string): unknown {
   return request !== null && typeof request === 'object' ? (request as Record<string, unknown>)[field] : undefined;
 }
 
 /** A request field against a filter value: equal, or equal string forms for a number or boolean. */
-function requestFieldIs(entry: JournalEntry, field: string, wanted: string): boolean {
-  const value = requestField(entry, field);
+function requestFieldIs(request: unknown, field: string, wanted: string): boolean {
+  const value = requestField(request, field);
   return value === wanted || ((typeof value === 'number' || typeof value === 'boolean') && String(value) === wanted);
 }
 
 export function entryMatches(entry: JournalEntry, filter: JournalFilter): boolean {
+  return matches(entry, entry.request, filter);
+}
+
+/** A kept entry against a filter: its request is parsed again only for a filter on a request field. */
+function keptMatches(kept: KeptEntry, filter: JournalFilter): boolean {
+  const onRequest = filter.contentID !== undefined || filter.customerCookie !== undefined || filter.messageID !== undefined || filter.requestType !== undefined;
+  return matches(kept, onRequest ? kept.request() : null, filter);
+}
+
+function matches(entry: Filterable, request: unknown, filter: JournalFilter): boolean {
   if (filter.since !== undefined && entry.id <= filter.since) return false;
   if (filter.rule !== undefined && entry.rule !== filter.rule) return false;
   if (filter.clientCN !== undefined && entry.clientCN !== filter.clientCN) return false;
@@ -167,9 +193,9 @@ export function entryMatches(entry: JournalEntry, filter: JournalFilter): boolea
   if (filter.unmatched !== undefined && (entry.valid && entry.rule === null && entry.upstream === undefined) !== filter.unmatched) return false;
   if (filter.scenario !== undefined && entry.scenario !== filter.scenario) return false;
   if (filter.session !== undefined && entry.session !== filter.session) return false;
-  if (filter.contentID !== undefined && !requestFieldIs(entry, 'contentID', filter.contentID)) return false;
-  if (filter.customerCookie !== undefined && !requestFieldIs(entry, 'customerCookie', filter.customerCookie)) return false;
-  if (filter.messageID !== undefined && !requestFieldIs(entry, 'messageID', filter.messageID)) return false;
-  if (filter.requestType !== undefined && !requestFieldIs(entry, 'requestType', filter.requestType)) return false;
+  if (filter.contentID !== undefined && !requestFieldIs(request, 'contentID', filter.contentID)) return false;
+  if (filter.customerCookie !== undefined && !requestFieldIs(request, 'customerCookie', filter.customerCookie)) return false;
+  if (filter.messageID !== undefined && !requestFieldIs(request, 'messageID', filter.messageID)) return false;
+  if (filter.requestType !== undefined && !requestFieldIs(request, 'requestType', filter.requestType)) return false;
   return true;
 }

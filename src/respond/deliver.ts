@@ -45,6 +45,14 @@ export function describePlan(plan: ResponsePlan): JournaledResponse {
   }
 }
 
+/**
+ * The text of a JSON answer's body that goes out whole (at once or slowly): what describePlan's
+ * body is, serialized; null for other plans. deliver() takes it so the body is serialized once.
+ */
+export function bodyText(plan: ResponsePlan): string | null {
+  return plan.kind === 'json' && plan.delivery !== 'partial' ? JSON.stringify(plan.body) : null;
+}
+
 function serialize(plan: Extract<ResponsePlan, { kind: 'json' | 'raw' }>): string {
   return plan.kind === 'json' ? JSON.stringify(plan.body) : plan.body;
 }
@@ -76,17 +84,16 @@ export interface DeliveryContext {
  * usual case, kept free of promises), else a promise that resolves when the exchange is over from
  * our side (for a hang: at once, the socket stays held).
  */
-export function deliver(context: DeliveryContext, plan: ResponsePlan): Promise<void> | undefined {
+export function deliver(context: DeliveryContext, plan: ResponsePlan, text: string | null = null): Promise<void> | undefined {
   if (plan.kind !== 'fault' && plan.delivery === 'whole' && plan.delayMs <= 0) {
-    sendWhole(context.res, plan);
+    sendWhole(context.res, plan, text ?? serialize(plan));
     return undefined;
   }
-  return deliverLater(context, plan);
+  return deliverLater(context, plan, text);
 }
 
 /** The whole body with its head in one write: a string body is joined to the head by Node (a Buffer would be a second chunk). */
-function sendWhole(res: ServerResponse, plan: Extract<ResponsePlan, { kind: 'json' | 'raw' }>): void {
-  const text = serialize(plan);
+function sendWhole(res: ServerResponse, plan: Extract<ResponsePlan, { kind: 'json' | 'raw' }>, text: string): void {
   res.writeHead(plan.status, headerList(plan, Buffer.byteLength(text)));
   res.end(text);
 }
@@ -110,7 +117,7 @@ function headerList(plan: Extract<ResponsePlan, { kind: 'json' | 'raw' }>, conte
   return list;
 }
 
-async function deliverLater({ req, res, held }: DeliveryContext, plan: ResponsePlan): Promise<void> {
+async function deliverLater({ req, res, held }: DeliveryContext, plan: ResponsePlan, serialized: string | null): Promise<void> {
   const socket = req.socket;
   if (plan.delayMs > 0 && !(plan.kind !== 'fault' && plan.delivery === 'slow')) {
     if (!(await waitUntil(socket, performance.now() + plan.delayMs))) return;
@@ -128,11 +135,11 @@ async function deliverLater({ req, res, held }: DeliveryContext, plan: ResponseP
         return;
     }
   }
+  const text = serialized ?? serialize(plan);
   if (plan.delivery === 'whole') {
-    sendWhole(res, plan);
+    sendWhole(res, plan, text);
     return;
   }
-  const text = serialize(plan);
   res.writeHead(plan.status, headerList(plan, Buffer.byteLength(text)));
   const body = Buffer.from(text);
   switch (plan.delivery) {

@@ -14,9 +14,10 @@ import type { ClientIdentity } from '../protocol/types.js';
 import type { Decision, RequestFacts } from '../scenario/runtime/engine.js';
 import type { ResponsePlan } from '../respond/plan.js';
 import type { JournalEntry, ListenerName, NewJournalEntry } from '../journal/entry.js';
+import type { KeptEntry } from '../journal/kept-entry.js';
 import type { JournaledResponse } from '../respond/journaled-response.js';
 import { entryWeight } from '../journal/journal.js';
-import { deliver, describePlan } from '../respond/deliver.js';
+import { bodyText, deliver, describePlan } from '../respond/deliver.js';
 import { readBody } from './read-body.js';
 import { ANONYMOUS } from './client-identity.js';
 import { connectionOf, remoteOf, type ConnectionTls } from './connection.js';
@@ -45,16 +46,18 @@ export function createEntitlementHandler({ path, listener, state, bodyTimeoutMs,
     // Every entry is one object literal with every field, filled in place: building it as
     // `{...base, more}` took V8's slow path for spreads followed by more keys (~7 µs in
     // isolation, ~15 µs of a request's CPU with the GC it caused; bench/README.md).
-    const journaled = newEntry(req, listener, identity, remoteOf(req.socket), connection?.tls ?? null);
+    const journaled = newEntry(req, path, listener, identity, remoteOf(req.socket), connection?.tls ?? null);
 
     let plan: ResponsePlan;
-    let entry: JournalEntry;
+    /** The body of a JSON answer as sent, serialized once for the socket and the journal. */
+    let sentText: string | null = null;
+    let kept: KeptEntry;
     if (requestPath !== path) {
       plan = protocolError(404, `no entitlement endpoint at ${requestPath}; POST to ${path}`);
-      entry = state.journal.append(rejected(journaled, `path ${requestPath} is not the entitlement endpoint`, describePlan(plan)), entryWeight(0, req.rawHeaders));
+      kept = state.journal.append(rejected(journaled, `path ${requestPath} is not the entitlement endpoint`, describePlan(plan)), entryWeight(0, req.rawHeaders));
     } else if (method !== 'POST') {
       plan = protocolError(405, `method ${method} not allowed; POST an Entitlement Request`, { Allow: 'POST' });
-      entry = state.journal.append(rejected(journaled, `method ${method} not allowed`, describePlan(plan)), entryWeight(0, req.rawHeaders));
+      kept = state.journal.append(rejected(journaled, `method ${method} not allowed`, describePlan(plan)), entryWeight(0, req.rawHeaders));
     } else {
       const body = await readBody(req, MAX_BODY_BYTES, bodyTimeoutMs);
       if (body.kind === 'aborted') {
@@ -67,10 +70,10 @@ export function createEntitlementHandler({ path, listener, state, bodyTimeoutMs,
       }
       if (body.kind === 'refused') {
         plan = protocolError(body.status, body.problem, { Connection: 'close' });
-        entry = state.journal.append(rejected(journaled, body.problem, describePlan(plan)), entryWeight(0, req.rawHeaders));
+        kept = state.journal.append(rejected(journaled, body.problem, describePlan(plan)), entryWeight(0, req.rawHeaders));
       } else if (body.kind === 'too-large') {
         plan = protocolError(413, `body larger than ${MAX_BODY_BYTES} bytes`, { Connection: 'close' });
-        entry = state.journal.append(rejected(journaled, `body larger than ${MAX_BODY_BYTES} bytes`, describePlan(plan)), entryWeight(0, req.rawHeaders));
+        kept = state.journal.append(rejected(journaled, `body larger than ${MAX_BODY_BYTES} bytes`, describePlan(plan)), entryWeight(0, req.rawHeaders));
       } else {
         const parsed: ParsedRequest =
           body.kind === 'text'
@@ -97,6 +100,7 @@ export function createEntitlementHandler({ path, listener, state, bodyTimeoutMs,
           if (decision.warnings !== undefined) parsed.warnings.push(...decision.warnings);
           journaled.response = describePlan(plan);
           if (decision.nearMisses) journaled.nearMisses = decision.nearMisses;
+          sentText = bodyText(plan);
         } else {
           // Record mode: every POST to the endpoint goes to the real service, valid or not (it judges).
           const forwarded = await state.forwarder.forward(body.text, req.headers, parsed);
@@ -111,12 +115,13 @@ export function createEntitlementHandler({ path, listener, state, bodyTimeoutMs,
             return;
           }
         }
-        entry = state.journal.append(journaled, entryWeight(body.text.length, req.rawHeaders));
+        // The journal keeps the raw body and the text sent, not what it can parse again from them.
+        kept = state.journal.append(journaled, entryWeight(body.text.length, req.rawHeaders), { requestFromRawBody: body.kind === 'text', responseBodyText: sentText });
       }
     }
 
-    trackEnd(res, entry, startedAt, state);
-    const delivering = deliver({ req, res, held: state.held }, plan);
+    trackEnd(res, journaled as JournalEntry, kept, startedAt, state);
+    const delivering = deliver({ req, res, held: state.held }, plan, sentText);
     if (delivering !== undefined) await delivering;
   };
 
@@ -181,7 +186,8 @@ function pathOf(url: string): string {
 }
 
 /** A journal entry with every field, in the order the journal shows them; the handler fills in the rest. */
-function newEntry(req: IncomingMessage, listener: ListenerName, identity: ClientIdentity, remote: string, tls: ConnectionTls | null): NewJournalEntry {
+function newEntry(req: IncomingMessage, endpoint: string, listener: ListenerName, identity: ClientIdentity, remote: string, tls: ConnectionTls | null): NewJournalEntry {
+  const url = req.url ?? '/';
   return {
     time: isoNow(),
     remote,
@@ -191,7 +197,8 @@ function newEntry(req: IncomingMessage, listener: ListenerName, identity: Client
     clientAuthorized: identity.authorized,
     tls,
     method: req.method ?? '?',
-    path: req.url ?? '/',
+    // The endpoint's own string when it is that (the usual case): one string fewer kept per entry.
+    path: url === endpoint ? endpoint : url,
     headers: req.headers,
     durationMs: null,
     request: null,
@@ -245,14 +252,14 @@ function addTransportWarnings(parsed: ParsedRequest, req: IncomingMessage, state
 
 /** What a response carries until its exchange is over (see trackEnd). */
 const EXCHANGE = Symbol('entitlement-mock.exchange');
-type TrackedResponse = ServerResponse & { [EXCHANGE]?: { entry: JournalEntry; startedAt: number; state: ExchangeState } };
+type TrackedResponse = ServerResponse & { [EXCHANGE]?: { entry: JournalEntry; kept: KeptEntry; startedAt: number; state: ExchangeState } };
 
 /** Fill in the duration and tell observers (log, metrics) when the exchange is over from either side. */
-function trackEnd(res: ServerResponse, entry: JournalEntry, startedAt: number, state: ExchangeState): void {
+function trackEnd(res: ServerResponse, entry: JournalEntry, kept: KeptEntry, startedAt: number, state: ExchangeState): void {
   // A response emits 'close' once it is over: after it finished, or when its connection closed first
   // (a fault, a hang, a client that went away). One shared listener instead of a closure and
   // once()'s wrapper per request.
-  (res as TrackedResponse)[EXCHANGE] = { entry, startedAt, state };
+  (res as TrackedResponse)[EXCHANGE] = { entry, kept, startedAt, state };
   res.on('close', exchangeEnded);
 }
 
@@ -260,7 +267,8 @@ function exchangeEnded(this: TrackedResponse): void {
   const exchange = this[EXCHANGE];
   if (exchange === undefined) return;
   this[EXCHANGE] = undefined;
-  const { entry, startedAt, state } = exchange;
+  const { entry, kept, startedAt, state } = exchange;
   entry.durationMs = Math.round((performance.now() - startedAt) * 1000) / 1000;
+  kept.durationMs = entry.durationMs;
   for (const observer of state.observers) observer.exchangeEnded(entry);
 }
