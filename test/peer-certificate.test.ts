@@ -8,6 +8,7 @@ import * as assert from 'uvu/assert';
 import tls from 'node:tls';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
+import { createHash, X509Certificate } from 'node:crypto';
 import { join } from 'node:path';
 import { factsFromPeerCertificate, factsFromSession, peerCertificateFacts, type PeerCertificateFacts } from '../src/server/peer-certificate.js';
 import { issueCertificate, loadIssuer } from '../src/pki/issue.js';
@@ -21,6 +22,7 @@ interface Seen {
   node: PeerCertificateFacts | null;
   chosen: PeerCertificateFacts | null;
   resumed: boolean;
+  session: Buffer | undefined;
 }
 
 /** A TLS server that asks for a client certificate and records both readings of each connection. */
@@ -32,7 +34,7 @@ async function recordingServer(): Promise<{ port: number; seen: Seen[] }> {
     tls.createServer({ cert: read('server.crt'), key: read('server.key'), ca: read('ca.crt'), requestCert: true, rejectUnauthorized: false, minVersion: 'TLSv1.2' }, (socket) => socket.end('ok')),
   );
   server.on('secureConnection', (socket: tls.TLSSocket) => {
-    seen.push({ fast: factsFromSession(socket.getSession()), node: factsFromPeerCertificate(socket), chosen: peerCertificateFacts(socket), resumed: socket.isSessionReused() });
+    seen.push({ fast: factsFromSession(socket.getSession()), node: factsFromPeerCertificate(socket), chosen: peerCertificateFacts(socket), resumed: socket.isSessionReused(), session: socket.getSession() });
   });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
@@ -90,6 +92,28 @@ test('an encoding that is not the expected one is left to the fallback (undefine
   assert.is(factsFromSession(Buffer.from([0x30, 0x05, 0x02, 0x01, 0x01])), undefined, 'length past the end');
   assert.is(factsFromSession(Buffer.from([0x30, 0x06, 0x02, 0x01, 0x01, 0xa4, 0x01, 0x00])), null, 'fields past [3] and no [3]: no certificate');
   assert.is(factsFromSession(Buffer.from([0x30, 0x05, 0xa3, 0x03, 0x02, 0x01, 0x01])), undefined, '[3] that is not a certificate');
+});
+
+
+test('a certificate that ends like one already read is read anew, not taken from the recent ones', async () => {
+  const pki = await testPki();
+  const { port, seen } = await recordingServer();
+  await connect(port, { cert: pki.client.certPem, key: pki.client.keyPem });
+  await connect(port, { cert: pki.client.certPem, key: pki.client.keyPem });
+  const expected = { cn: 'license-server', fingerprint: pki.client.fingerprint };
+  assert.equal(seen.map((s) => s.fast), [expected, expected]);
+  assert.ok(seen[0]!.fast === seen[1]!.fast, 'the second connection shares the first one\'s facts');
+
+  // The same session with one letter of the certificate's CN changed: same length, same last bytes.
+  const session = Buffer.from(seen[0]!.session!);
+  const der = new X509Certificate(pki.client.certPem).raw;
+  const certificateAt = session.indexOf(der);
+  assert.ok(certificateAt > 0, 'the session holds the certificate');
+  const cnAt = session.indexOf('license-server', certificateAt);
+  session[cnAt] = 'L'.charCodeAt(0);
+  const changed = session.subarray(certificateAt, certificateAt + der.length);
+  assert.equal(factsFromSession(session), { cn: 'License-server', fingerprint: createHash('sha256').update(changed).digest('hex') });
+  assert.equal(factsFromSession(seen[1]!.session), expected, 'and the original still reads as before');
 });
 
 test.run();

@@ -6,7 +6,7 @@
  */
 import type { TLSSocket } from 'node:tls';
 import type { ClientIdentity } from '../protocol/types.js';
-import { peerCertificateFacts } from './peer-certificate.js';
+import { peerCertificateFacts, type PeerCertificateFacts } from './peer-certificate.js';
 
 export type CertificateVerdict =
   | { accepted: true; identity: ClientIdentity }
@@ -40,7 +40,7 @@ export function judgeClientCertificate(socket: TLSSocket): CertificateVerdict {
   if (peer === null) {
     return { accepted: false, identity: ANONYMOUS, reason: 'no certificate', code: null };
   }
-  if (socket.authorized) return { accepted: true, identity: { cn: peer.cn, fingerprint: peer.fingerprint, authorized: true } };
+  if (socket.authorized) return { accepted: true, identity: acceptedIdentity(peer) };
   const code = String(socket.authorizationError ?? 'UNKNOWN');
   return {
     accepted: false,
@@ -49,4 +49,19 @@ export function judgeClientCertificate(socket: TLSSocket): CertificateVerdict {
     reason: refusalReason(code),
     code,
   };
+}
+
+/**
+ * One frozen identity per certificate the session reading remembers (server/peer-certificate.ts
+ * shares its facts object per certificate), so the entries of a client's connections share it.
+ */
+const identities = new WeakMap<PeerCertificateFacts, ClientIdentity>();
+
+function acceptedIdentity(peer: PeerCertificateFacts): ClientIdentity {
+  let identity = identities.get(peer);
+  if (identity === undefined) {
+    identity = Object.freeze({ cn: peer.cn, fingerprint: peer.fingerprint, authorized: true });
+    identities.set(peer, identity);
+  }
+  return identity;
 }

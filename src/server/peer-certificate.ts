@@ -17,9 +17,9 @@ import { certificateFingerprint } from '../pki/fingerprint.js';
 
 export interface PeerCertificateFacts {
   /** The subject's first CN, null without one. */
-  cn: string | null;
+  readonly cn: string | null;
   /** SHA-256 of the DER certificate, lowercase hex. */
-  fingerprint: string;
+  readonly fingerprint: string;
 }
 
 /** The peer certificate's CN and fingerprint; null when the peer sent no certificate. */
@@ -51,9 +51,12 @@ export function factsFromSession(session: Buffer | undefined): PeerCertificateFa
     if (field.tag === PEER_CERTIFICATE) {
       const certificate = readTlv(session, field.start);
       if (certificate === null || certificate.tag !== SEQUENCE || certificate.end !== field.end) return undefined;
+      const known = recentCertificates.find(session, field.start, certificate.end);
+      if (known !== undefined) return known;
       const cn = subjectCommonName(session, certificate);
       if (cn === undefined) return undefined;
-      return { cn, fingerprint: certificateFingerprint(session.subarray(field.start, certificate.end)) };
+      const der = session.subarray(field.start, certificate.end);
+      return recentCertificates.remember(der, Object.freeze({ cn, fingerprint: certificateFingerprint(der) }));
     }
     // The fields come in tag order: past [3] there is no peer certificate.
     if (field.tag > PEER_CERTIFICATE && field.tag >= CONTEXT_CONSTRUCTED && field.tag <= CONTEXT_CONSTRUCTED + 30) return null;
@@ -61,6 +64,35 @@ export function factsFromSession(session: Buffer | undefined): PeerCertificateFa
   }
   return null;
 }
+
+/**
+ * The facts of the last few client certificates seen, so that the next connection of the same
+ * client (every connection, for a license server with one certificate; a resumed one too) finds
+ * them by comparing bytes instead of walking the subject and hashing the certificate again, and
+ * its journal entries share one facts object instead of each holding its own fingerprint string.
+ * Looked up by the certificate's last bytes (its signature), confirmed by comparing all of them.
+ */
+class RecentCertificates {
+  static readonly LIMIT = 64;
+  static readonly KEY_BYTES = 16;
+  readonly #byTail = new Map<string, { der: Buffer; facts: PeerCertificateFacts }>();
+
+  find(session: Buffer, start: number, end: number): PeerCertificateFacts | undefined {
+    if (end - start < RecentCertificates.KEY_BYTES) return undefined;
+    const known = this.#byTail.get(session.toString('latin1', end - RecentCertificates.KEY_BYTES, end));
+    return known !== undefined && known.der.compare(session, start, end) === 0 ? known.facts : undefined;
+  }
+
+  remember(der: Buffer, facts: PeerCertificateFacts): PeerCertificateFacts {
+    if (der.length < RecentCertificates.KEY_BYTES) return facts;
+    if (this.#byTail.size >= RecentCertificates.LIMIT) this.#byTail.delete(this.#byTail.keys().next().value!);
+    // A copy: `der` is a view of the whole session buffer, which the cache must not keep alive.
+    this.#byTail.set(der.toString('latin1', der.length - RecentCertificates.KEY_BYTES), { der: Buffer.from(der), facts });
+    return facts;
+  }
+}
+
+const recentCertificates = new RecentCertificates();
 
 const SEQUENCE = 0x30;
 const SET = 0x31;
