@@ -12,6 +12,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { entitlementRequest, startTestMock, type TestMock } from './helpers/mock.js';
 import { httpPost } from './helpers/raw-tls.js';
+import { slack } from './helpers/slack.js';
 
 const TEN_MB = 10 * 1024 * 1024;
 const CHUNK = 64 * 1024;
@@ -202,6 +203,37 @@ test('admin and entitlement: headers that stall get the 408 even when the client
     await arrived;
     const outcome = await writeAllThenRead(socket, [Buffer.from(`Content-Length: ${TEN_MB}\r\n\r\n`), ...inChunks(tenMegabytes())]);
     assertAnswered(outcome, 408, listener);
+  }
+});
+
+test('entitlement: a request read whole with Connection: close is closed at once, not kept until the client closes', async () => {
+  // The client keeps its side open after the answer (allowHalfOpen) and goes on writing: a lingering
+  // close would discard those bytes for up to 5 s; a closed socket answers them with a reset.
+  const options: tls.ConnectionOptions & { allowHalfOpen: boolean } = {
+    host: '127.0.0.1',
+    port: mock.port,
+    servername: 'localhost',
+    ca: mock.pki.caPem,
+    cert: mock.pki.client.certPem,
+    key: mock.pki.client.keyPem,
+    allowHalfOpen: true, // honoured by tls.connect, missing from its types
+  };
+  const socket = tls.connect(options);
+  try {
+    const body = JSON.stringify(entitlementRequest());
+    socket.write(head('POST', '/entitlement', { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body), Connection: 'close' }));
+    socket.write(body);
+    const received: Buffer[] = [];
+    socket.on('data', (chunk: Buffer) => received.push(chunk));
+    const failed = new Promise<string>((resolve) => socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message)));
+    await new Promise((resolve) => socket.once('end', resolve));
+    assert.match(Buffer.concat(received).toString('latin1'), /^HTTP\/1\.1 200 /);
+    const writer = setInterval(() => socket.write('more'), 10);
+    const error = await Promise.race([failed, new Promise<null>((resolve) => setTimeout(() => resolve(null), slack(1000)))]);
+    clearInterval(writer);
+    assert.ok(error !== null, 'the mock had closed: writing on met a reset well before the 5 s a lingering close allows');
+  } finally {
+    socket.destroy();
   }
 });
 

@@ -20,7 +20,7 @@ import { describeHandshakeError, describeHttpRefusal } from './tls-failures.js';
 import type { TlsFailure } from '../journal/tls-failures.js';
 import { DEFAULT_OPTIONS, MAX_HEADER_BYTES, timeoutCheckInterval } from './options.js';
 import { refuseBody } from './read-body.js';
-import { isLingering, lingerOnLastAnswer, refuseLingering } from './linger.js';
+import { closeAfterLastAnswer, isLingering, refuseLingering } from './linger.js';
 import { DEFAULT_TLS_OFFER, type TlsOffer } from './tls-offer.js';
 import { listenOn } from './listen.js';
 
@@ -93,7 +93,7 @@ export async function startEntitlementListener(options: EntitlementListenerOptio
   server.prependListener('secureConnection', (socket: TLSSocket) => {
     const connection = connectionOf(socket) ?? trackConnection(socket);
     connection.established = true;
-    lingerOnLastAnswer(socket);
+    socket.destroySoon = destroySoonAfterAnswer;
     connection.tls = describeTls(socket);
     const verdict = judgeClientCertificate(socket);
     if (verdict.accepted) {
@@ -161,4 +161,9 @@ export async function startEntitlementListener(options: EntitlementListenerOptio
 
   const port = await listenOn(server, options.port, options.host);
   return { name: options.name, server, port };
+}
+
+/** What Node's HTTP server calls after a connection's last answer: lingers unless the last request was read whole (server/linger.ts). */
+function destroySoonAfterAnswer(this: TLSSocket): void {
+  closeAfterLastAnswer(this, connectionOf(this)?.request?.readableEnded === true);
 }

@@ -7,8 +7,13 @@
  * Closing at once left the client's unsent bytes to meet a closed socket, which answers them
  * with a TCP reset: a client that writes its whole request before reading (Python's urllib, a
  * 64 KiB-chunk writer) then saw "Broken pipe" or a reset that threw away the unread answer.
+ *
+ * A listener that knows its connections' last request (the entitlement listener) lingers only
+ * when that request was not read to its end, as Go's net/http does: after a request read whole
+ * (a client's `Connection: close`), the client has nothing more to send, and waiting for its
+ * close cost every such connection an extra read and its end's handling (bench/README.md).
  */
-import type { Socket } from 'node:net';
+import { Socket } from 'node:net';
 
 /** How long a closing connection keeps reading, and how much: enough for a client to finish a 10 MB upload on a LAN. */
 export const LINGER_LIMITS = Object.freeze({ maxMs: 5000, maxBytes: 32 * 1024 * 1024 });
@@ -40,6 +45,17 @@ export function lingerOnLastAnswer(socket: Socket): void {
 function destroySoonLingering(this: Socket): void {
   closeLingering(this);
 }
+
+/**
+ * After a connection's last answer: closes it as Node does (half-close, destroyed once the answer
+ * is out) when its last request was read to its end, else lingering.
+ */
+export function closeAfterLastAnswer(socket: Socket, lastRequestReadWhole: boolean): void {
+  if (lastRequestReadWhole) NODE_DESTROY_SOON.call(socket);
+  else closeLingering(socket);
+}
+
+const NODE_DESTROY_SOON = Socket.prototype.destroySoon;
 
 /**
  * Half-closes the socket once what was written has gone out, then discards what still arrives
