@@ -2,7 +2,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Writable } from 'node:stream';
 import { once } from 'node:events';
-import { createLogger, REQUEST_LINE_WINDOW_MS } from '../src/server/logger.js';
+import { createLogger, REQUEST_LINE_WINDOW_MS, requestLineWriter } from '../src/server/logger.js';
+import type { JournalEntry } from '../src/journal/entry.js';
 import { journalEntry } from './helpers/journal-entry.js';
 
 /** A destination that keeps each write as it came, and says when one arrives. */
@@ -111,6 +112,42 @@ test('request lines are not written below the info level', async () => {
   logger.exchange(entry('m-1'));
   logger.flush();
   assert.equal(writes.length, 0);
+});
+
+/** The line as one JSON.stringify of the object (what requestLineWriter must produce, byte for byte). */
+function referenceLine(entry: JournalEntry, time: string): string {
+  const request = entry.request as Record<string, unknown> | null;
+  return `${JSON.stringify({
+    level: 30, time, listener: entry.listener, remote: entry.remote, clientCN: entry.clientCN, method: entry.method, path: entry.path,
+    contentID: request?.contentID, messageID: request?.messageID, session: entry.session ?? undefined, scenario: entry.scenario,
+    rule: entry.rule, status: entry.response.status, fault: entry.response.fault ?? undefined, durationMs: entry.durationMs,
+    valid: entry.valid, upstreamMs: entry.upstream?.ms, upstreamFailure: entry.upstream?.outcome === 'failed' ? entry.upstream.reason : undefined,
+    msg: 'request',
+  })}\n`;
+}
+
+test('a request line is byte for byte the JSON.stringify of its fields, also when a connection changes them', () => {
+  const line = requestLineWriter();
+  const odd = 'q"\\ \u0000\u001f \u2028 \ud800 lone, \ud83d\ude00 pair, ünï 中文';
+  const entries: JournalEntry[] = [
+    journalEntry(),
+    journalEntry({ clientCN: null, session: 's-1', durationMs: null, response: { status: null, body: null, fault: 'reset', delayMs: 0 } }),
+    journalEntry({ clientCN: odd, path: `/entitlement?${odd}`, messageID: odd, contentID: odd }),
+    journalEntry({ request: { contentID: 7, messageID: [1, { a: null }], version: 1 }, valid: false, scenario: null, rule: null }),
+    journalEntry({ request: { contentID: true, messageID: null } }),
+    journalEntry({ request: null }),
+    journalEntry({ request: 'a string body' }),
+    journalEntry({ request: [1, 2] }),
+    journalEntry({ upstream: { outcome: 'answered', ms: 12.5, status: 200 } as JournalEntry['upstream'] }),
+    journalEntry({ upstream: { outcome: 'failed', ms: 3, reason: `refused ${odd}` } as JournalEntry['upstream'] }),
+    journalEntry({ durationMs: 0.000001, response: { status: 503, body: null, fault: null, delayMs: 0 } }),
+    journalEntry({ method: 'GET', listener: 'expired' }),
+  ];
+  for (const entry of entries) {
+    const built = line(entry);
+    const time = (JSON.parse(built) as { time: string }).time;
+    assert.is(built, referenceLine(entry, time));
+  }
 });
 
 test.run();

@@ -1,9 +1,11 @@
 /**
- * JSON logs on stdout (pino). Three things keep a request's log line cheap (bench/README.md
+ * JSON logs on stdout (pino). Four things keep a request's log line cheap (bench/README.md
  * has the figures):
- * - the per-request line is built with one JSON.stringify in pino's own line format
- *   (`{"level":30,"time":…,…,"msg":"request"}`) instead of going through pino's generic
- *   serializer;
+ * - the per-request line is written in pino's own line format
+ *   (`{"level":30,"time":…,…,"msg":"request"}`) by concatenation (requestLineWriter), not through
+ *   pino's generic serializer or JSON.stringify of a new object per request;
+ * - lines are encoded straight into a Buffer batch that the destination (sonic-boom in buffer
+ *   mode) writes as it is: no long string of lines to flatten, measure and encode again;
  * - request lines are gathered for up to REQUEST_LINE_WINDOW_MS (or REQUEST_LINE_BATCH_BYTES)
  *   and handed to the destination in one write, so one write carries many lines instead of
  *   one per request — also at connection-per-request rates, where a turn holds one request
@@ -39,71 +41,58 @@ export const REQUEST_LINE_WINDOW_MS = 10;
 const REQUEST_LINE_BATCH_BYTES = 64 * 1024;
 
 export function createLogger(level: LogLevel, destination: NodeJS.WritableStream | number = 1): MockLogger {
-  const stream =
-    typeof destination === 'number' ? pino.destination({ dest: destination, sync: false }) : destination;
+  // Bytes, not text: request lines are encoded once, into the batch, and the destination writes the batch as it is.
+  // (sonic-boom's types know only its text mode.)
+  const stream = (
+    typeof destination === 'number' ? pino.destination({ dest: destination, sync: false, contentMode: 'buffer' }) : destination
+  ) as unknown as ByteSink;
 
-  let pending = '';
+  let batch = Buffer.allocUnsafeSlow(REQUEST_LINE_BATCH_BYTES);
+  let used = 0;
   let timer: NodeJS.Timeout | null = null;
   const writePending = () => {
     if (timer !== null) {
       clearTimeout(timer);
       timer = null;
     }
-    if (pending === '') return;
-    const lines = pending;
-    pending = '';
+    if (used === 0) return;
+    const lines = batch.subarray(0, used);
+    batch = Buffer.allocUnsafeSlow(REQUEST_LINE_BATCH_BYTES);
+    used = 0;
     stream.write(lines);
   };
   /** Request lines wait a little to share a write… */
   const writeRequestLine = (line: string) => {
-    pending += line;
-    if (pending.length >= REQUEST_LINE_BATCH_BYTES) writePending();
+    // A UTF-8 byte per UTF-16 unit, up to three: what fits for sure, without measuring the line.
+    if (used + 3 * line.length > batch.length) {
+      writePending();
+      if (3 * line.length > batch.length) {
+        stream.write(Buffer.from(line));
+        return;
+      }
+    }
+    used += batch.write(line, used, 'utf8');
     // unref: a pending log line never keeps the process alive (shutdown flushes).
-    else if (timer === null) timer = setTimeout(writePending, REQUEST_LINE_WINDOW_MS).unref();
+    if (timer === null) timer = setTimeout(writePending, REQUEST_LINE_WINDOW_MS).unref();
   };
   /** …other lines go out at once, after the request lines before them. */
   const direct = {
     write(line: string) {
-      if (pending !== '') writePending();
-      stream.write(line);
+      writePending();
+      stream.write(Buffer.from(line));
     },
   };
+  const requestLine = requestLineWriter();
 
   const logger = pino({ level, base: undefined, timestamp: pino.stdTimeFunctions.isoTime }, direct);
   return {
     pino: logger,
     exchange(entry) {
-      if (!logger.isLevelEnabled('info')) return;
-      const request = entry.request as Record<string, unknown> | null;
-      writeRequestLine(
-        `${JSON.stringify({
-          level: INFO,
-          time: isoNow(),
-          listener: entry.listener,
-          remote: entry.remote,
-          clientCN: entry.clientCN,
-          method: entry.method,
-          path: entry.path,
-          contentID: request?.contentID,
-          messageID: request?.messageID,
-          // Only for a request that belonged to a session (absent keys are left out of the line).
-          session: entry.session ?? undefined,
-          scenario: entry.scenario,
-          rule: entry.rule,
-          status: entry.response.status,
-          fault: entry.response.fault ?? undefined,
-          durationMs: entry.durationMs,
-          valid: entry.valid,
-          // Record mode only (absent keys are left out of the line).
-          upstreamMs: entry.upstream?.ms,
-          upstreamFailure: entry.upstream?.outcome === 'failed' ? entry.upstream.reason : undefined,
-          msg: 'request',
-        })}\n`,
-      );
+      if (logger.isLevelEnabled('info')) writeRequestLine(requestLine(entry));
     },
     flush() {
       writePending();
-      if ('flushSync' in stream && typeof stream.flushSync === 'function') {
+      if (typeof stream.flushSync === 'function') {
         try {
           stream.flushSync();
         } catch {
@@ -112,4 +101,60 @@ export function createLogger(level: LogLevel, destination: NodeJS.WritableStream
       }
     },
   };
+}
+
+/** Where lines go: sonic-boom in buffer mode, or a stream given to createLogger. */
+interface ByteSink {
+  write(chunk: Uint8Array): unknown;
+  flushSync?: () => void;
+}
+
+/** How many connections' fixed part of the line is remembered (by client address), at most. */
+const CONNECTION_PARTS_KEPT = 1024;
+
+/**
+ * Builds a request's log line: the JSON of `{level, time, listener, remote, clientCN, method, path,
+ * contentID, messageID, session, scenario, rule, status, fault, durationMs, valid, upstreamMs,
+ * upstreamFailure, msg: 'request'}` with absent (undefined) keys left out, byte for byte what
+ * JSON.stringify makes of that object, built by concatenation instead: the part that is the same
+ * for every request of a connection (listener to path) is made once per connection.
+ */
+export function requestLineWriter(): (entry: JournalEntry) => string {
+  const connectionParts = new Map<string, { listener: string; clientCN: string | null; method: string; path: string; text: string }>();
+  const connectionPart = (entry: JournalEntry): string => {
+    const known = connectionParts.get(entry.remote);
+    if (known !== undefined && known.listener === entry.listener && known.clientCN === entry.clientCN && known.method === entry.method && known.path === entry.path)
+      return known.text;
+    const text = `,"listener":${JSON.stringify(entry.listener)},"remote":${JSON.stringify(entry.remote)},"clientCN":${JSON.stringify(entry.clientCN)},"method":${JSON.stringify(entry.method)},"path":${JSON.stringify(entry.path)}`;
+    if (connectionParts.size >= CONNECTION_PARTS_KEPT) connectionParts.clear();
+    connectionParts.set(entry.remote, { listener: entry.listener, clientCN: entry.clientCN, method: entry.method, path: entry.path, text });
+    return text;
+  };
+  return (entry) => {
+    const request = entry.request as Record<string, unknown> | null;
+    const response = entry.response;
+    const upstream = entry.upstream;
+    let line = '{"level":' + INFO + ',"time":"' + isoNow() + '"' + connectionPart(entry);
+    if (request !== null && typeof request === 'object') {
+      line += field('contentID', request.contentID);
+      line += field('messageID', request.messageID);
+    }
+    // Only for a request that belonged to a session.
+    if (entry.session !== null) line += ',"session":' + JSON.stringify(entry.session);
+    line += ',"scenario":' + JSON.stringify(entry.scenario) + ',"rule":' + JSON.stringify(entry.rule) + ',"status":' + JSON.stringify(response.status);
+    if (response.fault !== null) line += ',"fault":' + JSON.stringify(response.fault);
+    line += ',"durationMs":' + JSON.stringify(entry.durationMs) + ',"valid":' + entry.valid;
+    // Record mode only.
+    if (upstream !== undefined) {
+      line += field('upstreamMs', upstream.ms);
+      if (upstream.outcome === 'failed') line += field('upstreamFailure', upstream.reason);
+    }
+    return line + ',"msg":"request"}\n';
+  };
+}
+
+/** `,"name":value` as JSON.stringify writes an object's key: nothing for a value it leaves out. */
+function field(name: string, value: unknown): string {
+  const json = JSON.stringify(value) as string | undefined;
+  return json === undefined ? '' : ',"' + name + '":' + json;
 }
