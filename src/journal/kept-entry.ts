@@ -8,7 +8,10 @@
  * - the parsed `request` is not kept when it is what parseEntitlementRequest makes of `rawBody`
  *   (pure, so parsing again gives the same value, numeric-string version and all);
  * - the response body is kept as the JSON text that was sent, parsed again when read;
- * - `response` is flattened into fields, and empty problem/warning lists are one shared list.
+ * - the fields that are the same for a connection's requests (address, listener, client, TLS) are
+ *   one object its entries share; `response` is flattened into fields; the fields most entries
+ *   leave empty (session, step, state, near misses, upstream) are one object, or none; empty
+ *   problem/warning lists are one shared list.
  *
  * Whoever reads the journal gets a plain JournalEntry (toEntry), the same shape as before, so
  * the admin API, waits, the live feed, federation and IPC see no difference.
@@ -16,12 +19,39 @@
 import { parseEntitlementRequest } from '../protocol/validate.js';
 import type { ConnectionTls, JournalEntry, ListenerName, NewJournalEntry } from './entry.js';
 
-/** What the appender knows the journal can rebuild instead of keeping (other appenders keep everything). */
+/** What the appender knows the journal can rebuild or share instead of keeping (other appenders keep everything). */
 export interface Rebuildable {
   /** `request` is parseEntitlementRequest(rawBody).request. */
   requestFromRawBody: boolean;
   /** `response.body` is JSON.parse of this text (the body as sent), or null to keep the body itself. */
   responseBodyText: string | null;
+  /** The entry's connection fields as one object its connection's entries share (entryOrigin), if the appender has one. */
+  origin?: EntryOrigin;
+}
+
+/** The fields of an entry that are the same for every request of a connection. */
+export interface EntryOrigin {
+  readonly remote: string;
+  readonly listener: ListenerName;
+  readonly clientCN: string | null;
+  readonly clientFingerprint: string | null;
+  readonly clientAuthorized: boolean;
+  readonly tls: ConnectionTls | null;
+}
+
+export function entryOrigin(fields: EntryOrigin): EntryOrigin {
+  const { remote, listener, clientCN, clientFingerprint, clientAuthorized, tls } = fields;
+  return Object.freeze({ remote, listener, clientCN, clientFingerprint, clientAuthorized, tls });
+}
+
+/** The fields most entries leave empty, kept together (and not at all when all are empty). */
+interface Rare {
+  readonly session: string | null;
+  readonly step: number | null;
+  readonly state: JournalEntry['state'];
+  readonly nearMisses: JournalEntry['nearMisses'];
+  readonly upstream: JournalEntry['upstream'];
+  readonly replica: string | undefined;
 }
 
 /** Stands for `request` in a kept entry that parses its raw body again when read. */
@@ -32,12 +62,7 @@ const NONE = Object.freeze([]) as unknown as string[];
 
 export class KeptEntry {
   readonly time: string;
-  readonly remote: string;
-  readonly listener: ListenerName;
-  readonly clientCN: string | null;
-  readonly clientFingerprint: string | null;
-  readonly clientAuthorized: boolean;
-  readonly tls: ConnectionTls | null;
+  private readonly origin: EntryOrigin;
   readonly method: string;
   readonly path: string;
   readonly headers: JournalEntry['headers'];
@@ -48,20 +73,15 @@ export class KeptEntry {
   readonly valid: boolean;
   readonly problems: string[];
   readonly warnings: string[];
-  readonly session: string | null;
   readonly scenario: string | null;
   readonly rule: string | null;
-  readonly step: number | null;
-  readonly state: JournalEntry['state'];
   readonly status: number | null;
   /** The response body itself, unless bodyText holds it as JSON text. */
   private readonly body: unknown;
   private readonly bodyText: string | null;
   readonly fault: string | null;
   readonly delayMs: number;
-  readonly nearMisses: JournalEntry['nearMisses'];
-  readonly upstream: JournalEntry['upstream'];
-  readonly replica: string | undefined;
+  private readonly rare: Rare | null;
 
   constructor(
     readonly id: number,
@@ -69,12 +89,7 @@ export class KeptEntry {
     rebuild: Rebuildable | null,
   ) {
     this.time = entry.time;
-    this.remote = entry.remote;
-    this.listener = entry.listener;
-    this.clientCN = entry.clientCN;
-    this.clientFingerprint = entry.clientFingerprint;
-    this.clientAuthorized = entry.clientAuthorized;
-    this.tls = entry.tls;
+    this.origin = rebuild?.origin ?? entryOrigin(entry);
     this.method = entry.method;
     this.path = entry.path;
     this.headers = entry.headers;
@@ -84,20 +99,35 @@ export class KeptEntry {
     this.valid = entry.valid;
     this.problems = entry.problems.length === 0 ? NONE : entry.problems;
     this.warnings = entry.warnings.length === 0 ? NONE : entry.warnings;
-    this.session = entry.session;
     this.scenario = entry.scenario;
     this.rule = entry.rule;
-    this.step = entry.step;
-    this.state = entry.state;
     const response = entry.response;
     this.status = response.status;
     this.bodyText = rebuild === null ? null : rebuild.responseBodyText;
     this.body = this.bodyText === null ? response.body : null;
     this.fault = response.fault;
     this.delayMs = response.delayMs;
-    this.nearMisses = entry.nearMisses;
-    this.upstream = entry.upstream;
-    this.replica = entry.replica;
+    const { session, step, state, nearMisses, upstream, replica } = entry;
+    this.rare =
+      session === null && step === null && state === null && nearMisses === undefined && upstream === undefined && replica === undefined
+        ? null
+        : { session, step, state, nearMisses, upstream, replica };
+  }
+
+  get listener(): ListenerName {
+    return this.origin.listener;
+  }
+
+  get clientCN(): string | null {
+    return this.origin.clientCN;
+  }
+
+  get session(): string | null {
+    return this.rare === null ? null : this.rare.session;
+  }
+
+  get upstream(): JournalEntry['upstream'] {
+    return this.rare === null ? undefined : this.rare.upstream;
   }
 
   /** The parsed request, as the entry shows it. */
@@ -107,14 +137,15 @@ export class KeptEntry {
 
   /** The entry as the journal shows it, its keys in the order the request path fills them in. */
   toEntry(): JournalEntry {
+    const { origin, rare } = this;
     const entry: NewJournalEntry = {
       time: this.time,
-      remote: this.remote,
-      listener: this.listener,
-      clientCN: this.clientCN,
-      clientFingerprint: this.clientFingerprint,
-      clientAuthorized: this.clientAuthorized,
-      tls: this.tls,
+      remote: origin.remote,
+      listener: origin.listener,
+      clientCN: origin.clientCN,
+      clientFingerprint: origin.clientFingerprint,
+      clientAuthorized: origin.clientAuthorized,
+      tls: origin.tls,
       method: this.method,
       path: this.path,
       headers: this.headers,
@@ -124,16 +155,18 @@ export class KeptEntry {
       valid: this.valid,
       problems: this.problems,
       warnings: this.warnings,
-      session: this.session,
+      session: rare === null ? null : rare.session,
       scenario: this.scenario,
       rule: this.rule,
-      step: this.step,
-      state: this.state,
+      step: rare === null ? null : rare.step,
+      state: rare === null ? null : rare.state,
       response: { status: this.status, body: this.bodyText === null ? this.body : JSON.parse(this.bodyText), fault: this.fault, delayMs: this.delayMs },
     };
-    if (this.nearMisses !== undefined) entry.nearMisses = this.nearMisses;
-    if (this.upstream !== undefined) entry.upstream = this.upstream;
-    if (this.replica !== undefined) entry.replica = this.replica;
+    if (rare !== null) {
+      if (rare.nearMisses !== undefined) entry.nearMisses = rare.nearMisses;
+      if (rare.upstream !== undefined) entry.upstream = rare.upstream;
+      if (rare.replica !== undefined) entry.replica = rare.replica;
+    }
     (entry as JournalEntry).id = this.id;
     return entry as JournalEntry;
   }

@@ -8,13 +8,14 @@
  * were ~20% of the memory allocated per request and ~3 µs of CPU (~10%) per keep-alive
  * request (bench/README.md). The admin API, which routes and parses bodies, is the Koa app.
  */
-import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { parseEntitlementRequest, type ParsedRequest } from '../protocol/validate.js';
 import type { ClientIdentity } from '../protocol/types.js';
 import type { Decision, RequestFacts } from '../scenario/runtime/engine.js';
 import type { ResponsePlan } from '../respond/plan.js';
 import type { JournalEntry, ListenerName, NewJournalEntry } from '../journal/entry.js';
-import type { KeptEntry } from '../journal/kept-entry.js';
+import { entryOrigin, type EntryOrigin, type KeptEntry } from '../journal/kept-entry.js';
 import type { JournaledResponse } from '../respond/journaled-response.js';
 import { entryWeight } from '../journal/journal.js';
 import { bodyText, deliver, describePlan } from '../respond/deliver.js';
@@ -46,7 +47,8 @@ export function createEntitlementHandler({ path, listener, state, bodyTimeoutMs,
     // Every entry is one object literal with every field, filled in place: building it as
     // `{...base, more}` took V8's slow path for spreads followed by more keys (~7 µs in
     // isolation, ~15 µs of a request's CPU with the GC it caused; bench/README.md).
-    const journaled = newEntry(req, path, listener, identity, remoteOf(req.socket), connection?.tls ?? null);
+    const origin = originOf(req.socket, listener, identity, connection?.tls ?? null);
+    const journaled = newEntry(req, path, origin);
 
     let plan: ResponsePlan;
     /** The body of a JSON answer as sent, serialized once for the socket and the journal. */
@@ -116,7 +118,7 @@ export function createEntitlementHandler({ path, listener, state, bodyTimeoutMs,
           }
         }
         // The journal keeps the raw body and the text sent, not what it can parse again from them.
-        kept = state.journal.append(journaled, entryWeight(body.text.length, req.rawHeaders), { requestFromRawBody: body.kind === 'text', responseBodyText: sentText });
+        kept = state.journal.append(journaled, entryWeight(body.text.length, req.rawHeaders), { requestFromRawBody: body.kind === 'text', responseBodyText: sentText, origin });
       }
     }
 
@@ -186,20 +188,20 @@ function pathOf(url: string): string {
 }
 
 /** A journal entry with every field, in the order the journal shows them; the handler fills in the rest. */
-function newEntry(req: IncomingMessage, endpoint: string, listener: ListenerName, identity: ClientIdentity, remote: string, tls: ConnectionTls | null): NewJournalEntry {
+function newEntry(req: IncomingMessage, endpoint: string, origin: EntryOrigin): NewJournalEntry {
   const url = req.url ?? '/';
   return {
     time: isoNow(),
-    remote,
-    listener,
-    clientCN: identity.cn,
-    clientFingerprint: identity.fingerprint,
-    clientAuthorized: identity.authorized,
-    tls,
+    remote: origin.remote,
+    listener: origin.listener,
+    clientCN: origin.clientCN,
+    clientFingerprint: origin.clientFingerprint,
+    clientAuthorized: origin.clientAuthorized,
+    tls: origin.tls,
     method: req.method ?? '?',
     // The endpoint's own string when it is that (the usual case): one string fewer kept per entry.
     path: url === endpoint ? endpoint : url,
-    headers: req.headers,
+    headers: sharedHeaderValues(req.headers),
     durationMs: null,
     request: null,
     rawBody: null,
@@ -213,6 +215,38 @@ function newEntry(req: IncomingMessage, endpoint: string, listener: ListenerName
     state: null,
     response: NOT_ANSWERED,
   };
+}
+
+/** Header values seen before (most clients send the same ones on every request), so that the journal's entries share them. */
+const HEADER_VALUES = new Map<string, string>();
+const HEADER_VALUES_KEPT = 1024;
+const SHARED_VALUE_MAX_LENGTH = 128;
+
+function sharedHeaderValues(headers: IncomingHttpHeaders): IncomingHttpHeaders {
+  for (const name in headers) {
+    const value = headers[name];
+    if (typeof value !== 'string' || value.length > SHARED_VALUE_MAX_LENGTH) continue;
+    const known = HEADER_VALUES.get(value);
+    if (known !== undefined) headers[name] = known;
+    else {
+      if (HEADER_VALUES.size >= HEADER_VALUES_KEPT) HEADER_VALUES.clear();
+      HEADER_VALUES.set(value, value);
+    }
+  }
+  return headers;
+}
+
+const ORIGIN = Symbol('entitlement-mock.entryOrigin');
+type WithOrigin = Socket & { [ORIGIN]?: EntryOrigin };
+
+/** The entry fields of a connection, made once per connection (on its socket) and shared by its entries in the journal. */
+function originOf(socket: Socket, listener: ListenerName, identity: ClientIdentity, tls: ConnectionTls | null): EntryOrigin {
+  const known = (socket as WithOrigin)[ORIGIN];
+  if (known !== undefined && known.listener === listener && known.tls === tls && known.clientCN === identity.cn && known.clientFingerprint === identity.fingerprint && known.clientAuthorized === identity.authorized)
+    return known;
+  const origin = entryOrigin({ remote: remoteOf(socket), listener, clientCN: identity.cn, clientFingerprint: identity.fingerprint, clientAuthorized: identity.authorized, tls });
+  (socket as WithOrigin)[ORIGIN] = origin;
+  return origin;
 }
 
 /**
