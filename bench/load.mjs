@@ -14,7 +14,9 @@
  *
  * The job arrives on IPC: { url, tls: {ca, cert, key}, mode, connections, threads,
  * warmupMs, durationMs | requests, contentIDs, serverPid, sampleMemory, staggerMs,
- * handshakeConnections }. Only requests
+ * handshakeConnections, ratePerSecond }. `ratePerSecond` (optional) paces the connections so
+ * that together they send at most that many requests a second (each on its own schedule, one
+ * request in flight as always): a server driven below its saturation. Only requests
  * that start and end inside the measurement window count; the server's CPU time and
  * RSS are read from /proc/<serverPid> at the window's edges.
  */
@@ -23,7 +25,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
-import { readCpu, readRss } from './proc.mjs';
+import { readContextSwitches, readCpu, readRss } from './proc.mjs';
 
 const PHASE_WARMUP = 0;
 const PHASE_MEASURE = 1;
@@ -60,7 +62,7 @@ async function runJob(job) {
     workers.push(
       new Promise((resolve, reject) => {
         const worker = new Worker(fileURLToPath(import.meta.url), {
-          workerData: { ...job, tls, connections, handshakeConnections: share(handshakeConnections), shared },
+          workerData: { ...job, tls, connections, handshakeConnections: share(handshakeConnections), shared, paceMs: paceMsOf(job) },
         });
         worker.once('message', resolve);
         worker.once('error', reject);
@@ -78,14 +80,14 @@ async function runJob(job) {
   }
 
   await sleep(job.warmupMs ?? 0);
-  const before = { cpu: readCpu(job.serverPid), at: performance.now() };
+  const before = { cpu: readCpu(job.serverPid), switches: readContextSwitches(job.serverPid), at: performance.now() };
   Atomics.store(shared, PHASE, PHASE_MEASURE);
   if (job.requests !== undefined) {
     while (Atomics.load(shared, COMPLETED) < job.requests) await sleep(5);
   } else {
     await sleep(job.durationMs);
   }
-  const after = { cpu: readCpu(job.serverPid), at: performance.now() };
+  const after = { cpu: readCpu(job.serverPid), switches: readContextSwitches(job.serverPid), at: performance.now() };
   Atomics.store(shared, PHASE, PHASE_STOP);
   if (memoryTimer) clearInterval(memoryTimer);
   const finalRss = job.serverPid ? readRss(job.serverPid) : null;
@@ -117,10 +119,22 @@ async function runJob(job) {
     serverCpuSeconds: cpuSeconds,
     serverCpuMicrosPerRequest: cpuSeconds !== null && completed > 0 ? (cpuSeconds * 1e6) / completed : null,
     serverCpuCores: cpuSeconds !== null ? cpuSeconds / seconds : null,
+    /** Per request, the server's event-loop thread(s): how often they went to sleep, and how often the kernel preempted them. */
+    serverContextSwitchesPerRequest:
+      before.switches !== null && after.switches !== null && completed > 0
+        ? { voluntary: (after.switches.voluntary - before.switches.voluntary) / completed, involuntary: (after.switches.involuntary - before.switches.involuntary) / completed }
+        : null,
     memory: job.sampleMemory ? { samples: memory, final: finalRss } : undefined,
     // Sorted latencies, only when asked (delay accuracy is computed by the caller).
     latencies: job.returnLatencies ? Array.from(latencies) : undefined,
   };
+}
+
+/** With ratePerSecond: how often each connection sends, so that all of them together send that many a second. */
+function paceMsOf(job) {
+  if (job.ratePerSecond === undefined) return null;
+  const loops = job.connections + (job.mode === 'mixed' ? (job.handshakeConnections ?? 0) : 0);
+  return (loops * 1000) / job.ratePerSecond;
 }
 
 function percentile(sorted, q) {
@@ -252,7 +266,15 @@ async function runWorker(job) {
     if (job.staggerMs) await sleep((job.staggerMs * index) / loops);
     let pick = Math.floor(Math.random() * contentIDs.length);
     let state = null;
+    // Paced: each connection on its own fixed schedule, offset from the others' (no bursts in step).
+    let nextAt = job.paceMs === null ? 0 : performance.now() + Math.random() * job.paceMs;
     for (;;) {
+      if (job.paceMs !== null) {
+        const wait = nextAt - performance.now();
+        if (wait > 0) await sleep(wait);
+        // Behind schedule (a slow reply): no burst to catch up, at most one interval of it.
+        nextAt = Math.max(nextAt, performance.now() - job.paceMs) + job.paceMs;
+      }
       const phase = Atomics.load(shared, PHASE);
       if (phase === PHASE_STOP) break;
       if (job.requests !== undefined && phase === PHASE_MEASURE && Atomics.add(shared, TICKETS, 1) >= job.requests) break;

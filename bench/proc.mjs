@@ -35,3 +35,23 @@ export function readRss(pid) {
     return null;
   }
 }
+
+/**
+ * Context switches of the main thread (the event loop; a list of pids: summed), null when one is
+ * gone. Voluntary: it waited for something (an idle event loop going to sleep in epoll_wait);
+ * involuntary: the kernel took the core away while it had work (more runnable threads than cores).
+ */
+export function readContextSwitches(pid) {
+  if (Array.isArray(pid)) {
+    const each = pid.map(readContextSwitches);
+    return each.includes(null) ? null : each.reduce((sum, one) => ({ voluntary: sum.voluntary + one.voluntary, involuntary: sum.involuntary + one.involuntary }), { voluntary: 0, involuntary: 0 });
+  }
+  if (!pid) return null;
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const count = (name) => Number(new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? NaN);
+    return { voluntary: count('voluntary_ctxt_switches'), involuntary: count('nonvoluntary_ctxt_switches') };
+  } catch {
+    return null;
+  }
+}

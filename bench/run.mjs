@@ -34,9 +34,11 @@ const root = join(here, '..');
 const tmp = join(here, 'tmp');
 const cli = join(root, 'bin', 'entitlement-mock.js');
 
-const PARTS = ['keepalive', 'autocannon', 'handshake', 'rsa', 'resume', 'rules', 'store', 'delay', 'memory', 'startup', 'workers'];
+const PARTS = ['keepalive', 'autocannon', 'handshake', 'rsa', 'resume', 'rules', 'store', 'delay', 'memory', 'startup', 'workers', 'workers-load'];
+/** Investigations run only when named (a full run leaves them out). */
+const NAMED_ONLY = new Set(['workers-load']);
 const { quick, parts, pairsOption, threadsOption, baselineRoot } = parseArgs(process.argv.slice(2));
-const wants = (part) => parts === null || parts.has(part);
+const wants = (part) => (parts === null ? !NAMED_ONLY.has(part) : parts.has(part));
 
 /** Pairs (A then B) per figure; the figure is the median of the pairs' ratios. */
 const PAIRS = pairsOption ?? 3;
@@ -579,6 +581,51 @@ if (wants('workers')) {
     keepalive: { 'one process': medianBrief(keepalive.a), 'two workers': medianBrief(keepalive.b), ratios: keepalive.ratios },
     handshake: { 'one process': medianBrief(handshake.a), 'two workers': medianBrief(handshake.b), ratios: handshake.ratios },
     counted: { stateless: medianBrief(counted.a), counted: medianBrief(counted.b), addedMicrosPerRequest: addedMicros },
+  };
+  await Promise.all([one.stop(), two.stop()]);
+}
+
+if (wants('workers-load')) {
+  // Where the CPU of --workers 2 comes from (named only: node bench/run.mjs workers-load). Driven as
+  // hard as the generator can, two workers share the load one process takes alone: each handles
+  // about half as many requests a second. For keep-alive requests, then full handshakes:
+  // calibration, the group's rate driven so (warm), PER_PROCESS half of it; then three pairs, CPU
+  // per request over every process:
+  //   A  one process driven as hard as it goes / one process paced at PER_PROCESS (load level alone);
+  //   B  one process paced at 80% of PER_PROCESS / two workers paced at twice that in all (the same
+  //      rate per process, cores to spare: what the cluster itself adds);
+  //   C  one process / two workers, both driven as hard as they go (the workers figure).
+  // Beside CPU, the context switches of the servers' event loops per request (bench/proc.mjs).
+  const one = await startMock({ certs: pki.ec, name: 'workers-load-1' });
+  const two = await startMock({ certs: pki.ec, name: 'workers-load-2', extra: ['--workers', '2'] });
+  const switches = (reports) =>
+    Object.fromEntries(['voluntary', 'involuntary'].map((kind) => [kind, round(median(reports.map((report) => report.serverContextSwitchesPerRequest?.[kind]).filter((v) => typeof v === 'number')), 4)]));
+  const sides = ({ a, b, ratios }, [nameA, nameB]) => ({
+    [nameA]: { ...medianBrief(a), contextSwitchesPerRequest: switches(a) },
+    [nameB]: { ...medianBrief(b), contextSwitchesPerRequest: switches(b) },
+    ratios,
+  });
+  const investigate = async (label, driven) => {
+    await load(two, pki.ec, driven);
+    const calibration = await load(two, pki.ec, driven);
+    const perProcess = Math.round(calibration.requestsPerSecond / 2);
+    log(`${label}: two workers driven: ${Math.round(calibration.requestsPerSecond)} requests/s, ${perProcess} per worker; paced runs from that`);
+    const paced = (ratePerSecond) => ({ ...driven, ratePerSecond: Math.round(ratePerSecond) });
+    const levelAlone = await paired(`${label}: one process, paced at a worker's share / driven`, ['driven', 'paced'], () => load(one, pki.ec, driven), () => load(one, pki.ec, paced(perProcess)), { cpu, throughput: rate });
+    const clusterAlone = await paired(`${label}: the same rate per process, 2 workers / 1 process`, ['one process', 'two workers'], () => load(one, pki.ec, paced(0.8 * perProcess)), () => load(two, pki.ec, paced(1.6 * perProcess)), { cpu, throughput: rate });
+    const both = await paired(`${label}: driven, 2 workers / 1 process`, ['one process', 'two workers'], () => load(one, pki.ec, driven), () => load(two, pki.ec, driven), { cpu, throughput: rate });
+    return {
+      perProcessRequestsPerSecond: perProcess,
+      pacedOverDriven: sides(levelAlone, ['driven', 'paced']),
+      sameRatePerProcess: sides(clusterAlone, ['one process', 'two workers']),
+      driven: sides(both, ['one process', 'two workers']),
+    };
+  };
+  results.workersLoad = {
+    keepalive: await investigate('keep-alive', { mode: 'keepalive', connections: KEEPALIVE_CONNECTIONS }),
+    handshake: await investigate('full handshakes', { mode: 'handshake', connections: HANDSHAKE_CONCURRENCY }),
+    schedulingPolicy: process.env.NODE_CLUSTER_SCHED_POLICY ?? 'rr',
+    loadAverage: os.loadavg().map((l) => round(l, 1)),
   };
   await Promise.all([one.stop(), two.stop()]);
 }
