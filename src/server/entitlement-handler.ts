@@ -19,7 +19,7 @@ import { entryOrigin, type EntryOrigin, type KeptEntry } from '../journal/kept-e
 import type { JournaledResponse } from '../respond/journaled-response.js';
 import { entryWeight } from '../journal/journal.js';
 import { bodyText, deliver, describePlan } from '../respond/deliver.js';
-import { readBody } from './read-body.js';
+import { readBody, type BodyReader, type BodyResult } from './read-body.js';
 import { ANONYMOUS } from './client-identity.js';
 import { connectionOf, remoteOf, type ConnectionTls } from './connection.js';
 import type { ExchangeState } from './exchange.js';
@@ -37,102 +37,177 @@ export interface EntitlementHandlerOptions {
   onInternalError: (error: unknown) => void;
 }
 
-export function createEntitlementHandler({ path, listener, state, bodyTimeoutMs, onInternalError }: EntitlementHandlerOptions): RequestListener {
-  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const startedAt = performance.now();
-    const requestPath = pathOf(req.url ?? '/');
-    const method = req.method ?? 'GET';
-    const connection = connectionOf(req.socket);
-    const identity = connection?.identity ?? ANONYMOUS;
+export function createEntitlementHandler(options: EntitlementHandlerOptions): RequestListener {
+  const endpoint: Endpoint = { ...options, bodyTimeoutMs: options.bodyTimeoutMs ?? Infinity };
+  return (req, res) => {
     // Every entry is one object literal with every field, filled in place: building it as
     // `{...base, more}` took V8's slow path for spreads followed by more keys (~7 µs in
     // isolation, ~15 µs of a request's CPU with the GC it caused; bench/README.md).
-    const origin = originOf(req.socket, listener, identity, connection?.tls ?? null);
-    const journaled = newEntry(req, path, origin);
-
-    let plan: ResponsePlan;
-    /** The body of a JSON answer as sent, serialized once for the socket and the journal. */
-    let sentText: string | null = null;
-    let kept: KeptEntry;
-    if (requestPath !== path) {
-      plan = protocolError(404, `no entitlement endpoint at ${requestPath}; POST to ${path}`);
-      kept = state.journal.append(rejected(journaled, `path ${requestPath} is not the entitlement endpoint`, describePlan(plan)), entryWeight(0, req.rawHeaders));
-    } else if (method !== 'POST') {
-      plan = protocolError(405, `method ${method} not allowed; POST an Entitlement Request`, { Allow: 'POST' });
-      kept = state.journal.append(rejected(journaled, `method ${method} not allowed`, describePlan(plan)), entryWeight(0, req.rawHeaders));
-    } else {
-      const body = await readBody(req, MAX_BODY_BYTES, bodyTimeoutMs);
-      if (body.kind === 'aborted') {
-        // The client went away mid-body: nothing to answer, but the attempt is journaled.
-        const aborted = rejected(journaled, 'client closed the connection before the body was complete', { status: null, body: null, fault: null, delayMs: 0 });
-        aborted.durationMs = Math.round(performance.now() - startedAt);
-        state.journal.append(aborted, entryWeight(0, req.rawHeaders));
-        req.socket.destroy();
-        return;
-      }
-      if (body.kind === 'refused') {
-        plan = protocolError(body.status, body.problem, { Connection: 'close' });
-        kept = state.journal.append(rejected(journaled, body.problem, describePlan(plan)), entryWeight(0, req.rawHeaders));
-      } else if (body.kind === 'too-large') {
-        plan = protocolError(413, `body larger than ${MAX_BODY_BYTES} bytes`, { Connection: 'close' });
-        kept = state.journal.append(rejected(journaled, `body larger than ${MAX_BODY_BYTES} bytes`, describePlan(plan)), entryWeight(0, req.rawHeaders));
-      } else {
-        const parsed: ParsedRequest =
-          body.kind === 'text'
-            ? parseEntitlementRequest(body.text)
-            : { valid: false, request: null, problems: ['body is not valid UTF-8'], warnings: [] };
-        addTransportWarnings(parsed, req, state);
-        journaled.request = parsed.request;
-        journaled.valid = parsed.valid;
-        journaled.problems = parsed.valid ? NONE : parsed.problems;
-        journaled.warnings = parsed.warnings;
-        // The string readBody decoded, kept as it is (no copy): the journal shows exactly what was sent.
-        journaled.rawBody = body.text;
-        if (state.forwarder === null) {
-          const decided = decide(parsed, identity, state);
-          // Only a rule that needs shared counts or state (--store, --workers) waits for them.
-          const { decision, session, answeredBySession } = decided instanceof Promise ? await decided : decided;
-          plan = decision.plan;
-          if (decision.problems !== undefined) journaled.problems = decision.problems;
-          journaled.session = session;
-          journaled.scenario = answeredBySession ? null : decision.scenario;
-          journaled.rule = decision.rule;
-          journaled.step = decision.step;
-          journaled.state = decision.state ?? null;
-          if (decision.warnings !== undefined) parsed.warnings.push(...decision.warnings);
-          journaled.response = describePlan(plan);
-          if (decision.nearMisses) journaled.nearMisses = decision.nearMisses;
-          sentText = bodyText(plan);
-        } else {
-          // Record mode: every POST to the endpoint goes to the real service, valid or not (it judges).
-          const forwarded = await state.forwarder.forward(body.text, req.headers, parsed);
-          plan = forwarded.plan;
-          journaled.response = forwarded.response;
-          journaled.upstream = forwarded.upstream;
-          if (res.destroyed) {
-            // The client left while the service was asked: journaled, nothing to send.
-            journaled.warnings.push('client closed the connection before the upstream answered');
-            journaled.durationMs = Math.round(performance.now() - startedAt);
-            state.journal.append(journaled, entryWeight(body.text.length, req.rawHeaders));
-            return;
-          }
-        }
-        // The journal keeps the raw body and the text sent, not what it can parse again from them.
-        kept = state.journal.append(journaled, entryWeight(body.text.length, req.rawHeaders), { requestFromRawBody: body.kind === 'text', responseBodyText: sentText, origin });
-      }
-    }
-
-    trackEnd(res, journaled as JournalEntry, kept, startedAt, state);
-    const delivering = deliver({ req, res, held: state.held }, plan, sentText);
-    if (delivering !== undefined) await delivering;
-  };
-
-  return (req, res) => {
-    handle(req, res).catch((error: unknown) => {
-      onInternalError(error);
+    try {
+      new Exchange(endpoint, req, res).begin();
+    } catch (error) {
+      endpoint.onInternalError(error);
       answerInternalError(res);
-    });
+    }
   };
+}
+
+/** What every exchange of one listener shares. */
+interface Endpoint extends EntitlementHandlerOptions {
+  bodyTimeoutMs: number;
+}
+
+/**
+ * One request from its arrival to the end of its answer: what it needs between the steps, in one
+ * object (it also reads the body and hears the response's 'close'), instead of an async function's
+ * frame, promises and a closure per step. Only what waits on something (a shared count or state,
+ * record mode's upstream, a delay or fault) goes through promises.
+ */
+class Exchange implements BodyReader {
+  readonly startedAt = performance.now();
+  readonly journaled: NewJournalEntry;
+  readonly origin: EntryOrigin;
+  readonly identity: ClientIdentity;
+  /** What the journal keeps, once appended. */
+  kept: KeptEntry | null = null;
+
+  constructor(
+    readonly endpoint: Endpoint,
+    readonly req: IncomingMessage,
+    readonly res: ServerResponse,
+  ) {
+    const connection = connectionOf(req.socket);
+    this.identity = connection?.identity ?? ANONYMOUS;
+    this.origin = originOf(req.socket, endpoint.listener, this.identity, connection?.tls ?? null);
+    this.journaled = newEntry(req, endpoint.path, this.origin);
+  }
+
+  begin(): void {
+    const { req, endpoint, journaled } = this;
+    const requestPath = pathOf(req.url ?? '/');
+    const method = req.method ?? 'GET';
+    if (requestPath !== endpoint.path) {
+      const plan = protocolError(404, `no entitlement endpoint at ${requestPath}; POST to ${endpoint.path}`);
+      this.answer(plan, rejected(journaled, `path ${requestPath} is not the entitlement endpoint`, describePlan(plan)), 0, null, null);
+    } else if (method !== 'POST') {
+      const plan = protocolError(405, `method ${method} not allowed; POST an Entitlement Request`, { Allow: 'POST' });
+      this.answer(plan, rejected(journaled, `method ${method} not allowed`, describePlan(plan)), 0, null, null);
+    } else readBody(req, MAX_BODY_BYTES, endpoint.bodyTimeoutMs, this);
+  }
+
+  bodyRead(body: BodyResult): void {
+    try {
+      this.withBody(body);
+    } catch (error) {
+      this.failed(error);
+    }
+  }
+
+  private withBody(body: BodyResult): void {
+    const { req, journaled, endpoint } = this;
+    const state = endpoint.state;
+    if (body.kind === 'aborted') {
+      // The client went away mid-body: nothing to answer, but the attempt is journaled.
+      const aborted = rejected(journaled, 'client closed the connection before the body was complete', { status: null, body: null, fault: null, delayMs: 0 });
+      aborted.durationMs = Math.round(performance.now() - this.startedAt);
+      state.journal.append(aborted, entryWeight(0, req.rawHeaders));
+      req.socket.destroy();
+      return;
+    }
+    if (body.kind === 'refused') {
+      const plan = protocolError(body.status, body.problem, { Connection: 'close' });
+      this.answer(plan, rejected(journaled, body.problem, describePlan(plan)), 0, null, null);
+      return;
+    }
+    if (body.kind === 'too-large') {
+      const plan = protocolError(413, `body larger than ${MAX_BODY_BYTES} bytes`, { Connection: 'close' });
+      this.answer(plan, rejected(journaled, `body larger than ${MAX_BODY_BYTES} bytes`, describePlan(plan)), 0, null, null);
+      return;
+    }
+    const parsed: ParsedRequest =
+      body.kind === 'text' ? parseEntitlementRequest(body.text) : { valid: false, request: null, problems: ['body is not valid UTF-8'], warnings: [] };
+    addTransportWarnings(parsed, req, state);
+    journaled.request = parsed.request;
+    journaled.valid = parsed.valid;
+    journaled.problems = parsed.valid ? NONE : parsed.problems;
+    journaled.warnings = parsed.warnings;
+    // The string readBody decoded, kept as it is (no copy): the journal shows exactly what was sent.
+    journaled.rawBody = body.text;
+    if (state.forwarder !== null) {
+      this.forward(body, parsed).catch((error: unknown) => this.failed(error));
+      return;
+    }
+    const decided = decide(parsed, this.identity, state);
+    // Only a rule that needs shared counts or state (--store, --workers) waits for them.
+    if (decided instanceof Promise) decided.then((settled) => this.decided(settled, parsed, body)).catch((error: unknown) => this.failed(error));
+    else this.decided(decided, parsed, body);
+  }
+
+  private decided({ decision, session, answeredBySession }: Decided, parsed: ParsedRequest, body: { kind: 'text' | 'not-utf8'; text: string }): void {
+    const journaled = this.journaled;
+    const plan = decision.plan;
+    if (decision.problems !== undefined) journaled.problems = decision.problems;
+    journaled.session = session;
+    journaled.scenario = answeredBySession ? null : decision.scenario;
+    journaled.rule = decision.rule;
+    journaled.step = decision.step;
+    journaled.state = decision.state ?? null;
+    if (decision.warnings !== undefined) parsed.warnings.push(...decision.warnings);
+    journaled.response = describePlan(plan);
+    if (decision.nearMisses) journaled.nearMisses = decision.nearMisses;
+    // The journal keeps the raw body and the text sent, not what it can parse again from them.
+    this.answer(plan, journaled, body.text.length, body.kind === 'text', bodyText(plan));
+  }
+
+  /** Record mode: every POST to the endpoint goes to the real service, valid or not (it judges). */
+  private async forward(body: { kind: 'text' | 'not-utf8'; text: string }, parsed: ParsedRequest): Promise<void> {
+    const { req, res, journaled, endpoint } = this;
+    const text = body.text;
+    const forwarded = await (endpoint.state.forwarder as NonNullable<ExchangeState['forwarder']>).forward(text, req.headers, parsed);
+    journaled.response = forwarded.response;
+    journaled.upstream = forwarded.upstream;
+    if (res.destroyed) {
+      // The client left while the service was asked: journaled, nothing to send.
+      journaled.warnings.push('client closed the connection before the upstream answered');
+      journaled.durationMs = Math.round(performance.now() - this.startedAt);
+      endpoint.state.journal.append(journaled, entryWeight(text.length, req.rawHeaders));
+      return;
+    }
+    this.answer(forwarded.plan, journaled, text.length, body.kind === 'text', null);
+  }
+
+  /**
+   * Journals the entry (before anything is sent, so a held request shows at once), then sends the
+   * plan. `requestFromRawBody` null: a request that never reached the protocol check.
+   */
+  private answer(plan: ResponsePlan, entry: NewJournalEntry, bodyChars: number, requestFromRawBody: boolean | null, sentText: string | null): void {
+    const { req, res, endpoint } = this;
+    this.kept = endpoint.state.journal.append(
+      entry,
+      entryWeight(bodyChars, req.rawHeaders),
+      requestFromRawBody === null ? null : { requestFromRawBody, responseBodyText: sentText, origin: this.origin },
+    );
+    // A response emits 'close' once it is over: after it finished, or when its connection closed
+    // first (a fault, a hang, a client that went away). One shared listener.
+    (res as TrackedResponse)[EXCHANGE] = this;
+    res.on('close', exchangeEnded);
+    const delivering = deliver({ req, res, held: endpoint.state.held }, plan, sentText);
+    if (delivering !== undefined) delivering.catch((error: unknown) => this.failed(error));
+  }
+
+  /** A bug of ours while answering: told, and the client is not left waiting. */
+  failed(error: unknown): void {
+    this.endpoint.onInternalError(error);
+    answerInternalError(this.res);
+  }
+
+  /** Fill in the duration and tell observers (log, metrics) when the exchange is over from either side. */
+  ended(): void {
+    const entry = this.journaled as JournalEntry;
+    entry.durationMs = Math.round((performance.now() - this.startedAt) * 1000) / 1000;
+    if (this.kept !== null) this.kept.durationMs = entry.durationMs;
+    for (const observer of this.endpoint.state.observers) observer.exchangeEnded(entry);
+  }
 }
 
 /**
@@ -284,25 +359,13 @@ function addTransportWarnings(parsed: ParsedRequest, req: IncomingMessage, state
     parsed.warnings.push(`messageID ${JSON.stringify(parsed.request.messageID)} already seen since the last reset`);
 }
 
-/** What a response carries until its exchange is over (see trackEnd). */
+/** The exchange a response belongs to, until it is over. */
 const EXCHANGE = Symbol('entitlement-mock.exchange');
-type TrackedResponse = ServerResponse & { [EXCHANGE]?: { entry: JournalEntry; kept: KeptEntry; startedAt: number; state: ExchangeState } };
-
-/** Fill in the duration and tell observers (log, metrics) when the exchange is over from either side. */
-function trackEnd(res: ServerResponse, entry: JournalEntry, kept: KeptEntry, startedAt: number, state: ExchangeState): void {
-  // A response emits 'close' once it is over: after it finished, or when its connection closed first
-  // (a fault, a hang, a client that went away). One shared listener instead of a closure and
-  // once()'s wrapper per request.
-  (res as TrackedResponse)[EXCHANGE] = { entry, kept, startedAt, state };
-  res.on('close', exchangeEnded);
-}
+type TrackedResponse = ServerResponse & { [EXCHANGE]?: Exchange | undefined };
 
 function exchangeEnded(this: TrackedResponse): void {
   const exchange = this[EXCHANGE];
   if (exchange === undefined) return;
   this[EXCHANGE] = undefined;
-  const { entry, kept, startedAt, state } = exchange;
-  entry.durationMs = Math.round((performance.now() - startedAt) * 1000) / 1000;
-  kept.durationMs = entry.durationMs;
-  for (const observer of state.observers) observer.exchangeEnded(entry);
+  exchange.ended();
 }
