@@ -37,16 +37,17 @@ COPY scenarios /scenarios
 # The development PKI is generated into /certs on first start (or by an init
 # container running `certs --out /certs`); mount a volume there to share it.
 ENV EM_SCENARIOS=/scenarios EM_CERTS=/certs
-RUN mkdir -p /certs && chown node:node /certs && ln -s /app/bin/entitlement-mock.js /usr/local/bin/entitlement-mock
+RUN mkdir -p /certs && chown node:node /certs && ln -s /app/bin/entitlement-mock /usr/local/bin/entitlement-mock
 USER node
 VOLUME ["/scenarios", "/certs"]
 # 8443: entitlement endpoint (HTTPS, mutual TLS); 8080: admin API and /health, /metrics (plain HTTP).
 EXPOSE 8443 8080
 # No curl in the image: the CLI checks the admin /health itself (EM_ADMIN_PORT is honoured).
 HEALTHCHECK --interval=5s --timeout=5s --start-period=20s --retries=3 CMD ["node", "/app/bin/entitlement-mock.js", "health"]
-# Exec form, the bin itself: its first line (env) execs node (the serve command sets its own
-# heap policy), so node is PID 1 and gets SIGTERM from `docker stop`; the mock finishes
-# in-flight responses and exits 0 by itself, so no init process is needed.
+# Exec form, the bin itself: a shell script that execs node on the start-up snapshot built in the
+# build stage by this image's node (dist/snapshot/; the serve command sets its own heap policy), so
+# node is PID 1 and gets SIGTERM from `docker stop`; the mock finishes in-flight responses and
+# exits 0 by itself, so no init process is needed.
 # Other subcommands: `docker run IMAGE certs --out /certs`, `… request --url …`.
-ENTRYPOINT ["/app/bin/entitlement-mock.js"]
+ENTRYPOINT ["/app/bin/entitlement-mock"]
 CMD ["serve"]

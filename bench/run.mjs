@@ -186,6 +186,8 @@ async function startMock({ certs, buildRoot = root, scenarios, scenario = 'defau
   const [port, adminPort] = [await freePort(), await freePort()];
   const logFile = join(tmp, `${name}.log`);
   const out = openSync(process.env.BENCH_MOCK_STDOUT ?? logFile, 'w');
+  // The bin as npm start and the image run it: the launcher (bin/entitlement-mock, which starts the snapshot) where the build has one.
+  const launcher = join(buildRoot, 'bin', 'entitlement-mock');
   const bin = join(buildRoot, 'bin', 'entitlement-mock.js');
   const serveArgs = ['serve', '--scenarios', scenarios, '--scenario', scenario, '--certs', certs, '--host', '127.0.0.1', '--port', String(port),
     '--admin-host', '127.0.0.1', '--admin-port', String(adminPort), ...extra];
@@ -196,7 +198,7 @@ async function startMock({ certs, buildRoot = root, scenarios, scenario = 'defau
       ? [process.execPath, [...nodeFlags, join(here, 'in-process.mjs'), JSON.stringify({ buildRoot, certs, scenarios, scenario, port, adminPort })]]
       : launch === 'node' || nodeFlags.length > 0
         ? [process.execPath, [...nodeFlags, bin, ...serveArgs]]
-        : [bin, serveArgs];
+        : [existsSync(launcher) ? launcher : bin, serveArgs];
   const spawnedAt = performance.now();
   const child = spawn(program, programArgs, { cwd: buildRoot, stdio: ['ignore', out, 'pipe'], env: { ...process.env, EM_LOG_LEVEL: 'info' } });
   closeSync(out);

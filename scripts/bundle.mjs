@@ -11,7 +11,8 @@
  * The chunks sit two folders below the package root, like dist/cli/*.js, so paths that
  * modules compute from import.meta.url (../../ui/, ../../scenarios) mean the same thing.
  */
-import { rmSync } from 'node:fs';
+import { rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
@@ -48,3 +49,111 @@ await build({
   outExtension: { '.js': '.mjs' },
   logLevel: 'warning',
 });
+
+/*
+ * dist/snapshot/: the serve command as a V8 start-up snapshot, which bin/entitlement-mock starts
+ * (`node --snapshot-blob …`) when the node that built it runs it. A start from the snapshot finds
+ * the code that answers the first Entitlement Request compiled and evaluated (TypeBox's validators,
+ * yaml, pino, the mock itself) instead of reading, compiling and evaluating it (bench/README.md
+ * has what that buys). A snapshot is built from one CommonJS file that requires only node's own
+ * modules, and it is tied to the node binary that built it: node.stamp says which (size and
+ * modification time), and the bin falls back to bin/entitlement-mock.js when it does not match.
+ *
+ * Kept out of the snapshot's heap, so that it stays small (deserialising costs ~5 ms per MB):
+ * - node:http, node:https and node:tls (they cannot be in a snapshot) and node:cluster (it picks
+ *   its primary or worker half when loaded) are required when first used;
+ * - the packages the first answer does not need (Koa and the admin API's, prom-client, ioredis,
+ *   the PKI generator's, xmlbuilder2) are bundled into vendor.cjs beside it and required from
+ *   there when first used.
+ */
+const snapshotDir = `${root}dist/snapshot`;
+/** Packages the first answer needs: evaluated into the snapshot. Every other package goes to vendor.cjs. */
+const SNAPSHOT_PACKAGES = new Set(['@sinclair/typebox', 'yaml', 'pino']);
+const LATE_BUILTINS = /^(node:)?(http|https|tls|cluster)$/;
+const packageOf = (specifier) => specifier.split('/').slice(0, specifier.startsWith('@') ? 2 : 1).join('/');
+const vendored = new Set();
+
+const lateLoading = {
+  name: 'late-loading',
+  setup(on) {
+    on.onResolve({ filter: LATE_BUILTINS }, (args) => (args.namespace === 'late-builtin' ? { path: args.path, external: true } : { path: args.path.replace(/^node:/, ''), namespace: 'late-builtin' }));
+    on.onLoad({ filter: /.*/, namespace: 'late-builtin' }, (args) => ({
+      // Property reads reach the real module, loaded on the first one (at run time, not while the snapshot is built).
+      contents: `let loaded; const real = () => (loaded ??= require(${JSON.stringify(`node:${args.path}`)}));
+module.exports = new Proxy({}, { get: (_, key) => real()[key], has: (_, key) => key in real() });`,
+      loader: 'js',
+    }));
+    on.onResolve({ filter: /^[^./]/ }, (args) => {
+      if (args.namespace !== 'file' || args.importer.includes('/node_modules/') || args.path.startsWith('node:') || SNAPSHOT_PACKAGES.has(packageOf(args.path))) return undefined;
+      vendored.add(args.path);
+      return { path: args.path, namespace: 'vendor' };
+    });
+    on.onLoad({ filter: /.*/, namespace: 'vendor' }, (args) => ({
+      contents: `module.exports = require('vendor-loader')(${JSON.stringify(args.path)});`,
+      loader: 'js',
+      resolveDir: root,
+    }));
+    on.onResolve({ filter: /^vendor-loader$/ }, () => ({ path: 'vendor-loader', namespace: 'vendor-loader' }));
+    on.onLoad({ filter: /.*/, namespace: 'vendor-loader' }, () => ({
+      contents: `const { startupSnapshot } = require('node:v8');
+let vendor;
+module.exports = (name) => {
+  if (startupSnapshot.isBuildingSnapshot()) throw new Error(name + ' is loaded while the start-up snapshot is built: load it later, or add it to SNAPSHOT_PACKAGES in scripts/bundle.mjs');
+  vendor ??= require('node:module').createRequire(globalThis.__entitlementMockUrl)('./vendor.cjs');
+  return vendor[name]();
+};`,
+      loader: 'js',
+    }));
+  },
+};
+
+rmSync(snapshotDir, { recursive: true, force: true });
+await build({
+  absWorkingDir: root,
+  entryPoints: { 'entitlement-mock': 'src/cli/snapshot-entry.ts' },
+  outdir: snapshotDir,
+  bundle: true,
+  format: 'cjs',
+  platform: 'node',
+  target: 'node20',
+  outExtension: { '.js': '.cjs' },
+  // Set when the snapshot starts (src/cli/snapshot-entry.ts); undefined while it is built, so a
+  // module that computes a path from it at load time fails the build instead of keeping this folder.
+  define: { 'import.meta.url': 'globalThis.__entitlementMockUrl' },
+  // The source stays in the snapshot's heap (functions not yet run compile from it): smaller is faster to start.
+  minifyWhitespace: true,
+  minifySyntax: true,
+  plugins: [lateLoading],
+  legalComments: 'none',
+  logLevel: 'warning',
+});
+await build({
+  absWorkingDir: root,
+  stdin: {
+    contents: [...vendored].sort().map((name) => `exports[${JSON.stringify(name)}] = () => require(${JSON.stringify(name)});`).join('\n'),
+    resolveDir: root,
+    sourcefile: 'vendor.cjs',
+  },
+  outfile: `${snapshotDir}/vendor.cjs`,
+  bundle: true,
+  format: 'cjs',
+  platform: 'node',
+  target: 'node20',
+  legalComments: 'eof',
+  logLevel: 'warning',
+});
+buildSnapshot();
+
+/** Runs `node --build-snapshot` on the bundle. A node that cannot build it gets a warning, and the bin starts without it. */
+function buildSnapshot() {
+  const blob = `${snapshotDir}/entitlement-mock.blob`;
+  const built = spawnSync(process.execPath, ['--no-warnings', '--snapshot-blob', blob, '--build-snapshot', `${snapshotDir}/entitlement-mock.cjs`], { encoding: 'utf8' });
+  if (built.status !== 0) {
+    rmSync(blob, { force: true });
+    process.stderr.write(`scripts/bundle.mjs: no start-up snapshot (node ${process.version} could not build it; the bin starts without it):\n${built.stderr}\n`);
+    return;
+  }
+  // What bin/entitlement-mock compares with the node it finds: node refuses a snapshot another node built.
+  const node = statSync(process.execPath);
+  writeFileSync(`${snapshotDir}/node.stamp`, `${node.size} ${Math.floor(node.mtimeMs / 1000)}\n`);
+}

@@ -397,13 +397,15 @@ test('the Dockerfile is what the issue asks for', () => {
   const cmd = last(finalStage, 'CMD');
   assert.ok(cmd, 'CMD');
   const argv = [...(entrypoint ? execForm(entrypoint) : []), ...execForm(cmd)];
-  // Exec form, so that node is PID 1 and gets SIGTERM: node itself, or the bin, whose first line
-  // execs node (env replaces itself with node). The heap policy is the serve command's own
-  // (src/cli/heap-policy.ts), so it does not depend on node flags in the image.
+  // Exec form, so that node is PID 1 and gets SIGTERM: node itself, or the bin, a shell script
+  // that replaces itself with node (exec) on every way out. The heap policy is the serve
+  // command's own (src/cli/heap-policy.ts), so it does not depend on node flags in the image.
   if (argv[0] !== 'node') {
-    assert.ok(argv[0]!.endsWith('/bin/entitlement-mock.js'), `ENTRYPOINT/CMD starts with node or the bin: ${argv[0]}`);
-    const shebang = readFileSync(path.join(REPO, 'bin/entitlement-mock.js'), 'utf8').split('\n')[0]!;
-    assert.match(shebang, /^#!\/usr\/bin\/env node$/, 'the bin execs node');
+    assert.ok(argv[0]!.endsWith('/bin/entitlement-mock'), `ENTRYPOINT/CMD starts with node or the bin: ${argv[0]}`);
+    const launcher = readFileSync(path.join(REPO, 'bin/entitlement-mock'), 'utf8').trimEnd().split('\n');
+    assert.match(launcher[0]!, /^#!\/bin\/sh$/, 'the bin is a shell script');
+    assert.match(launcher.at(-1)!, /^exec node /, 'the bin ends by replacing itself with node');
+    assert.equal(launcher.filter((line) => /^\s*(exec )?("\$node"|node) /.test(line)).map((line) => line.trim().split(' ')[0]), ['exec', 'exec'], 'node is started by exec only');
   }
   assert.ok(argv.includes('serve'), 'the default command serves');
 });
@@ -411,7 +413,7 @@ test('the Dockerfile is what the issue asks for', () => {
 test('.dockerignore keeps node_modules, certs, tests and build output out of the context', () => {
   for (const excluded of ['node_modules', 'node_modules/koa/package.json', 'certs', 'certs/ca.key', 'test', 'test/docker-image.test.ts', 'dist', '.git'])
     assert.ok(isIgnored(excluded), `${excluded} should be ignored`);
-  for (const included of ['package.json', 'package-lock.json', 'src/cli/main.ts', 'bin/entitlement-mock.js', 'scenarios'])
+  for (const included of ['package.json', 'package-lock.json', 'src/cli/main.ts', 'bin/entitlement-mock', 'bin/entitlement-mock.js', 'scenarios'])
     assert.not.ok(isIgnored(included), `${included} should be in the context`);
 });
 
@@ -424,7 +426,7 @@ test('replay the image build on the host: every stage, RUN npm commands for real
   assert.ok(existsSync(image.map('dist/cli/main.js')), 'compiled CLI in the runtime image');
   assert.not.ok(existsSync(image.map('node_modules/typescript')), 'no dev dependencies in the runtime image');
   assert.not.ok(existsSync(image.map('src')), 'no sources in the runtime image');
-  for (const file of ['bin/entitlement-mock.js', 'package.json']) assert.ok(existsSync(image.map(file)), file);
+  for (const file of ['bin/entitlement-mock', 'bin/entitlement-mock.js', 'package.json', 'dist/snapshot/entitlement-mock.blob']) assert.ok(existsSync(image.map(file)), file);
   assert.ok(existsSync(image.map(image.env.EM_SCENARIOS ?? '/scenarios')), 'bundled scenarios copied');
   const entry = image.map('bin/entitlement-mock.js');
   accessSync(entry, constants.X_OK);

@@ -1,0 +1,33 @@
+/**
+ * The entry of the start-up snapshot (dist/snapshot/, built by scripts/bundle.mjs and run by
+ * bin/entitlement-mock when this node built it): `node --build-snapshot` evaluates this file, with
+ * the serve command and everything it needs before its first answer, and saves the heap; a start
+ * from the snapshot skips reading, compiling and evaluating that code and goes straight to main().
+ *
+ * What must not be evaluated into the snapshot is kept out by the build: node:http, node:https,
+ * node:tls and node:cluster are required on first use (the first three cannot be in a snapshot;
+ * node:cluster picks its primary or worker half when it is loaded), and the packages that only
+ * the admin API, --store, the PKI generator and the reports use are loaded from a file next to
+ * the snapshot when they are first needed.
+ */
+import { startupSnapshot } from 'node:v8';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { main } from './main.js';
+// Evaluated now, into the snapshot: main() would load it only when called.
+import './serve.js';
+
+declare global {
+  /** What `import.meta.url` is in the snapshot's bundle: set when the snapshot starts (scripts/bundle.mjs). */
+  var __entitlementMockUrl: string | undefined;
+}
+
+startupSnapshot.setDeserializeMainFunction(() => {
+  // The bin passes itself as argv[1], like a script (cluster workers fork it the same way); the
+  // bundle's paths (the dashboard, the bundled scenarios and plans) are found from where it is now.
+  process.argv[1] = resolve(process.argv[1] ?? '');
+  globalThis.__entitlementMockUrl = pathToFileURL(resolve(process.argv[1], '../../dist/snapshot/entitlement-mock.cjs')).href;
+  void main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+});
