@@ -13,6 +13,9 @@ import tls from 'node:tls';
 import { entitlementRequest, startTestMock, type TestMock } from './helpers/mock.js';
 import { httpPost } from './helpers/raw-tls.js';
 import { slack } from './helpers/slack.js';
+import { eventually } from './helpers/eventually.js';
+import { once } from 'node:events';
+import { closeLingering } from '../src/server/linger.js';
 
 const TEN_MB = 10 * 1024 * 1024;
 const CHUNK = 64 * 1024;
@@ -234,6 +237,42 @@ test('entitlement: a request read whole with Connection: close is closed at once
     assert.ok(error !== null, 'the mock had closed: writing on met a reset well before the 5 s a lingering close allows');
   } finally {
     socket.destroy();
+  }
+});
+
+test('a lingering socket is ended at its time limit, or once it has drained its byte limit, while the client stays', async () => {
+  const closed: { after: 'time' | 'bytes'; ms: number }[] = [];
+  const server = net.createServer({ allowHalfOpen: true }, (socket) => {
+    const startedAt = performance.now();
+    socket.once('data', (first: Buffer) => {
+      const after = first.toString() === 'time' ? 'time' : 'bytes';
+      socket.once('close', () => closed.push({ after, ms: performance.now() - startedAt }));
+      closeLingering(socket, { maxMs: after === 'time' ? 300 : 60_000, maxBytes: 64 * 1024 });
+    });
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const port = (server.address() as net.AddressInfo).port;
+  const clients: net.Socket[] = [];
+  try {
+    for (const kind of ['time', 'bytes']) {
+      const client = net.connect({ port, host: '127.0.0.1', allowHalfOpen: true });
+      clients.push(client);
+      client.on('error', () => {});
+      await once(client, 'connect');
+      client.write(kind);
+      if (kind === 'bytes') {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        client.write(Buffer.alloc(128 * 1024));
+      }
+    }
+    await eventually(() => closed.length === 2, { timeoutMs: slack(3000), what: 'both lingering sockets closed' });
+    const byTime = closed.find((c) => c.after === 'time')!;
+    assert.ok(byTime.ms >= 300, `not before its time limit (${byTime.ms} ms)`);
+    assert.ok(closed.find((c) => c.after === 'bytes')!.ms < 60_000);
+  } finally {
+    for (const client of clients) client.destroy();
+    server.close();
   }
 });
 

@@ -63,8 +63,8 @@ const NODE_DESTROY_SOON = Socket.prototype.destroySoon;
  * by one sweep every SWEEP_MS for all lingering sockets, so a socket may linger up to SWEEP_MS longer).
  * The socket no longer feeds the HTTP parser: nothing that follows is taken for a request.
  *
- * Every connection that ends after an answer comes here, so it does so without a closure or a
- * timer of its own: the listeners are shared functions, the state sits on the socket.
+ * It does so without a closure or a timer per socket (it was ~30 µs per connection when every
+ * closing connection came here): the listeners are shared functions, the state sits on the socket.
  */
 export function closeLingering(socket: Socket, limits: { maxMs: number; maxBytes: number } = LINGER_LIMITS): void {
   if (socket.destroyed || isLingering(socket)) return;
@@ -110,7 +110,7 @@ function forget(this: Socket): void {
 const SWEEP_MS = 500;
 
 /** The sockets lingering now, and one timer (only while there are some) that ends those past their time. */
-const sweeper = new (class LingeringSockets {
+class LingeringSockets {
   readonly #sockets = new Set<MaybeLingering>();
   #timer: NodeJS.Timeout | null = null;
 
@@ -131,7 +131,9 @@ const sweeper = new (class LingeringSockets {
       this.#timer = null;
     }
   }
-})();
+}
+
+const sweeper = new LingeringSockets();
 
 /** Writes a whole JSON answer straight to the socket (for refusals before any request object exists), then closes lingering. */
 export function refuseLingering(socket: Socket, status: number, statusText: string, body: object): void {
