@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { parseEntitlementRequest, validateEntitlementRequest } from '../src/protocol/validate.js';
+import { isGuid, parseEntitlementRequest, validateEntitlementRequest } from '../src/protocol/validate.js';
 
 const GUID = '2b9ad3b8-3c4e-4c1b-8f4e-6c2a1b0f9d11';
 const CONTENT = 'a1b2c3d4-0000-4000-8000-000000000001';
@@ -97,6 +97,16 @@ test('__proto__ in the JSON text stays an own field and is only warned about', (
   assert.ok(parsed.valid);
   assert.equal(parsed.warnings, ['unknown field "__proto__"']);
   assert.is(({} as Record<string, unknown>).isAdmin, undefined);
+});
+
+test('isGuid says what the GUID pattern says, braces and case included', () => {
+  const pattern = /^\{?[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\}?$/;
+  const guid = '0a1B2c3D-4e5F-6789-abcd-EF0123456789';
+  const cases = [guid, `{${guid}}`, `{${guid}`, `${guid}}`, `{{${guid}}`, `${guid}}}`, '', '{', '}', '{}', guid.slice(1), `${guid}0`, `${guid}\n`,
+    guid.replace('-', '_'), guid.replace('a', 'g'), guid.replace('B', 'G'), guid.replace('0', '/'), guid.replace('9', ':'), guid.replace('a', '`'), guid.replace('F', '@'),
+    guid.replace(/-/g, ''), `0a1B2c3D4-e5F-6789-abcd-EF0123456789`, guid.toUpperCase(), `\u0660${guid.slice(1)}`];
+  for (let i = 0; i < 36; i++) for (const unit of [0x2d, 0x30, 0x46, 0x47, 0x66, 0x67, 0x7b]) cases.push(guid.slice(0, i) + String.fromCharCode(unit) + guid.slice(i + 1));
+  for (const value of cases) assert.is(isGuid(value), pattern.test(value), JSON.stringify(value));
 });
 
 test.run();

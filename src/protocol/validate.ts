@@ -22,13 +22,26 @@ export const PROTOCOL_VERSION = 1;
 export const MAX_UNKNOWN_FIELD_WARNINGS = 20;
 /** The fields of an Entitlement Request; anything else is warned about. */
 export const KNOWN_FIELDS: ReadonlySet<string> = new Set(['messageID', 'version', 'requestType', 'contentID', 'customerCookie']);
-const GUID = /^\{?[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\}?$/;
 /** How the warning for a version sent as a numeric string begins (the journal keeps the request with the number). */
 export const VERSION_AS_STRING = 'version: sent as the string';
 const NUMERIC_STRING = /^[0-9]+$/;
 
+/**
+ * 8-4-4-4-12 hex digits, optionally after `{` and/or before `}` (as
+ * /^\{?[0-9a-fA-F]{8}-…-[0-9a-fA-F]{12}\}?$/ says). A loop rather than that RegExp: every
+ * request checks two GUIDs, and the loop takes a fraction of the RegExp's time.
+ */
 export function isGuid(value: string): boolean {
-  return GUID.test(value);
+  const start = value.charCodeAt(0) === 0x7b /* { */ ? 1 : 0;
+  const end = value.length > start && value.charCodeAt(value.length - 1) === 0x7d /* } */ ? value.length - 1 : value.length;
+  if (end - start !== 36) return false;
+  for (let i = 0; i < 36; i++) {
+    const unit = value.charCodeAt(start + i);
+    if (i === 8 || i === 13 || i === 18 || i === 23) {
+      if (unit !== 0x2d /* - */) return false;
+    } else if (!((unit >= 0x30 && unit <= 0x39) || ((unit | 0x20) >= 0x61 && (unit | 0x20) <= 0x66))) return false;
+  }
+  return true;
 }
 
 /** Words for a JSON value's type, as a license-server author would say it. */

@@ -353,7 +353,7 @@ function protocolError(status: number, errorText: string, headers: Record<string
 function addTransportWarnings(parsed: ParsedRequest, req: IncomingMessage, state: ExchangeState): void {
   const contentType = req.headers['content-type'];
   if (contentType === undefined) parsed.warnings.push('Content-Type missing (expected application/json)');
-  else if (!/^application\/json\s*(;|$)/i.test(contentType))
+  else if (contentType !== 'application/json' && !/^application\/json\s*(;|$)/i.test(contentType))
     parsed.warnings.push(`Content-Type is ${JSON.stringify(contentType)}, expected application/json`);
   if (parsed.valid && state.seenMessageIds.checkAndRecord(parsed.request.messageID))
     parsed.warnings.push(`messageID ${JSON.stringify(parsed.request.messageID)} already seen since the last reset`);
