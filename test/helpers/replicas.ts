@@ -152,6 +152,15 @@ export async function assertRoundRobinJournals(replicas: readonly Replica[], pre
   return listed;
 }
 
+/** What a reset through any replica leaves on every one: no sessions, an empty journal. */
+export async function assertResetEverywhere(replicas: readonly Replica[]): Promise<void> {
+  for (const replica of replicas) {
+    assert.equal((await replica.admin('GET', '/admin/sessions')).json.sessions, []);
+    assert.is((await replica.admin('GET', '/admin/requests')).json.requests.length, 0, 'every journal is cleared');
+    assert.is((await replica.admin('GET', '/admin/requests/count')).json.count, 0);
+  }
+}
+
 export interface LoadAnswer {
   contentID: 'plain' | 'nine';
   status: number;
