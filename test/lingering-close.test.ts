@@ -37,18 +37,13 @@ test.after(async () => {
 
 type Listener = 'admin' | 'entitlement';
 
+/** How a license server with the test PKI's client certificate connects to `to`'s entitlement listener. */
+function entitlementClient(to: TestMock): tls.ConnectionOptions {
+  return { host: '127.0.0.1', port: to.port, servername: 'localhost', ca: to.pki.caPem, cert: to.pki.client.certPem, key: to.pki.client.keyPem };
+}
+
 async function connect(listener: Listener, to: TestMock = mock): Promise<net.Socket> {
-  const socket =
-    listener === 'admin'
-      ? net.connect({ host: '127.0.0.1', port: to.adminPort })
-      : tls.connect({
-          host: '127.0.0.1',
-          port: to.port,
-          servername: 'localhost',
-          ca: to.pki.caPem,
-          cert: to.pki.client.certPem,
-          key: to.pki.client.keyPem,
-        });
+  const socket = listener === 'admin' ? net.connect({ host: '127.0.0.1', port: to.adminPort }) : tls.connect(entitlementClient(to));
   await new Promise<void>((resolve, reject) => {
     socket.once(listener === 'admin' ? 'connect' : 'secureConnect', () => resolve());
     socket.once('error', reject);
@@ -212,15 +207,7 @@ test('admin and entitlement: headers that stall get the 408 even when the client
 test('entitlement: a request read whole with Connection: close is closed at once, not kept until the client closes', async () => {
   // The client keeps its side open after the answer (allowHalfOpen) and goes on writing: a lingering
   // close would discard those bytes for up to 5 s; a closed socket answers them with a reset.
-  const options: tls.ConnectionOptions & { allowHalfOpen: boolean } = {
-    host: '127.0.0.1',
-    port: mock.port,
-    servername: 'localhost',
-    ca: mock.pki.caPem,
-    cert: mock.pki.client.certPem,
-    key: mock.pki.client.keyPem,
-    allowHalfOpen: true, // honoured by tls.connect, missing from its types
-  };
+  const options: tls.ConnectionOptions & { allowHalfOpen: boolean } = { ...entitlementClient(mock), allowHalfOpen: true }; // honoured by tls.connect, missing from its types
   const socket = tls.connect(options);
   try {
     const body = JSON.stringify(entitlementRequest());
