@@ -1,5 +1,5 @@
 /** What Linux says about another process: its CPU time and memory, from /proc/<pid>. */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 /** Linux's USER_HZ: 100 on every mainstream kernel (the unit of utime/stime). */
 const CLOCK_TICKS = 100;
@@ -19,6 +19,21 @@ export function readCpu(pid) {
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     // fields[0] is field 3 (state); utime is field 14 and stime field 15.
     return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Time on a CPU of all the process's threads, in seconds, to the nanosecond (the scheduler's own
+ * count, /proc/<pid>/task/<tid>/schedstat): for spans too short for readCpu's 10 ms ticks, such
+ * as a start. null when the process is gone.
+ */
+export function readCpuExact(pid) {
+  try {
+    let nanoseconds = 0;
+    for (const task of readdirSync(`/proc/${pid}/task`)) nanoseconds += Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, 'utf8').split(' ')[0]);
+    return nanoseconds / 1e9;
   } catch {
     return null;
   }

@@ -148,9 +148,11 @@ buildSnapshot();
 function buildSnapshot() {
   const blob = `${snapshotDir}/entitlement-mock.blob`;
   const built = spawnSync(process.execPath, ['--no-warnings', '--snapshot-blob', blob, '--build-snapshot', `${snapshotDir}/entitlement-mock.cjs`], { encoding: 'utf8' });
-  if (built.status !== 0) {
+  // node refuses a snapshot whose V8 flags differ from its own (exit 14): one that changed a flag while it was built would never start.
+  const tried = built.status === 0 ? spawnSync(process.execPath, ['--snapshot-blob', blob, `${root}bin/entitlement-mock.js`, '--version'], { encoding: 'utf8' }) : built;
+  if (tried.status !== 0) {
     rmSync(blob, { force: true });
-    process.stderr.write(`scripts/bundle.mjs: no start-up snapshot (node ${process.version} could not build it; the bin starts without it):\n${built.stderr}\n`);
+    process.stderr.write(`scripts/bundle.mjs: no start-up snapshot (node ${process.version} could not build or start it; the bin starts without it):\n${tried.stderr}\n`);
     return;
   }
   // What bin/entitlement-mock compares with the node it finds: node refuses a snapshot another node built.
