@@ -63,15 +63,26 @@ await build({
  * - node:http, node:https and node:tls (they cannot be in a snapshot) and node:cluster (it picks
  *   its primary or worker half when loaded) are required when first used;
  * - the packages the first answer does not need (Koa and the admin API's, prom-client, ioredis,
- *   the PKI generator's, xmlbuilder2) are bundled into vendor.cjs beside it and required from
- *   there when first used.
+ *   the PKI generator's, xmlbuilder2) are bundled beside it, one file per part that needs them
+ *   (vendor-admin.cjs, vendor-store.cjs, …), and required from there when first used; a serving
+ *   process reads only the admin API's (a source loaded stays in memory: one file of them all
+ *   cost ~2 MB more RSS).
  */
 const snapshotDir = `${root}dist/snapshot`;
-/** Packages the first answer needs: evaluated into the snapshot. Every other package goes to vendor.cjs. */
+/** Packages the first answer needs: evaluated into the snapshot. Every other package goes to a vendor file. */
 const SNAPSHOT_PACKAGES = new Set(['@sinclair/typebox', 'yaml', 'pino']);
+/** Which vendor file holds a package: the part of the mock that loads it ('other' for any package not named here). */
+const VENDOR_FILES = {
+  admin: ['koa', '@koa/router', 'koa-bodyparser', 'prom-client'],
+  store: ['ioredis'],
+  pki: ['@peculiar/x509', '@peculiar/asn1-x509', '@peculiar/asn1-schema', 'reflect-metadata'],
+  report: ['xmlbuilder2'],
+};
+const vendorFileOf = (specifier) => Object.keys(VENDOR_FILES).find((file) => VENDOR_FILES[file].includes(packageOf(specifier))) ?? 'other';
 const LATE_BUILTINS = /^(node:)?(http|https|tls|cluster)$/;
 const packageOf = (specifier) => specifier.split('/').slice(0, specifier.startsWith('@') ? 2 : 1).join('/');
-const vendored = new Set();
+/** Each vendor file's packages, as the mock's modules import them. */
+const vendored = new Map();
 
 const lateLoading = {
   name: 'late-loading',
@@ -85,22 +96,23 @@ module.exports = new Proxy({}, { get: (_, key) => real()[key], has: (_, key) => 
     }));
     on.onResolve({ filter: /^[^./]/ }, (args) => {
       if (args.namespace !== 'file' || args.importer.includes('/node_modules/') || args.path.startsWith('node:') || SNAPSHOT_PACKAGES.has(packageOf(args.path))) return undefined;
-      vendored.add(args.path);
+      const file = vendorFileOf(args.path);
+      vendored.set(file, new Set([...(vendored.get(file) ?? []), args.path]));
       return { path: args.path, namespace: 'vendor' };
     });
     on.onLoad({ filter: /.*/, namespace: 'vendor' }, (args) => ({
-      contents: `module.exports = require('vendor-loader')(${JSON.stringify(args.path)});`,
+      contents: `module.exports = require('vendor-loader')(${JSON.stringify(vendorFileOf(args.path))}, ${JSON.stringify(args.path)});`,
       loader: 'js',
       resolveDir: root,
     }));
     on.onResolve({ filter: /^vendor-loader$/ }, () => ({ path: 'vendor-loader', namespace: 'vendor-loader' }));
     on.onLoad({ filter: /.*/, namespace: 'vendor-loader' }, () => ({
       contents: `const { startupSnapshot } = require('node:v8');
-let vendor;
-module.exports = (name) => {
+const files = {};
+module.exports = (file, name) => {
   if (startupSnapshot.isBuildingSnapshot()) throw new Error(name + ' is loaded while the start-up snapshot is built: load it later, or add it to SNAPSHOT_PACKAGES in scripts/bundle.mjs');
-  vendor ??= require('node:module').createRequire(globalThis.__entitlementMockUrl)('./vendor.cjs');
-  return vendor[name]();
+  files[file] ??= require('node:module').createRequire(globalThis.__entitlementMockUrl)('./vendor-' + file + '.cjs');
+  return files[file][name]();
 };`,
       loader: 'js',
     }));
@@ -127,21 +139,24 @@ await build({
   legalComments: 'none',
   logLevel: 'warning',
 });
-await build({
-  absWorkingDir: root,
-  stdin: {
-    contents: [...vendored].sort().map((name) => `exports[${JSON.stringify(name)}] = () => require(${JSON.stringify(name)});`).join('\n'),
-    resolveDir: root,
-    sourcefile: 'vendor.cjs',
-  },
-  outfile: `${snapshotDir}/vendor.cjs`,
-  bundle: true,
-  format: 'cjs',
-  platform: 'node',
-  target: 'node20',
-  legalComments: 'eof',
-  logLevel: 'warning',
-});
+for (const [file, names] of vendored)
+  await build({
+    absWorkingDir: root,
+    stdin: {
+      contents: [...names].sort().map((name) => `exports[${JSON.stringify(name)}] = () => require(${JSON.stringify(name)});`).join('\n'),
+      resolveDir: root,
+      sourcefile: `vendor-${file}.cjs`,
+    },
+    outfile: `${snapshotDir}/vendor-${file}.cjs`,
+    bundle: true,
+    format: 'cjs',
+    platform: 'node',
+    target: 'node20',
+    minifyWhitespace: true,
+    minifySyntax: true,
+    legalComments: 'eof',
+    logLevel: 'warning',
+  });
 buildSnapshot();
 
 /** Runs `node --build-snapshot` on the bundle. A node that cannot build it gets a warning, and the bin starts without it. */
