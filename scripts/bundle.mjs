@@ -65,8 +65,8 @@ await build({
  * - the packages the first answer does not need (Koa and the admin API's, prom-client, ioredis,
  *   the PKI generator's, xmlbuilder2) are bundled beside it, one file per part that needs them
  *   (vendor-admin.cjs, vendor-store.cjs, …), and required from there when first used; a serving
- *   process reads only the admin API's (a source loaded stays in memory: one file of them all
- *   cost ~2 MB more RSS).
+ *   process reads only the admin API's (a source loaded stays in memory: with one file of them
+ *   all the bin peaked ~10 MiB higher under load, bench/README.md).
  */
 const snapshotDir = `${root}dist/snapshot`;
 /** Packages the first answer needs: evaluated into the snapshot. Every other package goes to a vendor file. */
