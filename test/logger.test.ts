@@ -150,4 +150,20 @@ test('a request line is byte for byte the JSON.stringify of its fields, also whe
   }
 });
 
+
+test('after a quiet window the batch is small, and grows back when lines come fast', () => {
+  const { stream, writes } = recordingStream();
+  const logger = createLogger('info', stream);
+  logger.exchange(entry('quiet'));
+  logger.flush();
+  const ids = Array.from({ length: 400 }, (_, i) => `m-${i}`);
+  for (const id of ids) logger.exchange(entry(id));
+  logger.flush();
+  const lines = writes.join('').trimEnd().split('\n').map((line) => (JSON.parse(line) as { messageID: string }).messageID);
+  assert.equal(lines, ['quiet', ...ids], 'no line lost, doubled or reordered');
+  const bytes = writes.slice(1).reduce((sum, write) => sum + Buffer.byteLength(write), 0);
+  // Small batches all along would take one write per ~4 KiB; grown back, one per ~64 KiB.
+  assert.ok(writes.length - 1 <= Math.ceil(bytes / (60 * 1024)) + 2, `${writes.length - 1} writes for ${bytes} bytes`);
+});
+
 test.run();

@@ -40,6 +40,17 @@ export const REQUEST_LINE_WINDOW_MS = 10;
 /** Gathered request lines are written at once when they reach this size. */
 const REQUEST_LINE_BATCH_BYTES = 64 * 1024;
 
+/**
+ * A written batch belongs to the destination until its asynchronous write is done, so every window
+ * takes a new one: sized to twice what the last window used (at least this), not always the most,
+ * so that a few lines a window (connection-per-request rates) do not cost 64 KiB of memory each.
+ */
+const SMALLEST_BATCH_BYTES = 4 * 1024;
+
+function nextBatchSize(lastUsed: number): number {
+  return Math.min(REQUEST_LINE_BATCH_BYTES, Math.max(SMALLEST_BATCH_BYTES, 2 * lastUsed));
+}
+
 export function createLogger(level: LogLevel, destination: NodeJS.WritableStream | number = 1): MockLogger {
   // Bytes, not text: request lines are encoded once, into the batch, and the destination writes the batch as it is.
   // (sonic-boom's types know only its text mode.)
@@ -50,22 +61,26 @@ export function createLogger(level: LogLevel, destination: NodeJS.WritableStream
   let batch = Buffer.allocUnsafeSlow(REQUEST_LINE_BATCH_BYTES);
   let used = 0;
   let timer: NodeJS.Timeout | null = null;
-  const writePending = () => {
+  /** Hands what the batch holds to the destination and starts a new batch of `nextSize` bytes. */
+  const send = (nextSize: number) => {
     if (timer !== null) {
       clearTimeout(timer);
       timer = null;
     }
     if (used === 0) return;
     const lines = batch.subarray(0, used);
-    batch = Buffer.allocUnsafeSlow(REQUEST_LINE_BATCH_BYTES);
+    batch = Buffer.allocUnsafeSlow(nextSize);
     used = 0;
     stream.write(lines);
   };
+  const writePending = () => send(nextBatchSize(used));
   /** Request lines wait a little to share a write… */
   const writeRequestLine = (line: string) => {
     // A UTF-8 byte per UTF-16 unit, up to three: what fits for sure, without measuring the line.
     if (used + 3 * line.length > batch.length) {
-      writePending();
+      // Lines come faster than the last window's: the next batch is as large as allowed.
+      if (used > 0) send(REQUEST_LINE_BATCH_BYTES);
+      else if (batch.length < REQUEST_LINE_BATCH_BYTES) batch = Buffer.allocUnsafeSlow(REQUEST_LINE_BATCH_BYTES);
       if (3 * line.length > batch.length) {
         stream.write(Buffer.from(line));
         return;
