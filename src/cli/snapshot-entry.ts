@@ -16,11 +16,32 @@ import { pathToFileURL } from 'node:url';
 import { main } from './main.js';
 // Evaluated now, into the snapshot: main() would load it only when called.
 import './serve.js';
+import { parseServeOptions } from './serve-options.js';
+import { parseScenarioText } from '../scenario/format/parse.js';
+import { compileScenario } from '../scenario/runtime/compile.js';
+import { seededRandom } from '../scenario/runtime/random.js';
+import { parseEntitlementRequest } from '../protocol/validate.js';
 
 declare global {
   /** What `import.meta.url` is in the snapshot's bundle: set when the snapshot starts (scripts/bundle.mjs). */
   var __entitlementMockUrl: string | undefined;
 }
+
+/*
+ * A warm-up, run while the snapshot is built: V8 compiles a function when it is first called,
+ * and node loads some of its own modules when first used, so what a start calls before its first
+ * answer would otherwise be compiled and loaded then (bench/README.md has what this bought).
+ * Only what reads no environment, clock or randomness and keeps nothing (the option parser on an
+ * empty command line, a scenario parsed, checked and compiled, a request checked); the global `performance`, which loads
+ * node:perf_hooks, counts from the process that runs the snapshot.
+ */
+void globalThis.performance;
+parseServeOptions([], {});
+parseScenarioText('description: warm-up\nrules:\n  - name: allow-all\n    # a comment\n    match: { contentID: "a-*" }\n    respond:\n      isAllowed: true\n', 'warm-up.yaml', {
+  defaultName: 'warm-up',
+  compile: (loaded) => compileScenario(loaded, seededRandom(0)),
+});
+parseEntitlementRequest('{"messageID":"00000000-0000-4000-8000-000000000000","version":1,"contentID":"00000000-0000-4000-8000-000000000001"}');
 
 startupSnapshot.setDeserializeMainFunction(() => {
   // The bin passes itself as argv[1], like a script (cluster workers fork it the same way); the
