@@ -32,8 +32,10 @@ declare global {
  * and node loads some of its own modules when first used, so what a start calls before its first
  * answer would otherwise be compiled and loaded then (bench/README.md has what this bought).
  * Only what reads no environment, clock or randomness and keeps nothing (the option parser on an
- * empty command line, a scenario parsed, checked and compiled, a request checked); the global `performance`, which loads
- * node:perf_hooks, counts from the process that runs the snapshot.
+ * empty command line, a scenario parsed, checked and compiled with a fixed random source, a
+ * request checked). The scenario has no regular expression: compiling one sets a V8 flag, and
+ * node refuses a snapshot built with other flags. The global `performance`, which loads
+ * node:perf_hooks when first read, counts from the process that runs the snapshot.
  */
 void globalThis.performance;
 parseServeOptions([], {});
