@@ -8,14 +8,18 @@
  * Skipped tests (the browser tests without chromium) are not counted in uvu's total, so
  * "every test counted in the total passed" is the whole rule.
  *
- * Usage: node scripts/run-tests.mjs [pattern] [dir]   (default: every file ending in .test.ts under test/)
+ * Usage: node scripts/run-tests.mjs [pattern] [dir]   (default: every file ending in .test.ts under test/;
+ * there a pattern picks among those files, so `'cli'` never runs a fixture or helper whose path says cli)
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const uvuBin = fileURLToPath(new URL('../node_modules/uvu/bin.js', import.meta.url));
-const pattern = process.argv[2] ?? '\\.test\\.ts$';
-const dir = process.argv[3] ?? 'test';
+const TEST_FILE = '\\.test\\.ts$';
+const [given, dirGiven] = process.argv.slice(2);
+const dir = dirGiven ?? 'test';
+// In test/, a pattern picks among the .test.ts files; in another folder it is uvu's pattern as given.
+const pattern = given === undefined ? TEST_FILE : dirGiven === undefined ? `^(?=.*(?:${given})).*${TEST_FILE}` : given;
 
 const child = spawn(process.execPath, [uvuBin, '-r', 'tsx', dir, pattern], { stdio: ['inherit', 'pipe', 'inherit'] });
 
