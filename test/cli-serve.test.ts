@@ -3,7 +3,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { once } from 'node:events';
 import net from 'node:net';
-import { writeFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { testPki, troublePki } from './helpers/pki.js';
 import { entitlementRequest, sendEntitlementRequest } from './helpers/mock.js';
@@ -51,6 +52,40 @@ test('serve logs its real URLs, answers, and exits 0 promptly on SIGTERM with a 
   assert.is(code, 0);
   assert.ok(Date.now() - sentAt < slack(1250), `exited in ${Date.now() - sentAt} ms`);
   assert.is(await held, 'ended', 'the held request was ended by the shutdown, not answered');
+});
+
+test('the log lines on SIGTERM come in order, also into a file: "shutting down" before the last line, "stopped"', async () => {
+  const pki = await testPki();
+  // Into a file, as a container's log: its writes are asynchronous, and a synchronous flush at exit once overtook one.
+  const logFile = join(tempDir('serve-log'), 'stdout.log');
+  const out = openSync(logFile, 'w');
+  const child = own(
+    spawn(process.execPath, ['bin/entitlement-mock.js', 'serve', '--host', '127.0.0.1', '--port', '0', '--admin-host', '127.0.0.1', '--no-watch'], {
+      env: { ...process.env, EM_ADMIN_PORT: '0', EM_CERTS: pki.dir },
+      stdio: ['ignore', out, 'ignore'],
+    }),
+  );
+  closeSync(out);
+  const messages = () => readFileSync(logFile, 'utf8').trimEnd().split('\n').filter(Boolean).map((line) => JSON.parse(line) as { msg: string; entitlementUrl?: string });
+  const startLine = await eventually(() => {
+    const found = messages().find((line) => line.entitlementUrl !== undefined);
+    assert.ok(found, 'no start line yet');
+    return found;
+  });
+  const port = Number(new URL(startLine.entitlementUrl!).port);
+  for (let i = 0; i < 5; i++) {
+    const reply = await sendEntitlementRequest({ port, ca: pki.caPem, defaultClient: pki.client, path: '/entitlement' }, entitlementRequest());
+    assert.is(reply.status, 200);
+  }
+  const exited = once(child, 'exit');
+  child.kill('SIGTERM');
+  const [code] = await exited;
+  assert.is(code, 0);
+  const order = messages().map((line) => line.msg);
+  // (Request lines may follow "shutting down": an exchange ends when its connection closes, which shutdown does.)
+  assert.is(order.at(-1), 'stopped', order.join(', '));
+  assert.ok(order.includes('shutting down') && order.indexOf('shutting down') < order.length - 1, order.join(', '));
+  assert.is(order.filter((msg) => msg === 'request').length, 5);
 });
 
 test('a bad option value: one line naming it on stderr, exit code 2', async () => {

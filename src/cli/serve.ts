@@ -86,7 +86,7 @@ export async function runUntilSignal(options: MockOptions): Promise<number> {
   if (options.readyFile !== null && !cluster.isWorker) await removeReadyFile(options.readyFile);
   const recordingLost = mock.recording !== null && mock.recording.status().writeError !== null;
   logger.pino.info('stopped');
-  logger.flush();
+  await logger.close();
   // Nothing should be left running; if something is, it must not keep a container from stopping.
   setTimeout(() => process.exit(recordingLost ? 1 : 0), 500).unref();
   return recordingLost ? 1 : 0;

@@ -29,9 +29,18 @@ export interface MockLogger {
   readonly pino: Logger;
   /** One line per exchange. */
   exchange(entry: JournalEntry): void;
-  /** Write out whatever is buffered (at shutdown). */
+  /** Write out whatever is buffered, synchronously (when the process must exit at once). */
   flush(): void;
+  /**
+   * At a normal exit: every line logged so far goes out in order, then the destination ends.
+   * (A synchronous flush while an asynchronous write is under way can overtake it: the last
+   * lines came out as "stopped" before "shutting down".) Lines logged after it are dropped.
+   */
+  close(): Promise<void>;
 }
+
+/** How long close() waits for the destination to take the last lines. */
+const CLOSE_WAIT_MS = 2000;
 
 /** pino's number for `info`. */
 const INFO = 30;
@@ -61,6 +70,7 @@ export function createLogger(level: LogLevel, destination: NodeJS.WritableStream
   let batch = Buffer.allocUnsafeSlow(REQUEST_LINE_BATCH_BYTES);
   let used = 0;
   let timer: NodeJS.Timeout | null = null;
+  let closed = false;
   /** Hands what the batch holds to the destination and starts a new batch of `nextSize` bytes. */
   const send = (nextSize: number) => {
     if (timer !== null) {
@@ -76,6 +86,7 @@ export function createLogger(level: LogLevel, destination: NodeJS.WritableStream
   const writePending = () => send(nextBatchSize(used));
   /** Request lines wait a little to share a write… */
   const writeRequestLine = (line: string) => {
+    if (closed) return;
     // A UTF-8 byte per UTF-16 unit, up to three: what fits for sure, without measuring the line.
     if (used + 3 * line.length > batch.length) {
       // Lines come faster than the last window's: the next batch is as large as allowed.
@@ -93,6 +104,7 @@ export function createLogger(level: LogLevel, destination: NodeJS.WritableStream
   /** …other lines go out at once, after the request lines before them. */
   const direct = {
     write(line: string) {
+      if (closed) return;
       writePending();
       stream.write(Buffer.from(line));
     },
@@ -115,6 +127,26 @@ export function createLogger(level: LogLevel, destination: NodeJS.WritableStream
         }
       }
     },
+    close() {
+      if (closed) return Promise.resolve();
+      writePending();
+      closed = true;
+      if (typeof stream.end !== 'function' || typeof stream.once !== 'function') return Promise.resolve();
+      const sink = stream as Required<ByteSink>;
+      return new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(giveUp);
+          resolve();
+        };
+        const giveUp = setTimeout(done, CLOSE_WAIT_MS).unref();
+        for (const event of ['close', 'finish', 'error']) sink.once(event, done);
+        try {
+          sink.end();
+        } catch {
+          done(); // already ended or destroyed
+        }
+      });
+    },
   };
 }
 
@@ -122,6 +154,8 @@ export function createLogger(level: LogLevel, destination: NodeJS.WritableStream
 interface ByteSink {
   write(chunk: Uint8Array): unknown;
   flushSync?: () => void;
+  end?: () => void;
+  once?: (event: string, listener: () => void) => unknown;
 }
 
 /** How many connections' fixed part of the line is remembered (by client address), at most. */
