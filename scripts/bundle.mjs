@@ -119,43 +119,41 @@ module.exports = (file, name) => {
   },
 };
 
-rmSync(snapshotDir, { recursive: true, force: true });
-await build({
+/** What the snapshot's bundle and its vendor files are built with. */
+const snapshotCjs = {
   absWorkingDir: root,
-  entryPoints: { 'entitlement-mock': 'src/cli/snapshot-entry.ts' },
-  outdir: snapshotDir,
   bundle: true,
   format: 'cjs',
   platform: 'node',
   target: 'node20',
+  // The source stays in the snapshot's heap (functions not yet run compile from it): smaller is faster to start.
+  minifyWhitespace: true,
+  minifySyntax: true,
+  logLevel: 'warning',
+};
+
+rmSync(snapshotDir, { recursive: true, force: true });
+await build({
+  ...snapshotCjs,
+  entryPoints: { 'entitlement-mock': 'src/cli/snapshot-entry.ts' },
+  outdir: snapshotDir,
   outExtension: { '.js': '.cjs' },
   // Set when the snapshot starts (src/cli/snapshot-entry.ts); undefined while it is built, so a
   // module that computes a path from it at load time fails the build instead of keeping this folder.
   define: { 'import.meta.url': 'globalThis.__entitlementMockUrl' },
-  // The source stays in the snapshot's heap (functions not yet run compile from it): smaller is faster to start.
-  minifyWhitespace: true,
-  minifySyntax: true,
   plugins: [lateLoading],
   legalComments: 'none',
-  logLevel: 'warning',
 });
 for (const [file, names] of vendored)
   await build({
-    absWorkingDir: root,
+    ...snapshotCjs,
     stdin: {
       contents: [...names].sort().map((name) => `exports[${JSON.stringify(name)}] = () => require(${JSON.stringify(name)});`).join('\n'),
       resolveDir: root,
       sourcefile: `vendor-${file}.cjs`,
     },
     outfile: `${snapshotDir}/vendor-${file}.cjs`,
-    bundle: true,
-    format: 'cjs',
-    platform: 'node',
-    target: 'node20',
-    minifyWhitespace: true,
-    minifySyntax: true,
     legalComments: 'eof',
-    logLevel: 'warning',
   });
 buildSnapshot();
 
