@@ -83,15 +83,13 @@ class Exchange implements BodyReader {
   }
 
   begin(): void {
-    const { req, endpoint, journaled } = this;
+    const { req, endpoint } = this;
     const requestPath = pathOf(req.url ?? '/');
     const method = req.method ?? 'GET';
     if (requestPath !== endpoint.path) {
-      const plan = protocolError(404, `no entitlement endpoint at ${requestPath}; POST to ${endpoint.path}`);
-      this.answer(plan, rejected(journaled, `path ${requestPath} is not the entitlement endpoint`, describePlan(plan)), 0, null, null);
+      this.refuse(protocolError(404, `no entitlement endpoint at ${requestPath}; POST to ${endpoint.path}`), `path ${requestPath} is not the entitlement endpoint`);
     } else if (method !== 'POST') {
-      const plan = protocolError(405, `method ${method} not allowed; POST an Entitlement Request`, { Allow: 'POST' });
-      this.answer(plan, rejected(journaled, `method ${method} not allowed`, describePlan(plan)), 0, null, null);
+      this.refuse(protocolError(405, `method ${method} not allowed; POST an Entitlement Request`, { Allow: 'POST' }), `method ${method} not allowed`);
     } else readBody(req, MAX_BODY_BYTES, endpoint.bodyTimeoutMs, this);
   }
 
@@ -115,13 +113,11 @@ class Exchange implements BodyReader {
       return;
     }
     if (body.kind === 'refused') {
-      const plan = protocolError(body.status, body.problem, { Connection: 'close' });
-      this.answer(plan, rejected(journaled, body.problem, describePlan(plan)), 0, null, null);
+      this.refuse(protocolError(body.status, body.problem, { Connection: 'close' }), body.problem);
       return;
     }
     if (body.kind === 'too-large') {
-      const plan = protocolError(413, `body larger than ${MAX_BODY_BYTES} bytes`, { Connection: 'close' });
-      this.answer(plan, rejected(journaled, `body larger than ${MAX_BODY_BYTES} bytes`, describePlan(plan)), 0, null, null);
+      this.refuse(protocolError(413, `body larger than ${MAX_BODY_BYTES} bytes`, { Connection: 'close' }), `body larger than ${MAX_BODY_BYTES} bytes`);
       return;
     }
     const parsed: ParsedRequest =
@@ -174,6 +170,11 @@ class Exchange implements BodyReader {
       return;
     }
     this.answer(forwarded.plan, journaled, text.length, body.kind === 'text', null);
+  }
+
+  /** A request that never reached the protocol check (wrong path, method, framing or size): its problem and the answer. */
+  private refuse(plan: ResponsePlan, problem: string): void {
+    this.answer(plan, rejected(this.journaled, problem, describePlan(plan)), 0, null, null);
   }
 
   /**
